@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `npm test`: every check and test of the project, then one totals line
+# "N passed, N failed" that adds up every runner (checks, vitest, pytest, Playwright).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=.test-output
+rm -rf "$OUT"; mkdir -p "$OUT"
+CHECKS="$OUT/checks.tsv"
+: >"$CHECKS"
+
+step() { # step NAME COMMAND...: runs a command, records it as one check
+  local name=$1; shift
+  echo "── $name"
+  if "$@"; then printf '%s\tpassed\n' "$name" >>"$CHECKS"; else printf '%s\tfailed\n' "$name" >>"$CHECKS"; fi
+}
+
+bash scripts/ensure-system.sh || { echo "0 passed, 1 failed"; exit 1; }
+[ -d node_modules ] || npm ci --no-audit --no-fund || { echo "0 passed, 1 failed"; exit 1; }
+
+# Generated inputs: the tiny random-weight bundle and the media fixtures.
+if [ ! -f public/bundles/tiny/bundle.json ]; then step "build tiny bundle" npm run --silent models:tiny; fi
+if [ -f e2e/fixtures/make-fixtures.sh ]; then step "make media fixtures" bash e2e/fixtures/make-fixtures.sh; fi
+
+step lint npx eslint .
+step typecheck npx tsc --noEmit -p .
+
+echo "── unit tests (vitest)"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$OUT/vitest.json"
+
+if [ -d models/export/tests ]; then
+  echo "── model exporter tests (pytest)"
+  (cd models/export && /usr/bin/python3 -m pytest -q tests --junitxml="../../$OUT/pytest.xml")
+fi
+
+echo "── browser tests (Playwright, headless Chromium)"
+npx playwright test
+
+node scripts/totals.mjs "$OUT"

@@ -1,0 +1,107 @@
+/**
+ * The model bundle manifest (`bundle.json`), written by models/export and read by the
+ * runtime. Every number the pipeline needs comes from here (ARCHITECTURE "One truth for
+ * numbers"). The schema is documented in models/README.md; keep the two in step.
+ */
+
+export const BUNDLE_FORMAT = 'salmonn-bundle';
+export const BUNDLE_VERSION = 1;
+
+/** A file of the bundle, relative to the bundle root, with its integrity data. */
+export interface BundleFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export type GraphName =
+  | 'vision_encoder'
+  | 'audio_encoder'
+  | 'audio_aligner'
+  | 'embed_tokens'
+  | 'decoder_model_merged';
+
+export interface GraphEntry extends BundleFile {
+  /** External-data files (graphs over 2 GB), loaded beside the graph. */
+  externalData: BundleFile[];
+  inputs: string[];
+  outputs: string[];
+  dtype: 'fp32' | 'fp16' | 'q4' | 'q4f16';
+}
+
+/** PIPELINE §1–§2. */
+export interface VisionConfig {
+  imageSize: number; // 384 for SigLIP-so400m-patch14-384
+  patchSize: number; // 14
+  grid: number; // patches per side, 27
+  pooledGrid: number; // floor(grid / 2), 13
+  tokensPerFrame: number; // pooledGrid * (pooledGrid + 1), 182
+  mean: [number, number, number];
+  std: [number, number, number];
+  resample: 'bicubic';
+}
+
+/** PIPELINE §1 sampling defaults. */
+export interface SamplingConfig {
+  fps: number; // φ, 1
+  maxFrames: number; // m, 30
+  minFrames: number; // 2
+}
+
+/** PIPELINE §3. */
+export interface AudioConfig {
+  sampleRate: number; // 16000
+  windowSeconds: number; // 30
+  numMels: number; // 128
+  nFft: number; // 400
+  hopLength: number; // 160
+  melFrames: number; // 3000 per window
+  encoderFrames: number; // 1500 per window
+  framesPerToken: number; // k = 25 (w = 0.5 s)
+  tokensPerWindow: number; // 60
+  encoderHidden: number; // 1280
+}
+
+/** PIPELINE §5 LLM shape. */
+export interface LlmConfig {
+  hidden: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocab: number;
+  ropeTheta: number;
+  maxPositions: number;
+  tieEmbeddings: boolean;
+}
+
+export type InterleaveMode = 'spread' | 'timestamp';
+
+export interface PromptConfig {
+  /** Jinja ChatML template (from tokenizer_config.json's chat_template). */
+  chatTemplate: string;
+  systemPrompt: string;
+  defaultPrompt: string;
+  stopTokenIds: number[];
+  maxNewTokens: number;
+}
+
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT;
+  version: typeof BUNDLE_VERSION;
+  name: string;
+  description: string;
+  /** True for the generated test bundles: their captions are meaningless. */
+  randomWeights: boolean;
+  graphs: Record<GraphName, GraphEntry>;
+  /** tokenizer.json and tokenizer_config.json. */
+  tokenizer: { files: BundleFile[] };
+  vision: VisionConfig;
+  sampling: SamplingConfig;
+  audio: AudioConfig;
+  llm: LlmConfig;
+  interleave: { default: InterleaveMode };
+  prompt: PromptConfig;
+  /** Golden outputs of the PyTorch reference (test bundles only). */
+  golden?: BundleFile;
+}
