@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BUNDLE, parseArgs, UsageError } from './args';
+
+describe('caption CLI arguments', () => {
+  it('takes the file and defaults', () => {
+    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {} });
+  });
+
+  it('reads every option', () => {
+    const a = parseArgs(['--bundle', 'b', 'x.webm', '--mode', 'v', '--interleave', 'timestamp', '--fps', '0.5', '--max-frames', '8', '--max-new-tokens', '40', '--prompt', 'What happens?', '--json']);
+    expect(a).toEqual({
+      file: 'x.webm',
+      bundle: 'b',
+      json: true,
+      overrides: { modality: 'v', interleave: 'timestamp', fps: 0.5, maxFrames: 8, maxNewTokens: 40, prompt: 'What happens?' },
+    });
+  });
+
+  it('turns sampling flags into a sampling decoder', () => {
+    expect(parseArgs(['x.mp4', '--temperature', '0.7', '--seed', '3']).overrides.decoding).toEqual({ kind: 'sample', temperature: 0.7, topP: 1, seed: 3 });
+  });
+
+  it.each([
+    [[], /no video file/],
+    [['a.mp4', 'b.mp4'], /only one video/],
+    [['a.mp4', '--mode', 'x'], /--mode must be one of av, v, a/],
+    [['a.mp4', '--fps', '0'], /--fps needs a positive number/],
+    [['a.mp4', '--max-frames', '2.5'], /--max-frames needs a positive integer/],
+    [['a.mp4', '--prompt'], /--prompt needs a value/],
+    [['a.mp4', '--bogus'], /unknown option --bogus/],
+    [['a.mp4', '--top-p', '1.5'], /--top-p must be at most 1/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseArgs(argv as string[])).toThrow(UsageError);
+    expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);
+  });
+});

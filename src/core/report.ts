@@ -1,0 +1,49 @@
+/**
+ * The full record of one caption run: what the CLI prints with --json, what the app
+ * exports as .json and keeps in its history.
+ */
+import type { Backend } from './runtime/ort';
+import type { CaptionOptions } from './options';
+import type { StopReason } from './model/decoder';
+
+export interface VideoFacts {
+  name: string;
+  bytes: number;
+  duration: number;
+  hasAudio: boolean;
+  hasVideo: boolean;
+  width?: number;
+  height?: number;
+  videoCodec?: string;
+  audioCodec?: string;
+}
+
+export interface FrameFact {
+  index: number;
+  timestamp: number;
+}
+
+/** One entry per frame in sequence order; `frame: null` is trailing audio. */
+export interface LayoutEntry {
+  frame: number | null;
+  visualTokens: number;
+  audioTokens: number;
+}
+
+export type Stage = 'bundle' | 'session' | 'decode' | 'features' | 'vision' | 'audio' | 'prefill' | 'generate';
+
+export interface CaptionReport {
+  model: { name: string; randomWeights: boolean };
+  options: CaptionOptions;
+  video: VideoFacts;
+  frames: FrameFact[];
+  audio: { sampleRate: number; samples: number; windows: number; used: boolean; note?: string };
+  layout: LayoutEntry[];
+  promptTokens: number;
+  generatedTokenIds: number[];
+  caption: string;
+  stopReason: StopReason;
+  backend: Record<string, Backend>;
+  timings: Partial<Record<Stage, number>>;
+  tokensPerSecond: number;
+}
