@@ -128,7 +128,6 @@ export async function generate(ort: Ort, s: DecoderSessions, llm: LlmConfig, pro
   const tokenIds: number[] = [];
   const margins: number[] = [];
   const t0 = now();
-  let decodeStart = t0;
   let stopReason: StopReason = 'max-new-tokens';
   try {
     let logits: Float32Array | null = null;
@@ -138,7 +137,7 @@ export async function generate(ort: Ort, s: DecoderSessions, llm: LlmConfig, pro
       logits = await step(ort, s, cache, prompt.subarray(at * H, (at + n) * H), n, H, llm.vocab);
       opts.onPrefill?.(at + n, L);
     }
-    decodeStart = now();
+    const decodeStart = now();
     for (let i = 0; i < opts.maxNewTokens; i++) {
       if (opts.signal?.aborted) {
         stopReason = 'interrupted';
