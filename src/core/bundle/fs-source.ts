@@ -1,0 +1,81 @@
+/**
+ * `FsBundleSource`: a bundle folder on disk, for Node (the CLI, tests, benchmarks). Kept
+ * apart from the rest of `src/core/bundle` because it imports `node:fs`; never import it
+ * from browser or worker code.
+ */
+import { open, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CaptionError } from '../errors';
+import { type BundleSource, type ReadProgress, MANIFEST_FILE, checkAborted, checkRelativePath, missingFileError } from './source';
+
+const CHUNK = 4 << 20;
+
+export class FsBundleSource implements BundleSource {
+  readonly label: string;
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+    this.label = this.dir;
+  }
+
+  async read(path: string, onProgress?: ReadProgress, signal?: AbortSignal): Promise<Uint8Array> {
+    checkAborted(signal, path);
+    checkRelativePath(path, this.label);
+    const full = resolve(this.dir, ...path.split('/'));
+
+    let size: number;
+    try {
+      const st = await stat(full);
+      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+      size = st.size;
+    } catch (e) {
+      throw this.error(path, full, e);
+    }
+
+    let fh;
+    try {
+      fh = await open(full, 'r');
+    } catch (e) {
+      throw this.error(path, full, e);
+    }
+    try {
+      const buf = new Uint8Array(size);
+      let loaded = 0;
+      while (loaded < size) {
+        checkAborted(signal, path);
+        const { bytesRead } = await fh.read(buf, loaded, Math.min(CHUNK, size - loaded), loaded);
+        if (bytesRead === 0) break; // the file shrank while we read it
+        loaded += bytesRead;
+        onProgress?.(loaded, size, false);
+      }
+      checkAborted(signal, path);
+      onProgress?.(loaded, size, false);
+      return loaded === size ? buf : buf.slice(0, loaded);
+    } catch (e) {
+      if (e instanceof CaptionError) throw e;
+      throw this.error(path, full, e);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private error(path: string, full: string, e: unknown): CaptionError {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
+      return missingFileError(
+        path,
+        this.label,
+        path === MANIFEST_FILE
+          ? 'Give the path of the bundle folder: the one that holds bundle.json.'
+          : 'Copy the complete bundle folder again (or export it again).',
+        { fsPath: full },
+      );
+    }
+    return new CaptionError(
+      'bundle/download-failed',
+      `Could not read "${path}" in ${this.label} (${e instanceof Error ? e.message : String(e)}). Check the file's permissions and the disk, then try again.`,
+      { file: path, fsPath: full, source: this.label },
+    );
+  }
+}
