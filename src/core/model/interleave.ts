@@ -1,0 +1,221 @@
+/**
+ * The audio-visual token sequence (PIPELINE §4): where each frame's visual tokens and
+ * each audio token go. Pure functions over counts and timestamps produce a LAYOUT;
+ * `materializeLayout` then copies feature rows into the [L, H] embedding block that
+ * replaces the prompt's placeholder.
+ */
+
+import type { AudioConfig, InterleaveMode } from '../bundle/manifest.ts';
+
+/** Rows of the visual features [F·tokensPerFrame, H] (start = frame·tokensPerFrame). */
+export interface VisualSegment {
+  kind: 'visual';
+  frame: number;
+  start: number;
+  count: number;
+}
+
+/** Rows start … start+count−1 of the audio tokens [A, H]. */
+export interface AudioSegment {
+  kind: 'audio';
+  start: number;
+  count: number;
+  /** Attached to no frame: leftover after the last frame (spread), or audio-only input. */
+  trailing?: boolean;
+}
+
+export type Segment = VisualSegment | AudioSegment;
+
+export interface Layout {
+  segments: Segment[];
+  /** Total rows L of the interleaved block. */
+  length: number;
+  /** Audio tokens left out (timestamp mode: the zero-padded tail past the video's end). */
+  droppedAudio: number;
+  /** Extra audio rows made by the nearest-neighbour stretch (spread mode). */
+  repeatedAudio: number;
+}
+
+export type Modality = 'audio-video' | 'video' | 'audio';
+
+export interface InterleaveInput {
+  mode: InterleaveMode;
+  modality: Modality;
+  /** Seconds from the start of the video, one per frame, ascending. */
+  frameTimes: number[];
+  tokensPerFrame: number;
+  /** A: audio tokens produced (tokensPerWindow per window, padding tail included). */
+  audioTokens: number;
+  /** T: the video's duration in seconds. */
+  duration: number;
+  audio: Pick<AudioConfig, 'windowSeconds' | 'tokensPerWindow' | 'encoderFrames'>;
+}
+
+// ---- building blocks ----
+
+class LayoutBuilder {
+  private readonly segments: Segment[] = [];
+  private length = 0;
+
+  visual(frame: number, tokensPerFrame: number): void {
+    this.segments.push({ kind: 'visual', frame, start: frame * tokensPerFrame, count: tokensPerFrame });
+    this.length += tokensPerFrame;
+  }
+
+  /** Appends audio rows, merging with the previous segment when contiguous. */
+  audio(start: number, count: number, trailing = false): void {
+    if (count <= 0) return;
+    const last = this.segments[this.segments.length - 1];
+    const mergeable = last?.kind === 'audio' && last.start + last.count === start && !!last.trailing === trailing;
+    if (mergeable) last.count += count;
+    else this.segments.push(trailing ? { kind: 'audio', start, count, trailing } : { kind: 'audio', start, count });
+    this.length += count;
+  }
+
+  build(droppedAudio = 0, repeatedAudio = 0): Layout {
+    return { segments: this.segments, length: this.length, droppedAudio, repeatedAudio };
+  }
+}
+
+/** Python's round(): halves go to the even neighbour (the checkpoint rounds with it). */
+export function pythonRound(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Source index of PyTorch `F.interpolate(mode='nearest')` for output index `dst`
+ * (float32 scale, as ATen computes it: floorf(dst · (float)(in/out)), clamped).
+ */
+export function nearestSourceIndex(dst: number, inSize: number, outSize: number): number {
+  if (outSize === inSize) return dst;
+  if (outSize === 2 * inSize) return dst >> 1;
+  const scale = Math.fround(inSize / outSize);
+  return Math.min(Math.floor(Math.fround(Math.fround(dst) * scale)), inSize - 1);
+}
+
+// ---- the modes ----
+
+/**
+ * [ckpt] "spread" (llava/model/language_model/video_salmonn_2.py, lines 356–377 at
+ * bytedance/video-SALMONN-2@61faec0): the first round(T·50) audio tokens (50 = encoder
+ * frames/s; in practice all of them, except for clips under ~1.2 s) are stretched by
+ * F.interpolate(mode='nearest') up to the next multiple of F, cut into F equal slices,
+ * slice i after frame i; the rest goes after the last frame.
+ */
+export function spreadLayout(frames: number, tokensPerFrame: number, audioTokens: number, duration: number, encoderFramesPerSecond: number): Layout {
+  const front = Math.min(Math.max(pythonRound(duration * encoderFramesPerSecond), 0), audioTokens);
+  const stretched = front % frames === 0 ? front : front + frames - (front % frames);
+  const perFrame = stretched / frames;
+  const b = new LayoutBuilder();
+  for (let f = 0; f < frames; f++) {
+    b.visual(f, tokensPerFrame);
+    for (let d = f * perFrame; d < (f + 1) * perFrame; d++) b.audio(nearestSourceIndex(d, front, stretched), 1);
+  }
+  b.audio(front, audioTokens - front, true);
+  return b.build(0, stretched - front);
+}
+
+/**
+ * Timestamps (PIPELINE §4, the project's reading of paper eqs. 6–8): audio token j covers
+ * [j·w, (j+1)·w); it follows the last frame whose time ≤ j·w (frame 0 if none); tokens
+ * starting at or after the video's end (the zero-padded tail) are dropped.
+ */
+export function timestampLayout(frameTimes: number[], tokensPerFrame: number, audioTokens: number, duration: number, tokenSeconds: number): Layout {
+  const EPS = 1e-9; // timestamps are often k / fps: compare with a little slack
+  const kept = Math.min(audioTokens, Math.max(Math.ceil(duration / tokenSeconds - EPS), 0));
+  const b = new LayoutBuilder();
+  let j = 0;
+  for (let f = 0; f < frameTimes.length; f++) {
+    b.visual(f, tokensPerFrame);
+    const next = f + 1 < frameTimes.length ? frameTimes[f + 1] : Infinity;
+    const from = j;
+    while (j < kept && j * tokenSeconds < next - EPS) j++;
+    b.audio(from, j - from);
+  }
+  return b.build(audioTokens - j, 0);
+}
+
+export function visualOnlyLayout(frames: number, tokensPerFrame: number): Layout {
+  const b = new LayoutBuilder();
+  for (let f = 0; f < frames; f++) b.visual(f, tokensPerFrame);
+  return b.build();
+}
+
+export function audioOnlyLayout(audioTokens: number): Layout {
+  const b = new LayoutBuilder();
+  b.audio(0, audioTokens, true);
+  return b.build();
+}
+
+/** The layout for a run: modality first (§4 "No audio track" / "Audio-only"), then mode. */
+export function planInterleave(input: InterleaveInput): Layout {
+  const { mode, modality, frameTimes, tokensPerFrame, audioTokens, duration, audio } = input;
+  if (modality === 'audio') return audioOnlyLayout(audioTokens);
+  if (modality === 'video' || audioTokens === 0) return visualOnlyLayout(frameTimes.length, tokensPerFrame);
+  if (frameTimes.length === 0) throw new RangeError('audio-video interleaving needs at least one frame');
+  if (mode === 'spread') {
+    return spreadLayout(frameTimes.length, tokensPerFrame, audioTokens, duration, audio.encoderFrames / audio.windowSeconds);
+  }
+  return timestampLayout(frameTimes, tokensPerFrame, audioTokens, duration, audio.windowSeconds / audio.tokensPerWindow);
+}
+
+// ---- use ----
+
+/**
+ * Copies rows into the interleaved block [L, H]: visual from [F, tokensPerFrame, H],
+ * audio from [A, H] (either may be null when the layout does not use it).
+ */
+export function materializeLayout(layout: Layout, visual: Float32Array | null, audio: Float32Array | null, hidden: number): Float32Array {
+  const out = new Float32Array(layout.length * hidden);
+  let row = 0;
+  for (const s of layout.segments) {
+    const src = s.kind === 'visual' ? visual : audio;
+    if (!src) throw new RangeError(`layout has ${s.kind} tokens but no ${s.kind} features were given`);
+    const begin = s.start * hidden;
+    const end = (s.start + s.count) * hidden;
+    if (end > src.length) throw new RangeError(`${s.kind} rows ${s.start}…${s.start + s.count - 1} exceed the features`);
+    out.set(src.subarray(begin, end), row * hidden);
+    row += s.count;
+  }
+  return out;
+}
+
+/** The audio row feeding each position of the block, or −1 for visual rows (for tests and reports). */
+export function audioSourceRows(layout: Layout): number[] {
+  const rows: number[] = [];
+  for (const s of layout.segments) {
+    for (let i = 0; i < s.count; i++) rows.push(s.kind === 'audio' ? s.start + i : -1);
+  }
+  return rows;
+}
+
+export interface FrameSummary {
+  frame: number;
+  visualTokens: number;
+  audioTokens: number;
+}
+
+export interface LayoutSummary {
+  /** In sequence order; audioTokens counts the frame's own audio rows. */
+  frames: FrameSummary[];
+  /** Audio rows attached to no frame: spread leftovers after the last frame, or all of audio-only input. */
+  trailingAudio: number;
+  length: number;
+  droppedAudio: number;
+  repeatedAudio: number;
+}
+
+/** Compact form for reports. */
+export function summarizeLayout(layout: Layout): LayoutSummary {
+  const frames: FrameSummary[] = [];
+  let trailingAudio = 0;
+  for (const s of layout.segments) {
+    const last = frames[frames.length - 1];
+    if (s.kind === 'visual') frames.push({ frame: s.frame, visualTokens: s.count, audioTokens: 0 });
+    else if (s.trailing || !last) trailingAudio += s.count;
+    else last.audioTokens += s.count;
+  }
+  const { length, droppedAudio, repeatedAudio } = layout;
+  return { frames, trailingAudio, length, droppedAudio, repeatedAudio };
+}
