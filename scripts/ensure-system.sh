@@ -15,8 +15,9 @@ if [ -x "$PY" ]; then
   "$PY" -c 'import onnx' 2>/dev/null || missing+=(python3-onnx)
   "$PY" -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
   "$PY" -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
+  "$PY" -c "import PIL" 2>/dev/null || missing+=(python3-pil)
 else
-  missing+=(python3 python3-torch python3-onnx python3-numpy python3-pytest)
+  missing+=(python3 python3-torch python3-onnx python3-numpy python3-pytest python3-pil)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,0 +1,118 @@
+"""Every number the architecture needs, in one dataclass (ARCHITECTURE: one truth for numbers)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import List
+
+
+@dataclass
+class SalmonnConfig:
+    # --- vision (PIPELINE §1-§2) -------------------------------------------------
+    image_size: int = 384
+    patch_size: int = 14
+    vision_hidden: int = 1152
+    vision_layers: int = 26  # SigLIP-so400m has 27; the checkpoint drops the last one
+    vision_heads: int = 16
+    vision_intermediate: int = 4304
+    vision_eps: float = 1e-6
+    image_mean: List[float] = field(default_factory=lambda: [0.5, 0.5, 0.5])
+    image_std: List[float] = field(default_factory=lambda: [0.5, 0.5, 0.5])
+    pool_stride: int = 2
+    # --- audio (PIPELINE §3) -----------------------------------------------------
+    sample_rate: int = 16000
+    window_seconds: int = 30
+    num_mels: int = 128
+    n_fft: int = 400
+    hop_length: int = 160
+    mel_frames: int = 3000
+    audio_hidden: int = 1280
+    audio_layers: int = 32
+    audio_heads: int = 20
+    audio_ffn: int = 5120
+    encoder_frames: int = 1500
+    qformer_hidden: int = 768
+    qformer_layers: int = 2
+    qformer_heads: int = 12
+    qformer_intermediate: int = 3072
+    qformer_queries: int = 1
+    qformer_eps: float = 1e-12
+    second_per_window: float = 0.5
+    # --- LLM (PIPELINE §5) -------------------------------------------------------
+    hidden: int = 3584
+    layers: int = 28
+    heads: int = 28
+    kv_heads: int = 4
+    head_dim: int = 128
+    intermediate: int = 18944
+    vocab: int = 152064
+    rope_theta: float = 1e6
+    rms_eps: float = 1e-6
+    max_positions: int = 32768
+    tie_embeddings: bool = False
+    # --- sampling / prompt -------------------------------------------------------
+    fps: float = 1.0
+    max_frames: int = 30
+    min_frames: int = 2
+    stop_token_ids: List[int] = field(default_factory=lambda: [151645])
+    im_start_id: int = 151644
+
+    # derived numbers -------------------------------------------------------------
+    @property
+    def grid(self) -> int:
+        return self.image_size // self.patch_size
+
+    @property
+    def pooled_grid(self) -> int:
+        return self.grid // self.pool_stride
+
+    @property
+    def tokens_per_frame(self) -> int:
+        return self.pooled_grid * (self.pooled_grid + 1)
+
+    @property
+    def frames_per_token(self) -> int:
+        # k = round(1500 * w / 30) (checkpoint: kernel of the window-level Q-Former)
+        return int(round(self.encoder_frames * self.second_per_window / self.window_seconds))
+
+    @property
+    def tokens_per_window(self) -> int:
+        return self.encoder_frames // self.frames_per_token
+
+    @property
+    def window_samples(self) -> int:
+        return self.sample_rate * self.window_seconds
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SalmonnConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def real_config() -> SalmonnConfig:
+    """The released 7B checkpoint (tsinghua-ee/video-SALMONN-2)."""
+    return SalmonnConfig()
+
+
+def tiny_config() -> SalmonnConfig:
+    """Same structure, tiny widths; time axes stay real (3000 mel frames, 1500 encoder
+    frames, 25-frame windows, 60 tokens per 30 s). Image 28 / patch 4 -> 7x7 grid ->
+    3x3 pooled + 3 newlines = 12 tokens per frame."""
+    return SalmonnConfig(
+        image_size=28, patch_size=4, vision_hidden=32, vision_layers=2, vision_heads=2,
+        vision_intermediate=64,
+        num_mels=16, audio_hidden=32, audio_layers=2, audio_heads=2, audio_ffn=64,
+        qformer_hidden=32, qformer_layers=2, qformer_heads=2, qformer_intermediate=64,
+        hidden=24, layers=2, heads=4, kv_heads=2, head_dim=6, intermediate=48,
+        vocab=151936, rope_theta=1e6, max_positions=32768, tie_embeddings=False,
+    )
+
+
+def audio_token_count(seconds: float, cfg: SalmonnConfig) -> int:
+    """A = tokens_per_window * ceil(samples / window_samples), audio padded to >= 1 s."""
+    n = max(int(round(seconds * cfg.sample_rate)), cfg.sample_rate)
+    return cfg.tokens_per_window * math.ceil(n / cfg.window_samples)

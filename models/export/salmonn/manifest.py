@@ -1,0 +1,66 @@
+"""bundle.json writer; schema = src/core/bundle/manifest.ts (BundleManifest)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Dict, List, Optional
+
+from .config import SalmonnConfig
+from .onnx_export import graph_io
+from .prompt import CHAT_TEMPLATE, DEFAULT_PROMPT, SYSTEM_PROMPT
+
+GRAPHS = ["vision_encoder", "audio_encoder", "audio_aligner", "embed_tokens", "decoder_model_merged"]
+
+
+def file_entry(root: str, rel: str) -> Dict:
+    h = hashlib.sha256()
+    with open(os.path.join(root, rel), "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return {"path": rel, "bytes": os.path.getsize(os.path.join(root, rel)), "sha256": h.hexdigest()}
+
+
+def build_manifest(root: str, cfg: SalmonnConfig, name: str, description: str, random_weights: bool,
+                   external: Dict[str, List[str]], dtype: str, golden: Optional[str] = None,
+                   interleave_default: str = "spread", max_new_tokens: int = 1024) -> Dict:
+    io = graph_io(cfg)
+    graphs = {}
+    for g in GRAPHS:
+        rel = f"onnx/{g}.onnx"
+        e = file_entry(root, rel)
+        e["externalData"] = [file_entry(root, f"onnx/{x}") for x in external.get(g, [])]
+        e["inputs"], e["outputs"] = io[g]
+        e["dtype"] = dtype
+        graphs[g] = e
+    m = {
+        "format": "salmonn-bundle", "version": 1, "name": name, "description": description,
+        "randomWeights": random_weights,
+        "graphs": graphs,
+        "tokenizer": {"files": [file_entry(root, "tokenizer.json"), file_entry(root, "tokenizer_config.json")]},
+        "vision": {"imageSize": cfg.image_size, "patchSize": cfg.patch_size, "grid": cfg.grid,
+                   "pooledGrid": cfg.pooled_grid, "tokensPerFrame": cfg.tokens_per_frame,
+                   "mean": list(cfg.image_mean), "std": list(cfg.image_std), "resample": "bicubic"},
+        "sampling": {"fps": cfg.fps, "maxFrames": cfg.max_frames, "minFrames": cfg.min_frames},
+        "audio": {"sampleRate": cfg.sample_rate, "windowSeconds": cfg.window_seconds, "numMels": cfg.num_mels,
+                  "nFft": cfg.n_fft, "hopLength": cfg.hop_length, "melFrames": cfg.mel_frames,
+                  "encoderFrames": cfg.encoder_frames, "framesPerToken": cfg.frames_per_token,
+                  "tokensPerWindow": cfg.tokens_per_window, "encoderHidden": cfg.audio_hidden},
+        "llm": {"hidden": cfg.hidden, "layers": cfg.layers, "heads": cfg.heads, "kvHeads": cfg.kv_heads,
+                "headDim": cfg.head_dim, "vocab": cfg.vocab, "ropeTheta": cfg.rope_theta,
+                "maxPositions": cfg.max_positions, "tieEmbeddings": cfg.tie_embeddings},
+        "interleave": {"default": interleave_default},
+        "prompt": {"chatTemplate": CHAT_TEMPLATE, "systemPrompt": SYSTEM_PROMPT, "defaultPrompt": DEFAULT_PROMPT,
+                   "stopTokenIds": list(cfg.stop_token_ids), "maxNewTokens": max_new_tokens},
+    }
+    if golden:
+        m["golden"] = file_entry(root, golden)
+    return m
+
+
+def write_manifest(root: str, manifest: Dict) -> str:
+    p = os.path.join(root, "bundle.json")
+    with open(p, "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    return p

@@ -1,0 +1,45 @@
+"""Run ONNX graphs through onnxruntime-node (tests/ort_run.mjs) from Python."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from typing import Dict, List
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELPER = os.path.join(HERE, "..", "tests", "ort_run.mjs")
+
+
+def run_many(runs: List[tuple]) -> List[Dict[str, np.ndarray]]:
+    """runs = [(model_path, {input_name: ndarray})]; one node process for all of them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        job = {"runs": []}
+        for r, (model, feeds) in enumerate(runs):
+            inputs = {}
+            for name, arr in feeds.items():
+                arr = np.ascontiguousarray(arr)
+                dt = {np.dtype(np.float32): "float32", np.dtype(np.int64): "int64"}[arr.dtype]
+                f = os.path.join(tmp, f"in_{r}_{len(inputs)}.bin")
+                arr.astype(arr.dtype.newbyteorder("<")).tofile(f)
+                inputs[name] = {"dtype": dt, "dims": list(arr.shape), "file": f}
+            job["runs"].append({"model": os.path.abspath(model), "inputs": inputs, "outDir": os.path.join(tmp, f"out_{r}")})
+        jf = os.path.join(tmp, "job.json")
+        with open(jf, "w") as f:
+            json.dump(job, f)
+        res = subprocess.run(["node", os.path.abspath(HELPER), jf], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"ort_run.mjs failed:\n{res.stdout}\n{res.stderr}")
+        results = []
+        for r in range(len(runs)):
+            d = os.path.join(tmp, f"out_{r}")
+            with open(os.path.join(d, "outputs.json")) as f:
+                meta = json.load(f)
+            out = {}
+            for name, m in meta.items():
+                dt = {"float32": np.float32, "int64": np.int64}[m["dtype"]]
+                out[name] = np.fromfile(os.path.join(d, f"{name}.bin"), dtype=dt).reshape(m["dims"])
+            results.append(out)
+        return results
