@@ -1,0 +1,128 @@
+/**
+ * The tiny bundle's golden outputs (golden.json, written by models/export from the
+ * PyTorch reference) turned into runtime inputs and checks. Platform-neutral: the Node
+ * parity test reads the files from disk, the browser harness fetches them.
+ */
+import type { BundleManifest } from '../bundle/manifest';
+import type { MemoryMediaInput } from '../media/memory-source';
+import type { RgbImage } from '../media/resize';
+import type { CaptionOptions, Modality } from '../options';
+
+export interface GoldenRun {
+  modality: 'audio-video' | 'video' | 'audio';
+  interleave: 'spread' | 'timestamp' | 'any';
+  layout: { frame: number; visualTokens: number; audioTokens: number }[];
+  trailingAudio: number;
+  avTokens: number;
+  promptLength: number;
+  generated: { ids: number[]; margins: number[]; stopped: boolean };
+}
+
+export interface GoldenCase {
+  name: string;
+  source: {
+    kind: 'formula' | 'ffmpeg-fixture';
+    width: number;
+    height: number;
+    fps: number;
+    numFrames: number;
+    audioSamples?: number;
+    decodedFrames?: { path: string };
+    decodedAudio?: { path: string; numSamples: number };
+  };
+  duration: number;
+  frameIndices: number[];
+  timestamps: number[];
+  runs: GoldenRun[];
+}
+
+export interface Golden {
+  maxNewTokens: number;
+  prompt: { question: string };
+  cases: GoldenCase[];
+}
+
+/** golden.json's synthetic frame: pixel(i, y, x, c) = (x·7 + y·13 + c·50 + i·31) mod 256. */
+export function formulaFrame(i: number, width: number, height: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = (x * 7 + y * 13 + c * 50 + i * 31) % 256;
+    }
+  }
+  return { width, height, data };
+}
+
+/** golden.json's synthetic audio: a saw plus a hashed-noise term, rounded once to float32. */
+export function formulaAudio(samples: number): Float32Array {
+  const out = new Float32Array(samples);
+  for (let n = 0; n < samples; n++) out[n] = ((n % 160) - 80) / 320 + (((n * 7919) % 2001) - 1000) / 8000;
+  return out;
+}
+
+/**
+ * The exact inputs of a case. For the ffmpeg fixture these are ffmpeg's decoded frames
+ * (only the sampled ones, in plan order) and audio, shipped in the bundle.
+ */
+export function goldenMedia(c: GoldenCase, sampleRate: number, fixture?: { frames: Uint8Array; audio: Float32Array }): MemoryMediaInput {
+  const { width, height, fps, numFrames } = c.source;
+  if (c.source.kind === 'ffmpeg-fixture') {
+    if (!fixture) throw new Error(`case ${c.name} needs the fixture's decoded frames and audio`);
+    const size = width * height * 3;
+    const frame = (i: number): RgbImage => {
+      const at = c.frameIndices.indexOf(i);
+      if (at < 0) throw new RangeError(`frame ${i} was not decoded for the golden case`);
+      return { width, height, data: fixture.frames.subarray(at * size, (at + 1) * size) };
+    };
+    return { name: c.name, video: { width, height, fps, frameCount: numFrames, frame }, audio: { sampleRate, samples: fixture.audio } };
+  }
+  return {
+    name: c.name,
+    video: { width, height, fps, frameCount: numFrames, frame: (i) => formulaFrame(i, width, height) },
+    audio: { sampleRate, samples: formulaAudio(c.source.audioSamples ?? 0) },
+  };
+}
+
+const MODALITY: Record<GoldenRun['modality'], Modality> = { 'audio-video': 'av', video: 'v', audio: 'a' };
+
+/** The options that reproduce a golden run: the bundle's defaults, greedy, its prompt. */
+export function goldenOptions(golden: Golden, run: GoldenRun, m: BundleManifest, prefillChunk: number): CaptionOptions {
+  return {
+    modality: MODALITY[run.modality],
+    interleave: run.interleave === 'any' ? m.interleave.default : run.interleave,
+    fps: m.sampling.fps,
+    maxFrames: m.sampling.maxFrames,
+    frameRule: 'checkpoint',
+    maxNewTokens: golden.maxNewTokens,
+    prompt: golden.prompt.question,
+    decoding: { kind: 'greedy' },
+    prefillChunk,
+  };
+}
+
+export interface TokenComparison {
+  /** Steps that agree before the first difference (all of them when equal). */
+  agreed: number;
+  /** First differing step, or null. */
+  divergedAt: number | null;
+  /** The reference's top-1 minus top-2 logit at that step. */
+  referenceMargin: number | null;
+  /** True when equal, or when the first difference is at a step whose margin is within `tolerance`. */
+  ok: boolean;
+}
+
+/**
+ * Generated ids against the reference. A backend may pick the other token only where the
+ * reference's two best logits were within `tolerance` of each other (float noise); after
+ * such a step the sequences are no longer comparable. Anything else is a bug.
+ */
+export function compareTokens(ours: readonly number[], ref: GoldenRun['generated'], tolerance: number): TokenComparison {
+  const n = Math.max(ours.length, ref.ids.length);
+  for (let i = 0; i < n; i++) {
+    if (ours[i] !== ref.ids[i]) {
+      const margin = ref.margins[i] ?? null;
+      return { agreed: i, divergedAt: i, referenceMargin: margin, ok: margin !== null && margin <= tolerance };
+    }
+  }
+  return { agreed: n, divergedAt: null, referenceMargin: null, ok: true };
+}
