@@ -1,0 +1,328 @@
+/**
+ * Browser side of media ingestion (runs inside the Web Worker): mediabunny over WebCodecs
+ * opens the user's File, lists the frames, decodes the planned ones at native size and
+ * streams the audio as 16 kHz mono windows. Needs OffscreenCanvas + WebCodecs (Chromium).
+ */
+import {
+  ALL_FORMATS,
+  AudioSampleSink,
+  BlobSource,
+  EncodedPacketSink,
+  Input,
+  type AudioSample,
+  type InputAudioTrack,
+  type VideoSample,
+  VideoSampleSink,
+  type InputVideoTrack,
+} from 'mediabunny';
+import { CaptionError, isCaptionError } from '../errors';
+import type { AudioPlan, FramePlan } from './plan';
+import { timelineFromTimestamps } from './plan';
+import { TimelineAligner, WindowAssembler, unsupportedCodecError } from './pipeline';
+export { assertDecodable } from './pipeline';
+import { StreamingResampler, downmix } from './resample';
+import { rgbaToRgb, type RgbImage } from './resize';
+import { matrixFromColorSpace, rotateRgb, yuv420ToRgb } from './yuv';
+import { sniffKind } from './sniff';
+export { sniffKind };
+import type { AudioTrackInfo, AudioWindow, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
+
+export interface OpenOptions {
+  /** Give up on a decode step that makes no progress for this long (ms). */
+  stallTimeoutMs?: number;
+}
+
+function nameOf(file: Blob): string {
+  return (file as File).name ?? 'the file';
+}
+
+async function withStall<T>(p: Promise<T>, ms: number, what: string, name: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stall = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new CaptionError(
+            'media/decode-failed',
+            `Decoding “${name}” stopped making progress (${what}). The file may be damaged or incomplete; re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 -c:a aac out.mp4) and try again.`,
+            { name, stage: what },
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([p, stall]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Maps anything a decoder throws to a CaptionError the user can act on. */
+function decodeError(e: unknown, name: string, stage: string): CaptionError {
+  if (isCaptionError(e)) return e;
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new CaptionError(
+    'media/corrupt',
+    `“${name}” could not be read while ${stage}: the file looks damaged or incomplete (${msg}). If it plays elsewhere, re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 -c:a aac out.mp4) and try again.`,
+    { name, stage, cause: msg },
+  );
+}
+
+async function probeVideo(track: InputVideoTrack, name: string, stallMs: number): Promise<VideoTrackInfo> {
+  const codec = (await track.getCodec()) ?? 'unknown';
+  const codecString = await track.getCodecParameterString().catch(() => null);
+  const decodable = codec !== 'unknown' && (await track.canDecode().catch(() => false));
+  const sink = new EncodedPacketSink(track);
+  const ts: number[] = [];
+  let lastDur = 0;
+  const list = async () => {
+    for await (const p of sink.packets(undefined, undefined, { metadataOnly: true })) {
+      ts.push(p.timestamp);
+      lastDur = p.duration;
+    }
+  };
+  await withStall(list(), stallMs * 4, 'listing video frames', name);
+  if (ts.length === 0) {
+    throw new CaptionError('media/no-video-track', `The video track of “${name}” has no frames.`, { name });
+  }
+  const timeline = timelineFromTimestamps(ts, lastDur > 0 ? lastDur : undefined);
+  const last = timeline.timestamps![timeline.frameCount - 1];
+  return {
+    codec,
+    codecString,
+    width: await track.getDisplayWidth(),
+    height: await track.getDisplayHeight(),
+    codedWidth: await track.getCodedWidth(),
+    codedHeight: await track.getCodedHeight(),
+    rotation: (await track.getRotation()) as Rotation,
+    colorMatrix: (await track.getColorSpace().catch(() => ({}) as VideoColorSpaceInit)).matrix ?? null,
+    timeline,
+    duration: last + (lastDur > 0 ? lastDur : 1 / timeline.avgFps),
+    decodable,
+  };
+}
+
+async function probeAudio(track: InputAudioTrack): Promise<AudioTrackInfo> {
+  const codec = (await track.getCodec()) ?? 'unknown';
+  return {
+    codec,
+    codecString: await track.getCodecParameterString().catch(() => null),
+    sampleRate: await track.getSampleRate(),
+    channels: await track.getNumberOfChannels(),
+    firstTimestamp: await track.getFirstTimestamp(),
+    duration: await track.computeDuration(),
+    decodable: codec !== 'unknown' && (await track.canDecode().catch(() => false)),
+  };
+}
+
+/**
+ * A decoded sample → packed RGB in display orientation. 8-bit 4:2:0 (I420 / NV12, what
+ * the software decoders give) is converted in TS like ffmpeg (BT.601 when untagged);
+ * anything else is drawn through a canvas (the browser's own conversion).
+ */
+export async function sampleToRgb(sample: VideoSample, trackMatrix?: string | null): Promise<RgbImage> {
+  const vr = sample.visibleRect;
+  const w = vr.width;
+  const h = vr.height;
+  const square = sample.pixelAspectRatio.num === sample.pixelAspectRatio.den;
+  const fmt = sample.format;
+  let img: RgbImage;
+  if ((fmt === 'I420' || fmt === 'I420A' || fmt === 'NV12') && square) {
+    const buf = new Uint8Array(sample.allocationSize());
+    const layout = await sample.copyTo(buf);
+    const cs = sample.colorSpace;
+    img = yuv420ToRgb(buf, layout, w, h, fmt === 'NV12' ? 'NV12' : 'I420', matrixFromColorSpace(trackMatrix === undefined ? cs.matrix : trackMatrix), cs.fullRange === true);
+  } else {
+    const cw = sample.squarePixelWidth;
+    const ch = sample.squarePixelHeight;
+    const canvas = new OffscreenCanvas(cw, ch);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    const frame = sample.toVideoFrame();
+    try {
+      ctx.drawImage(frame, 0, 0, cw, ch);
+    } finally {
+      frame.close();
+    }
+    img = rgbaToRgb(ctx.getImageData(0, 0, cw, ch).data, cw, ch);
+  }
+  img = rotateRgb(img, sample.rotation);
+  if (sample.flip) img = flipRgb(img);
+  return img;
+}
+
+function flipRgb(img: RgbImage): RgbImage {
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) out.set(data.subarray((y * w + x) * 3, (y * w + x) * 3 + 3), (y * w + (w - 1 - x)) * 3);
+  return { width: w, height: h, data: out };
+}
+
+export class BrowserMediaSource implements MediaSource {
+  readonly info: MediaInfo;
+  private readonly input: Input;
+  private readonly videoTrack: InputVideoTrack | null;
+  private readonly audioTrack: InputAudioTrack | null;
+  private readonly stallMs: number;
+
+  constructor(
+    info: MediaInfo,
+    input: Input,
+    video: InputVideoTrack | null,
+    audio: InputAudioTrack | null,
+    stallMs: number,
+  ) {
+    this.info = info;
+    this.input = input;
+    this.videoTrack = video;
+    this.audioTrack = audio;
+    this.stallMs = stallMs;
+  }
+
+  async *frames(plan: FramePlan): AsyncGenerator<NativeFrame> {
+    const v = this.info.video;
+    if (!v || !this.videoTrack) throw new CaptionError('media/no-video-track', `“${this.info.name}” has no video track.`, {});
+    if (!v.decodable) throw unsupportedCodecError('video', v.codec, v.codecString, this.info.name);
+    const tl = v.timeline;
+    const first = tl.timestamps ? tl.timestamps[0] : tl.firstTimestamp;
+    const last = tl.timestamps ? tl.timestamps[tl.frameCount - 1] : first + (tl.frameCount - 1) / tl.avgFps;
+    // clamp to the first / last decodable frame (WebM's first frame can sit at 0.007 s)
+    const wanted = plan.timestamps.map((t) => Math.min(Math.max(t, first), last));
+    const sink = new VideoSampleSink(this.videoTrack);
+    const it = sink.samplesAtTimestamps(wanted);
+    try {
+      for (let i = 0; i < wanted.length; i++) {
+        let r: IteratorResult<VideoSample | null, void>;
+        try {
+          r = await withStall(it.next(), this.stallMs, `decoding frame ${i + 1} at ${wanted[i].toFixed(3)} s`, this.info.name);
+        } catch (e) {
+          throw decodeError(e, this.info.name, `decoding frame ${i + 1} of ${wanted.length}`);
+        }
+        const sample = r.done ? null : r.value;
+        if (!sample) {
+          throw new CaptionError(
+            'media/decode-failed',
+            `Frame ${i + 1} (at ${wanted[i].toFixed(3)} s) of “${this.info.name}” could not be decoded. The file may be damaged; re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 out.mp4) and try again.`,
+            { name: this.info.name, timestamp: wanted[i] },
+          );
+        }
+        try {
+          yield {
+            index: i,
+            frameIndex: plan.indices[i],
+            timestamp: plan.timestamps[i],
+            frameTimestamp: sample.timestamp,
+            image: await sampleToRgb(sample, v.colorMatrix),
+          };
+        } finally {
+          sample.close();
+        }
+      }
+    } finally {
+      await it.return(undefined).catch(() => undefined);
+    }
+  }
+
+  async *audioWindows(plan: AudioPlan): AsyncGenerator<AudioWindow> {
+    const a = this.info.audio;
+    if (!a || !this.audioTrack) throw new CaptionError('media/no-audio-track', `“${this.info.name}” has no audio track.`, {});
+    if (!a.decodable) throw unsupportedCodecError('audio', a.codec, a.codecString, this.info.name);
+    const asm = new WindowAssembler(plan);
+    let resampler: StreamingResampler | null = null;
+    let aligner: TimelineAligner | null = null;
+    const sink = new AudioSampleSink(this.audioTrack);
+    const it = sink.samples();
+    try {
+      while (!asm.done) {
+        let r: IteratorResult<AudioSample, void>;
+        try {
+          r = await withStall(it.next(), this.stallMs, 'decoding audio', this.info.name);
+        } catch (e) {
+          throw decodeError(e, this.info.name, 'decoding the audio');
+        }
+        if (r.done) break;
+        const s = r.value;
+        try {
+          const planes: Float32Array[] = [];
+          for (let c = 0; c < s.numberOfChannels; c++) {
+            const p = new Float32Array(s.numberOfFrames);
+            s.copyTo(p, { planeIndex: c, format: 'f32-planar' });
+            planes.push(p);
+          }
+          if (!resampler || resampler.inRate !== s.sampleRate) {
+            // (a mid-stream rate change restarts the filter: rare, and only blurs one block)
+            resampler = new StreamingResampler(s.sampleRate, plan.sampleRate);
+            aligner = new TimelineAligner(s.sampleRate);
+          }
+          const mono = aligner!.place(s.timestamp, downmix(planes));
+          for (const w of asm.write(resampler.push(mono))) yield w;
+        } finally {
+          s.close();
+        }
+      }
+      if (resampler && !asm.done) for (const w of asm.write(resampler.flush())) yield w;
+      for (const w of asm.finish()) yield w;
+    } finally {
+      await it.return(undefined).catch(() => undefined);
+    }
+  }
+
+  close(): void {
+    this.input.dispose();
+  }
+}
+
+/** Opens a user's file: container, tracks, every frame's timestamp. Errors are CaptionErrors. */
+export async function openBrowserMedia(file: Blob, options: OpenOptions = {}): Promise<BrowserMediaSource> {
+  const name = nameOf(file);
+  const stallMs = options.stallTimeoutMs ?? 15000;
+  if (file.size === 0) {
+    throw new CaptionError('media/empty-file', `“${name}” is empty (0 bytes). Choose the video file again; if it was still copying or downloading, wait until it has finished.`, { name });
+  }
+  const head = new Uint8Array(await file.slice(0, 512).arrayBuffer());
+  const input = new Input({ source: new BlobSource(file), formats: ALL_FORMATS });
+  try {
+    let container: string;
+    try {
+      const fmt = await withStall(input.getFormat(), stallMs, 'reading the container', name);
+      container = fmt.name;
+    } catch (e) {
+      if (isCaptionError(e)) throw e;
+      const sniff = sniffKind(head);
+      if (sniff.video) {
+        throw new CaptionError('media/corrupt', `“${name}” looks like ${sniff.kind} but its structure cannot be read: it is probably damaged or incomplete. Re-download or re-export it and try again.`, { name, kind: sniff.kind });
+      }
+      throw new CaptionError('media/not-a-video', `“${name}” is ${sniff.kind}, not a video or audio file. Choose a video (MP4, WebM, MOV, MKV) or an audio file (M4A, MP3, WAV, …).`, { name, kind: sniff.kind });
+    }
+    let video: InputVideoTrack | null;
+    let audio: InputAudioTrack | null;
+    try {
+      video = await withStall(input.getPrimaryVideoTrack(), stallMs, 'reading the tracks', name);
+      audio = await withStall(input.getPrimaryAudioTrack(), stallMs, 'reading the tracks', name);
+    } catch (e) {
+      throw decodeError(e, name, 'reading the track list');
+    }
+    if (!video && !audio) {
+      const any = await input.getTracks().catch(() => []);
+      if (any.length === 0 && /mp4|quicktime|mov/i.test(container)) {
+        throw new CaptionError('media/corrupt', `“${name}” is an incomplete ${container} file: its index (the moov box) is missing, which happens when a recording or download is cut off. Get a complete copy, or try repairing it (e.g. with untrunc), and try again.`, { name, container });
+      }
+      throw new CaptionError('media/no-tracks', `“${name}” (${container}) contains no video or audio track.`, { name, container });
+    }
+    let vinfo: VideoTrackInfo | null = null;
+    let ainfo: AudioTrackInfo | null = null;
+    try {
+      if (video) vinfo = await probeVideo(video, name, stallMs);
+      if (audio) ainfo = await withStall(probeAudio(audio), stallMs, 'reading the audio track', name);
+    } catch (e) {
+      throw decodeError(e, name, 'reading the track index');
+    }
+    const duration = Math.max(vinfo?.duration ?? 0, ainfo?.duration ?? 0);
+    const info: MediaInfo = { name, bytes: file.size, container, duration, video: vinfo, audio: ainfo };
+    return new BrowserMediaSource(info, input, video, audio, stallMs);
+  } catch (e) {
+    input.dispose();
+    throw e;
+  }
+}

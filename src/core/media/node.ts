@@ -1,0 +1,253 @@
+/**
+ * Node side of media ingestion (CLI + tests): the same MediaSource over Debian's
+ * ffprobe / ffmpeg (child_process). Frames come out as rgb24 at the planned timestamps
+ * (ffmpeg applies the rotation tag), audio as f32le 16 kHz mono (`-ac 1 -ar 16000
+ * -rematrix_maxval 1.0`: the downmix weights are normalised to sum to 1 — stereo is
+ * (L + R) / 2, the level of one channel as in the checkpoint's channel 0 — where plain
+ * `-ac 1` writes 0.707·(L + R) to float output, +3 dB and past 1.0 on loud audio).
+ */
+import { spawn } from 'node:child_process';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { CaptionError } from '../errors';
+import { sniffKind } from './sniff';
+import type { AudioPlan, FramePlan } from './plan';
+import { timelineFromTimestamps } from './plan';
+import { WindowAssembler, unsupportedCodecError } from './pipeline';
+import type { AudioTrackInfo, AudioWindow, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
+
+export interface NodeMediaOptions {
+  ffmpeg?: string;
+  ffprobe?: string;
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', (e) =>
+      reject(
+        new CaptionError('runtime/internal', `Could not run ${cmd}: ${e.message}. Install ffmpeg (apt-get install -y ffmpeg).`, {
+          cmd,
+        }),
+      ),
+    );
+    p.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+  });
+}
+
+/** ffmpeg codec names → the names mediabunny uses (so both sides report the same). */
+const CODEC_MAP: Record<string, string> = {
+  h264: 'avc',
+  hevc: 'hevc',
+  vp8: 'vp8',
+  vp9: 'vp9',
+  av1: 'av1',
+  prores: 'prores',
+  aac: 'aac',
+  opus: 'opus',
+  mp3: 'mp3',
+  vorbis: 'vorbis',
+  flac: 'flac',
+  ac3: 'ac3',
+  eac3: 'eac3',
+  dts: 'dts',
+};
+
+interface ProbeStream {
+  index: number;
+  codec_type: string;
+  codec_name?: string;
+  codec_tag_string?: string;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+  start_time?: string;
+  duration?: string;
+  tags?: Record<string, string>;
+  color_space?: string;
+  side_data_list?: { rotation?: number }[];
+  disposition?: Record<string, number>;
+}
+
+export class NodeMediaSource implements MediaSource {
+  readonly info: MediaInfo;
+  readonly path: string;
+  private readonly ffmpeg: string;
+  private readonly videoIndex: number | null;
+  private readonly audioIndex: number | null;
+
+  constructor(path: string, info: MediaInfo, ffmpeg: string, videoIndex: number | null, audioIndex: number | null) {
+    this.path = path;
+    this.info = info;
+    this.ffmpeg = ffmpeg;
+    this.videoIndex = videoIndex;
+    this.audioIndex = audioIndex;
+  }
+
+  /** One frame (rgb24, display orientation) at the given timestamp. */
+  async frameAt(timestamp: number): Promise<{ width: number; height: number; data: Uint8Array }> {
+    const v = this.info.video;
+    if (!v || this.videoIndex === null) throw new CaptionError('media/no-video-track', `“${this.info.name}” has no video track.`, {});
+    // accurate seek: first frame with pts ≥ t − 0.5 ms (frames are further apart than that)
+    const t = Math.max(0, timestamp - 0.0005);
+    const r = await run(this.ffmpeg, [
+      '-hide_banner', '-loglevel', 'error', '-nostdin',
+      '-ss', t.toFixed(6), '-i', this.path,
+      '-map', `0:${this.videoIndex}`, '-frames:v', '1',
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-',
+    ]);
+    const bytes = v.width * v.height * 3;
+    if (r.code !== 0 || r.stdout.length < bytes) {
+      throw new CaptionError(
+        'media/decode-failed',
+        `ffmpeg could not decode the frame at ${timestamp.toFixed(3)} s of “${this.info.name}”: ${r.stderr.trim().split('\n').pop() ?? 'no output'}`,
+        { timestamp },
+      );
+    }
+    return { width: v.width, height: v.height, data: new Uint8Array(r.stdout.buffer, r.stdout.byteOffset, bytes) };
+  }
+
+  async *frames(plan: FramePlan): AsyncGenerator<NativeFrame> {
+    const v = this.info.video;
+    if (!v) throw new CaptionError('media/no-video-track', `“${this.info.name}” has no video track.`, {});
+    if (!v.decodable) throw unsupportedCodecError('video', v.codec, v.codecString, this.info.name);
+    for (let i = 0; i < plan.indices.length; i++) {
+      const img = await this.frameAt(plan.timestamps[i]);
+      yield { index: i, frameIndex: plan.indices[i], timestamp: plan.timestamps[i], frameTimestamp: plan.timestamps[i], image: img };
+    }
+  }
+
+  async *audioWindows(plan: AudioPlan): AsyncGenerator<AudioWindow> {
+    if (!this.info.audio || this.audioIndex === null) {
+      throw new CaptionError('media/no-audio-track', `“${this.info.name}” has no audio track.`, {});
+    }
+    const p = spawn(
+      this.ffmpeg,
+      ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', this.path, '-map', `0:${this.audioIndex}`,
+        '-ac', '1', '-ar', String(plan.sampleRate), '-rematrix_maxval', '1.0', '-f', 'f32le', '-'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((res) => p.on('close', res));
+    const asm = new WindowAssembler(plan);
+    let carry = Buffer.alloc(0);
+    try {
+      for await (const chunk of p.stdout as AsyncIterable<Buffer>) {
+        const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+        const whole = buf.length - (buf.length % 4);
+        carry = Buffer.from(buf.subarray(whole));
+        const f = new Float32Array(whole / 4);
+        new Uint8Array(f.buffer).set(buf.subarray(0, whole));
+        for (const w of asm.write(f)) yield w;
+        if (asm.done) break;
+      }
+    } finally {
+      if (p.exitCode === null) p.kill('SIGKILL');
+    }
+    const code = await closed;
+    if (!asm.done && code !== 0) {
+      throw new CaptionError('media/decode-failed', `ffmpeg could not decode the audio of “${this.info.name}”: ${stderr.trim()}`, {});
+    }
+    for (const w of asm.finish()) yield w;
+  }
+
+  close(): void {}
+}
+
+/** Probes a file with ffprobe (tracks, every video frame's timestamp) into MediaInfo. */
+export async function openNodeMedia(path: string, opts: NodeMediaOptions = {}): Promise<NodeMediaSource> {
+  const ffprobe = opts.ffprobe ?? 'ffprobe';
+  const ffmpeg = opts.ffmpeg ?? 'ffmpeg';
+  const name = basename(path);
+  const st = await stat(path).catch(() => null);
+  if (!st) throw new CaptionError('media/not-a-video', `“${path}” does not exist.`, { path });
+  if (st.size === 0) {
+    throw new CaptionError('media/empty-file', `“${name}” is empty (0 bytes). Choose the video file again; if it was still copying or downloading, wait until it has finished.`, { name });
+  }
+  const fh = await open(path, 'r');
+  const head = Buffer.alloc(512);
+  await fh.read(head, 0, 512, 0);
+  await fh.close();
+  const pr = await run(ffprobe, ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', path]);
+  if (pr.code !== 0) {
+    const sniff = sniffKind(head);
+    if (sniff.video) {
+      throw new CaptionError('media/corrupt', `“${name}” looks like ${sniff.kind} but its structure cannot be read: it is probably damaged or incomplete. Re-download or re-export it and try again.`, { name, kind: sniff.kind, ffprobe: pr.stderr.trim() });
+    }
+    throw new CaptionError('media/not-a-video', `“${name}” is ${sniff.kind}, not a video or audio file. Choose a video (MP4, WebM, MOV, MKV) or an audio file (M4A, MP3, WAV, …).`, { name, kind: sniff.kind });
+  }
+  const j = JSON.parse(pr.stdout.toString()) as { streams: ProbeStream[]; format: { format_name: string; duration?: string } };
+  const streams = j.streams ?? [];
+  const isImage = /image2|png_pipe|jpeg_pipe|gif|webp_pipe|bmp_pipe/.test(j.format.format_name);
+  const vs = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  const as = streams.find((s) => s.codec_type === 'audio');
+  if (isImage) {
+    throw new CaptionError('media/not-a-video', `“${name}” is ${sniffKind(head).kind}, not a video or audio file. Choose a video (MP4, WebM, MOV, MKV) or an audio file.`, { name });
+  }
+  if (!vs && !as) throw new CaptionError('media/no-tracks', `“${name}” contains no video or audio track.`, { name });
+
+  let video: VideoTrackInfo | null = null;
+  if (vs) {
+    const pk = await run(ffprobe, ['-v', 'error', '-select_streams', String(vs.index), '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', path]);
+    const rows = pk.stdout.toString().trim().split('\n').filter(Boolean).map((l) => l.split(','));
+    const ts = rows.map((r) => Number(r[0])).filter((x) => Number.isFinite(x));
+    if (ts.length === 0) throw new CaptionError('media/no-video-track', `The video track of “${name}” has no frames.`, { name });
+    const declared = Number((vs as { nb_frames?: string }).nb_frames);
+    if (Number.isFinite(declared) && declared > ts.length + 1) {
+      throw new CaptionError(
+        'media/corrupt',
+        `“${name}” is incomplete: its index lists ${declared} video frames but the data stops after ${ts.length}. The file was probably cut off while copying or downloading; get a complete copy and try again.`,
+        { name, declared, present: ts.length },
+      );
+    }
+    const lastDur = Number(rows[rows.length - 1][1]);
+    const timeline = timelineFromTimestamps(ts, Number.isFinite(lastDur) && lastDur > 0 ? lastDur : undefined);
+    const rawRot = vs.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? Number(vs.tags?.rotate ?? 0);
+    const rotation = ((((-rawRot) % 360) + 360) % 360) as Rotation; // displaymatrix is counter-clockwise
+    const swap = rotation === 90 || rotation === 270;
+    const codec = CODEC_MAP[vs.codec_name ?? ''] ?? vs.codec_name ?? 'unknown';
+    const last = timeline.timestamps![timeline.frameCount - 1];
+    video = {
+      codec,
+      codecString: vs.codec_tag_string ?? null,
+      width: swap ? vs.height! : vs.width!,
+      height: swap ? vs.width! : vs.height!,
+      codedWidth: vs.width!,
+      codedHeight: vs.height!,
+      rotation,
+      colorMatrix: vs.color_space && vs.color_space !== 'unknown' ? (vs.color_space === 'bt470bg' ? 'bt470bg' : vs.color_space) : null,
+      timeline,
+      duration: last + (Number.isFinite(lastDur) && lastDur > 0 ? lastDur : 1 / timeline.avgFps),
+      decodable: true,
+    };
+  }
+  let audio: AudioTrackInfo | null = null;
+  if (as) {
+    const start = Number(as.start_time ?? 0);
+    const dur = Number(as.duration ?? j.format.duration ?? 0);
+    audio = {
+      codec: CODEC_MAP[as.codec_name ?? ''] ?? as.codec_name ?? 'unknown',
+      codecString: as.codec_tag_string ?? null,
+      sampleRate: Number(as.sample_rate),
+      channels: as.channels ?? 1,
+      firstTimestamp: start,
+      duration: start + dur,
+      decodable: true,
+    };
+  }
+  const duration = Math.max(video?.duration ?? 0, audio?.duration ?? 0, Number(j.format.duration ?? 0));
+  const info: MediaInfo = { name, bytes: st.size, container: j.format.format_name, duration, video, audio };
+  return new NodeMediaSource(path, info, ffmpeg, vs?.index ?? null, as?.index ?? null);
+}

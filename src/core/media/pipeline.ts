@@ -1,0 +1,195 @@
+/**
+ * Glue shared by both media sides: plan from a probed file, assemble 30 s windows from a
+ * stream of samples, turn native frames into the bundle's pixels and a thumbnail, and the
+ * user-facing codec errors. Pure; no platform globals.
+ */
+import { CaptionError } from '../errors';
+import type { AudioConfig, SamplingConfig, VisionConfig } from '../bundle/manifest';
+import { planAudio, planFrames, type AudioPlan, type FramePlan, type SamplingRule } from './plan';
+import { resizeBicubic, toPixelTensor, type RgbImage } from './resize';
+import type { AudioWindow, MediaInfo, NativeFrame } from './types';
+
+export interface MediaPlan {
+  frames: FramePlan | null;
+  audio: AudioPlan | null;
+}
+
+/** Plans frames (if a video track) and audio (if an audio track) for a probed file. */
+export function planMedia(
+  info: MediaInfo,
+  sampling: SamplingConfig & { rule?: SamplingRule },
+  audio: Pick<AudioConfig, 'sampleRate' | 'windowSeconds'>,
+): MediaPlan {
+  if (!info.video && !info.audio) {
+    throw new CaptionError('media/no-tracks', `“${info.name}” has neither a video nor an audio track.`, {
+      name: info.name,
+    });
+  }
+  const frames = info.video ? planFrames(info.video.timeline, sampling) : null;
+  const audioPlan = info.audio
+    ? planAudio({ audioDuration: Math.max(0, info.audio.duration), videoRealTime: frames?.realTime ?? null }, audio)
+    : null;
+  return { frames, audio: audioPlan };
+}
+
+/**
+ * Collects consecutive samples (from sample 0 of the timeline) into the plan's windows:
+ * zero-pads the tail, drops what lies past the plan's end. Holds one window at a time.
+ */
+export class WindowAssembler {
+  private readonly plan: AudioPlan;
+  private w = 0; // current window
+  private buf: Float32Array | null = null;
+  private filled = 0; // samples written into the current window
+  private readonly ready: AudioWindow[] = [];
+
+  constructor(plan: AudioPlan) {
+    this.plan = plan;
+  }
+
+  /** True once every window has been produced. */
+  get done(): boolean {
+    return this.w >= this.plan.windows.length;
+  }
+
+  /** Appends the next samples of the timeline; returns the windows completed by them. */
+  write(samples: Float32Array): AudioWindow[] {
+    let off = 0;
+    while (off < samples.length && !this.done) {
+      const spec = this.plan.windows[this.w];
+      this.buf ??= new Float32Array(spec.length);
+      const n = Math.min(spec.length - this.filled, samples.length - off);
+      this.buf.set(samples.subarray(off, off + n), this.filled);
+      this.filled += n;
+      off += n;
+      if (this.filled === spec.length) this.emit();
+    }
+    return this.ready.splice(0);
+  }
+
+  /** Ends the stream: the rest of the plan is zeros (padding to ≥ 1 s, short tracks). */
+  finish(): AudioWindow[] {
+    while (!this.done) {
+      const spec = this.plan.windows[this.w];
+      this.buf ??= new Float32Array(spec.length);
+      this.emit();
+    }
+    return this.ready.splice(0);
+  }
+
+  private emit(): void {
+    const spec = this.plan.windows[this.w];
+    this.ready.push({ index: spec.index, start: spec.start, startTime: spec.startTime, samples: this.buf! });
+    this.buf = null;
+    this.filled = 0;
+    this.w++;
+  }
+}
+
+/**
+ * Places decoded chunks (timestamp in s, mono samples at `rate`) on a gap-free timeline
+ * starting at t = 0: drops samples before 0 (AAC priming) and overlaps, fills gaps with
+ * zeros. Small jitter (≤ `tolerance` samples) is ignored.
+ */
+export class TimelineAligner {
+  private next = 0; // input sample index expected next (at `rate`)
+  private started = false;
+  constructor(
+    private readonly rate: number,
+    private readonly tolerance = 2,
+  ) {}
+
+  place(timestamp: number, samples: Float32Array): Float32Array {
+    const at = Math.round(timestamp * this.rate);
+    let diff = at - this.next;
+    if (this.started && Math.abs(diff) <= this.tolerance) diff = 0;
+    this.started = true;
+    let out: Float32Array;
+    if (diff > 0) {
+      out = new Float32Array(diff + samples.length);
+      out.set(samples, diff);
+    } else if (diff < 0) {
+      out = samples.subarray(Math.min(-diff, samples.length));
+    } else {
+      out = samples;
+    }
+    this.next += out.length;
+    return out;
+  }
+}
+
+export interface PreparedFrame {
+  index: number;
+  timestamp: number;
+  /** size × size RGB (PIL-bicubic), what the vision encoder sees before normalisation. */
+  pixels: RgbImage;
+  /** ~thumbWidth px wide RGB for the UI. */
+  thumbnail: RgbImage;
+}
+
+/** Native frame → the bundle's square RGB + a small thumbnail. */
+export function prepareFrame(frame: NativeFrame, vision: Pick<VisionConfig, 'imageSize'>, thumbWidth = 160): PreparedFrame {
+  const size = vision.imageSize;
+  const pixels = resizeBicubic(frame.image, size, size);
+  return { index: frame.index, timestamp: frame.timestamp, pixels, thumbnail: thumbnailOf(frame.image, thumbWidth) };
+}
+
+export function thumbnailOf(img: RgbImage, thumbWidth = 160): RgbImage {
+  const w = Math.min(thumbWidth, img.width);
+  const h = Math.max(1, Math.round((img.height * w) / img.width));
+  return resizeBicubic(img, w, h);
+}
+
+/** Frames → one [F, 3, size, size] float tensor with the manifest's mean / std. */
+export function framesToTensor(frames: readonly RgbImage[], vision: Pick<VisionConfig, 'imageSize' | 'mean' | 'std'>): Float32Array {
+  const s = vision.imageSize;
+  const per = 3 * s * s;
+  const out = new Float32Array(frames.length * per);
+  frames.forEach((f, i) => {
+    const img = f.width === s && f.height === s ? f : resizeBicubic(f, s, s);
+    toPixelTensor(img, vision.mean, vision.std, out, i * per);
+  });
+  return out;
+}
+
+const CODEC_NAMES: Record<string, string> = {
+  hevc: 'HEVC (H.265)',
+  avc: 'H.264',
+  vp8: 'VP8',
+  vp9: 'VP9',
+  av1: 'AV1',
+  prores: 'Apple ProRes',
+  ac3: 'Dolby Digital (AC-3)',
+  eac3: 'Dolby Digital Plus (E-AC-3)',
+  dts: 'DTS',
+};
+
+/** The user-facing error for a track this browser cannot decode. */
+export function unsupportedCodecError(
+  kind: 'video' | 'audio',
+  codec: string | null,
+  codecString: string | null,
+  fileName: string,
+): CaptionError {
+  const name = codec ? (CODEC_NAMES[codec] ?? codec) : 'an unknown codec';
+  const tag = codecString ? ` (${codecString})` : '';
+  const fix =
+    kind === 'video'
+      ? 'Convert it to H.264 (e.g. ffmpeg -i in.mov -c:v libx264 -c:a aac out.mp4) and try again.'
+      : 'Convert the audio to AAC or Opus (e.g. ffmpeg -i in.mkv -c:v copy -c:a aac out.mp4) and try again.';
+  return new CaptionError(
+    'media/unsupported-codec',
+    `The ${kind} of “${fileName}” is ${name}${tag}, which this browser cannot decode. ${fix}`,
+    { track: kind, codec, codecString, name: fileName },
+  );
+}
+
+/** Throws the precise unsupported-codec error if a track the run needs cannot be decoded. */
+export function assertDecodable(info: MediaInfo, need: { video?: boolean; audio?: boolean } = { video: true, audio: true }): void {
+  if (need.video !== false && info.video && !info.video.decodable) {
+    throw unsupportedCodecError('video', info.video.codec, info.video.codecString, info.name);
+  }
+  if (need.audio !== false && info.audio && !info.audio.decodable) {
+    throw unsupportedCodecError('audio', info.audio.codec, info.audio.codecString, info.name);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The media interface both sides implement: browser.ts (mediabunny over WebCodecs, in the
+ * worker) and node.ts (Debian's ffmpeg / ffprobe, for the CLI and the tests).
+ */
+import type { AudioPlan, FramePlan, VideoTimeline } from './plan';
+import type { RgbImage } from './resize';
+
+export type Rotation = 0 | 90 | 180 | 270;
+
+export interface VideoTrackInfo {
+  /** Codec family ('avc', 'vp9', 'av1', 'hevc', …) and the full codec string when known. */
+  codec: string;
+  codecString: string | null;
+  /** Display size: pixel aspect and rotation applied (what frames come out as). */
+  width: number;
+  height: number;
+  codedWidth: number;
+  codedHeight: number;
+  rotation: Rotation;
+  /** YUV matrix the file declares (WebCodecs names: 'bt709', 'smpte170m', …); null = untagged. */
+  colorMatrix: string | null;
+  /** Every frame's presentation timestamp (sorted) and the average rate. */
+  timeline: VideoTimeline;
+  /** End of the last frame (s). */
+  duration: number;
+  /** Whether this side can decode the track. */
+  decodable: boolean;
+}
+
+export interface AudioTrackInfo {
+  codec: string;
+  codecString: string | null;
+  sampleRate: number;
+  channels: number;
+  /** First sample time (s; AAC priming can make it negative) and end time (s). */
+  firstTimestamp: number;
+  duration: number;
+  decodable: boolean;
+}
+
+export interface MediaInfo {
+  name: string;
+  bytes: number;
+  /** Container name ('MP4', 'WebM', 'Matroska', 'QuickTime', …). */
+  container: string;
+  /** Largest end time over the tracks (s). */
+  duration: number;
+  video: VideoTrackInfo | null;
+  audio: AudioTrackInfo | null;
+}
+
+/** A decoded frame at native display size, before the model's resize. */
+export interface NativeFrame {
+  /** Position in the plan (0 … F−1). */
+  index: number;
+  /** Frame index in presentation order (plan.indices[index]). */
+  frameIndex: number;
+  /** The plan's timestamp and the decoded frame's own timestamp (s). */
+  timestamp: number;
+  frameTimestamp: number;
+  image: RgbImage;
+}
+
+/** One 30 s (or shorter, last) window of mono audio at the plan's rate. */
+export interface AudioWindow {
+  index: number;
+  /** First sample of the window in the whole file, and its time (s). */
+  start: number;
+  startTime: number;
+  /** Exactly plan.windows[index].length samples. */
+  samples: Float32Array;
+}
+
+export interface MediaSource {
+  readonly info: MediaInfo;
+  /** Decodes the planned frames in order (RGB, display orientation, native size). */
+  frames(plan: FramePlan): AsyncGenerator<NativeFrame>;
+  /** Decodes, downmixes and resamples the audio window by window (bounded memory). */
+  audioWindows(plan: AudioPlan): AsyncGenerator<AudioWindow>;
+  close(): void;
+}
