@@ -27,6 +27,7 @@ function ortStatic(): Plugin {
       const name = (req.url ?? '').split('?')[0].replace(/^\//, '');
       if (!ortFiles().includes(name)) return next();
       res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+      for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
       createReadStream(join(ORT_DIR, name)).pipe(res);
     });
   };
