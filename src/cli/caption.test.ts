@@ -1,0 +1,94 @@
+/**
+ * The CLI end to end: a real mp4 decoded by ffmpeg, the tiny bundle on onnxruntime-node,
+ * against the PyTorch goldens; human and JSON output; exit codes for bad input and bad
+ * bundles.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CaptionReport } from '../core/report';
+import type { Golden } from '../core/testing/golden';
+
+const TINY = 'public/bundles/tiny';
+const FIXTURE = join(TINY, 'golden/fixture.mp4');
+const golden = JSON.parse(readFileSync(join(TINY, 'golden.json'), 'utf8')) as Golden;
+const fixtureCase = golden.cases.find((c) => c.source.kind === 'ffmpeg-fixture')!;
+const tmp = mkdtempSync(join(tmpdir(), 'caption-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function caption(...args: string[]) {
+  const r = spawnSync('node', ['--import', 'tsx', 'src/cli/caption.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('npm run caption', () => {
+  const modes: [string, string[]][] = [
+    ['audio-video/spread', ['--mode', 'av', '--interleave', 'spread']],
+    ['audio-video/timestamp', ['--mode', 'av', '--interleave', 'timestamp']],
+    ['video/any', ['--mode', 'v']],
+    ['audio/any', ['--mode', 'a']],
+  ];
+  for (const [name, flags] of modes) {
+    it(`--json ${name} on an ffmpeg-decoded mp4 equals the PyTorch reference`, () => {
+      const run = fixtureCase.runs.find((r) => `${r.modality}/${r.interleave}` === name)!;
+      const r = caption(FIXTURE, '--json', '--max-new-tokens', String(golden.maxNewTokens), ...flags);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as CaptionReport;
+      expect(report.video).toMatchObject({ name: 'fixture.mp4', duration: 5, hasAudio: true, hasVideo: true, videoCodec: 'avc', audioCodec: 'aac' });
+      const audioUsed = name !== 'video/any';
+      expect(report.audio).toEqual({ sampleRate: 16000, samples: audioUsed ? 80000 : 0, windows: audioUsed ? 1 : 0, used: audioUsed });
+      if (name !== 'audio/any') expect(report.frames).toEqual(fixtureCase.frameIndices.map((index, i) => ({ index, timestamp: fixtureCase.timestamps[i] })));
+      expect(report.layout.filter((l) => l.frame !== null)).toEqual(run.layout);
+      expect(report.promptTokens).toBe(run.promptLength);
+      expect(report.generatedTokenIds).toEqual(run.generated.ids);
+      expect(Object.values(report.backend)).toEqual(['cpu', 'cpu', 'cpu', 'cpu', 'cpu']);
+      for (const stage of ['decode', 'vision', 'audio', 'prefill', 'generate'] as const) expect(report.timings[stage]).toBeGreaterThanOrEqual(0);
+    });
+  }
+
+  it('streams the caption as text and says the weights are random', () => {
+    const json = JSON.parse(caption(FIXTURE, '--json', '--max-new-tokens', '8').stdout) as CaptionReport;
+    const r = caption(FIXTURE, '--max-new-tokens', '8');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(json.caption + '\n');
+    expect(json.caption.length).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/random weights/);
+  });
+
+  it('exits 2 with the usage on bad arguments', () => {
+    const r = caption(FIXTURE, '--mode', 'x');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--mode must be one of av, v, a/);
+    expect(r.stderr).toMatch(/usage: npm run caption/);
+  });
+
+  it.each([
+    ['a missing file', () => join(tmp, 'nope.mp4'), /does not exist/],
+    ['an empty file', () => (writeFileSync(join(tmp, 'empty.mp4'), ''), join(tmp, 'empty.mp4')), /media\/empty-file/],
+    ['a text file named .mp4', () => (writeFileSync(join(tmp, 'notes.mp4'), 'just some notes, not a video\n'.repeat(20)), join(tmp, 'notes.mp4')), /media\/not-a-video/],
+  ])('exits 3 on %s', (_what, make, message) => {
+    const r = caption(make(), '--json');
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(message);
+    expect(JSON.parse(r.stdout).error.code).toMatch(/^media\//);
+  });
+
+  it('exits 4 when the bundle is missing or a graph is corrupt, naming the file', () => {
+    const missing = caption(FIXTURE, '--bundle', join(tmp, 'no-bundle'));
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/bundle\/not-found/);
+
+    const bad = join(tmp, 'bad-bundle');
+    cpSync(TINY, bad, { recursive: true });
+    const graph = join(bad, 'onnx/vision_encoder.onnx');
+    const bytes = readFileSync(graph);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(graph, bytes);
+    const corrupt = caption(FIXTURE, '--bundle', bad);
+    expect(corrupt.code).toBe(4);
+    expect(corrupt.stderr).toMatch(/bundle\/integrity/);
+    expect(corrupt.stderr).toMatch(/vision_encoder\.onnx/);
+  });
+});
