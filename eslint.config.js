@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'public/bundles', 'e2e/fixtures/out', '.test-output', 'models'] },
+  { ignores: ['dist', 'dist-e2e', 'node_modules', 'public/bundles', 'e2e/fixtures/out', '.test-output', 'models'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

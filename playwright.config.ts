@@ -3,6 +3,9 @@ import { defineConfig } from '@playwright/test';
 /** Debian's Chromium; Playwright downloads no browser of its own (no network here). */
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const port = Number(process.env.E2E_PORT ?? 5199);
+/** A production build (with the test harness pages) served by `vite preview`. */
+export const previewPort = Number(process.env.E2E_PREVIEW_PORT ?? port + 1);
+process.env.E2E_PREVIEW_URL = `http://127.0.0.1:${previewPort}`;
 
 export const chromiumArgs = [
   '--no-sandbox',
@@ -31,10 +34,18 @@ export default defineConfig({
     trace: 'off',
     screenshot: 'only-on-failure',
   },
-  webServer: {
-    command: `npx vite --port ${port} --strictPort --host 127.0.0.1`,
-    url: `http://127.0.0.1:${port}/`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 120_000,
-  },
+  webServer: [
+    {
+      command: `npx vite --port ${port} --strictPort --host 127.0.0.1`,
+      url: `http://127.0.0.1:${port}/`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
+    },
+    {
+      command: `npx vite build --mode e2e --logLevel warn && npx vite preview --mode e2e --port ${previewPort} --strictPort --host 127.0.0.1`,
+      url: `http://127.0.0.1:${previewPort}/`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 180_000,
+    },
+  ],
 });

@@ -1,7 +1,7 @@
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, type Connect, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, resolve, sep } from 'node:path';
 
 /**
  * Threaded WASM needs cross-origin isolation (SharedArrayBuffer): every response carries
@@ -19,35 +19,64 @@ const isolationHeaders = {
  * the app made threaded session creation hang after `vite build` (ENVIRONMENT.md).
  */
 const ORT_DIR = resolve('node_modules/onnxruntime-web/dist');
-const ortFiles = () => readdirSync(ORT_DIR).filter((f) => /^ort-wasm-simd-threaded.*\.(mjs|wasm)$/.test(f));
+// onnxruntime-web/webgpu (the build the worker imports) loads the asyncify variant only.
+const ortFiles = () => readdirSync(ORT_DIR).filter((f) => /^ort-wasm-simd-threaded\.asyncify\.(mjs|wasm)$/.test(f));
 
-function ortStatic(): Plugin {
-  const serve: Plugin['configureServer'] = (server) => {
-    server.middlewares.use('/ort/', (req, res, next) => {
-      const name = (req.url ?? '').split('?')[0].replace(/^\//, '');
-      if (!ortFiles().includes(name)) return next();
-      res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
-      for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
-      createReadStream(join(ORT_DIR, name)).pipe(res);
-    });
+type Middleware = Connect.NextHandleFunction;
+
+const MIME: Record<string, string> = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.json': 'application/json' };
+
+/** Serves the files of `dir` that `allow` accepts under a URL prefix, with the isolation headers. */
+function serveDir(dir: string, allow: (rel: string) => boolean): Middleware {
+  return (req, res, next) => {
+    const rel = decodeURIComponent((req.url ?? '').split('?')[0]).replace(/^\/+/, '');
+    const file = resolve(dir, rel);
+    if (!file.startsWith(resolve(dir) + sep) || !allow(rel) || !existsSync(file) || !statSync(file).isFile()) return next();
+    res.setHeader('Content-Type', MIME[extname(file)] ?? 'application/octet-stream');
+    res.setHeader('Content-Length', String(statSync(file).size));
+    for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
+    createReadStream(file).pipe(res);
   };
+}
+
+function staticFiles(): Plugin {
+  const ort = serveDir(ORT_DIR, (f) => ortFiles().includes(f));
+  // Model bundles stay out of builds (a deployment hosts its own); previews serve them.
+  const bundles = serveDir(resolve('public/bundles'), () => true);
   return {
-    name: 'ort-static',
-    configureServer: serve,
-    configurePreviewServer: serve as Plugin['configurePreviewServer'],
+    name: 'static-files',
+    configureServer(server) {
+      server.middlewares.use('/ort/', ort);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use('/ort/', ort);
+      server.middlewares.use('/bundles/', bundles);
+    },
     generateBundle() {
-      for (const f of ortFiles()) {
-        this.emitFile({ type: 'asset', fileName: `ort/${f}`, source: readFileSync(join(ORT_DIR, f)) });
-      }
+      for (const f of ortFiles()) this.emitFile({ type: 'asset', fileName: `ort/${f}`, source: readFileSync(join(ORT_DIR, f)) });
+      this.emitFile({ type: 'asset', fileName: 'favicon.svg', source: readFileSync(resolve('public/favicon.svg')) });
     },
   };
 }
 
-export default defineConfig({
-  plugins: [react(), ortStatic()],
+/**
+ * `vite build --mode e2e` also builds the test harness pages into dist-e2e/, so the
+ * browser tests can run the runtime from a production build (bundled worker, static ORT
+ * files, threads) served by `vite preview --mode e2e`.
+ */
+export default defineConfig(({ mode }) => ({
+  plugins: [react(), staticFiles()],
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
-});
+  // mediabunny pre-bundled up front: otherwise the first worker load re-optimises and reloads the page.
+  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['mediabunny'] },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    copyPublicDir: false,
+    ...(mode === 'e2e'
+      ? { outDir: 'dist-e2e', rollupOptions: { input: { main: resolve('index.html'), golden: resolve('e2e/harness/golden.html') } } }
+      : {}),
+  },
+}));

@@ -31,6 +31,9 @@ export interface GoldenRunResult {
 }
 
 export interface GoldenResult {
+  /** WASM threads ORT was configured with, and whether the worker is cross-origin isolated. */
+  threads: number;
+  isolated: boolean;
   backends: Record<string, string>;
   adapter: string | null;
   runs: GoldenRunResult[];
@@ -55,14 +58,15 @@ function usedHeap(): number {
 scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
   const req = ev.data;
   const base = new URL('/bundles/tiny/', scope.location.href).href;
-  const result: GoldenResult = { backends: {}, adapter: null, runs: [], heap: [] };
+  const ort = ortWeb();
+  const result: GoldenResult = { threads: Number(ort.env.wasm.numThreads), isolated: Boolean(scope.crossOriginIsolated), backends: {}, adapter: null, runs: [], heap: [] };
   try {
     const bundle = await loadBundle(new UrlBundleSource(base, { cache: false }));
     const golden = bundle.golden as unknown as Golden;
     const caps = await probeCapabilities(scope as unknown as typeof globalThis);
     const webgpu = req.prefer === 'wasm' ? null : caps.webgpu;
     result.adapter = webgpu ? `${webgpu.vendor} ${webgpu.architecture}` : null;
-    const model = await loadModel(ortWeb(), bundle, { prefer: req.prefer, platform: 'web', capabilities: { webgpu } });
+    const model = await loadModel(ort, bundle, { prefer: req.prefer, platform: 'web', capabilities: { webgpu } });
     result.backends = { ...model.backends };
     const fixtureCase = golden.cases.find((c) => c.source.kind === 'ffmpeg-fixture');
     const fixture = fixtureCase

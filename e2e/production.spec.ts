@@ -1,0 +1,31 @@
+import { expect, test } from '@playwright/test';
+import type { GoldenResult } from './harness/golden-worker';
+
+/**
+ * The production build (`vite build`, served by `vite preview` with the same isolation
+ * headers): the page is cross-origin isolated, onnxruntime-web's threaded WASM loads from
+ * the static /ort/ files, and the runtime gives the reference tokens. Bundling ORT's
+ * files into the app made session creation hang here (ENVIRONMENT.md).
+ */
+const PREVIEW = process.env.E2E_PREVIEW_URL!;
+
+test('production build: the page is isolated and names its backend', async ({ page }) => {
+  await page.goto(PREVIEW + '/');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('SALMONN Captioner');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  const res = await page.request.get(PREVIEW + '/ort/ort-wasm-simd-threaded.asyncify.wasm');
+  expect(res.headers()['content-type']).toBe('application/wasm');
+  expect(res.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+});
+
+test('production build: threaded WASM runs the golden cases', async ({ page }) => {
+  await page.goto(PREVIEW + '/e2e/harness/golden.html');
+  await expect(page.getByTestId('status')).toHaveText('ready');
+  const result: GoldenResult = await page.evaluate(() => window.runGolden({ prefer: 'wasm', cases: ['synthetic_4.5s', 'synthetic_6.5s'], marginTolerance: 1e-3 }));
+  expect(result.error).toBeUndefined();
+  expect(result.isolated).toBe(true);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  expect(result.threads).toBe(Math.min(4, cores));
+  expect(result.runs).toHaveLength(8);
+  for (const run of result.runs) expect(run.ids, run.name).toEqual(run.expectedIds);
+});
