@@ -203,7 +203,7 @@ export class BrowserMediaSource implements MediaSource {
         if (!sample) {
           throw new CaptionError(
             'media/decode-failed',
-            `Frame ${i + 1} (at ${wanted[i].toFixed(3)} s) of “${this.info.name}” could not be decoded. The file may be damaged; re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 out.mp4) and try again.`,
+            `Frame ${i + 1} (at ${wanted[i].toFixed(3)} s) of “${this.info.name}” could not be decoded: the file is damaged or incomplete (cut off while copying or downloading?). Get a complete copy, or re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 -c:a aac out.mp4), and try again.`,
             { name: this.info.name, timestamp: wanted[i] },
           );
         }

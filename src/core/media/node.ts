@@ -45,6 +45,20 @@ function run(cmd: string, args: string[]): Promise<RunResult> {
   });
 }
 
+const decoderCache = new Map<string, Promise<Set<string>>>();
+/** Whether this ffmpeg has a decoder of that name (`ffmpeg -decoders`, cached). */
+export async function hasDecoder(ffmpeg: string, name: string): Promise<boolean> {
+  let p = decoderCache.get(ffmpeg);
+  if (!p) {
+    p = run(ffmpeg, ['-hide_banner', '-decoders']).then(
+      (r) => new Set(r.stdout.toString().split('\n').map((l) => l.trim().split(/\s+/)[1]).filter(Boolean)),
+      () => new Set<string>(),
+    );
+    decoderCache.set(ffmpeg, p);
+  }
+  return (await p).has(name);
+}
+
 /** ffmpeg codec names → the names mediabunny uses (so both sides report the same). */
 const CODEC_MAP: Record<string, string> = {
   h264: 'avc',
@@ -132,9 +146,12 @@ export class NodeMediaSource implements MediaSource {
     if (!this.info.audio || this.audioIndex === null) {
       throw new CaptionError('media/no-audio-track', `“${this.info.name}” has no audio track.`, {});
     }
+    // Opus: the reference decoder (libopus, as in browsers); ffmpeg's native SILK decoder
+    // differs by up to 0.05 RMS on low-rate speech.
+    const dec = this.info.audio.codec === 'opus' && (await hasDecoder(this.ffmpeg, 'libopus')) ? ['-c:a', 'libopus'] : [];
     const p = spawn(
       this.ffmpeg,
-      ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', this.path, '-map', `0:${this.audioIndex}`,
+      ['-hide_banner', '-loglevel', 'error', '-nostdin', ...dec, '-i', this.path, '-map', `0:${this.audioIndex}`,
         '-ac', '1', '-ar', String(plan.sampleRate), '-rematrix_maxval', '1.0', '-f', 'f32le', '-'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

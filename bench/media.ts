@@ -1,0 +1,148 @@
+/**
+ * Media ingestion bench (`npx tsx bench/media.ts [file]`, meant for `npm run bench`).
+ *
+ * For a 10-minute 720p H.264/AAC file (made by `make-fixtures.sh --bench` when missing):
+ * time to plan + extract the planned 30 frames + decode all audio to 16 kHz mono,
+ *   (a) the app's path: mediabunny + WebCodecs in a Web Worker (e2e/harness/media-worker.ts),
+ *   (b) the classic path on the main thread: <video> seek + canvas, decodeAudioData +
+ *       OfflineAudioContext resampling,
+ *   (c) the Node path: ffprobe + ffmpeg (src/core/media/node.ts),
+ * reported from the same run as a ratio, with peak memory: the browser's whole process
+ * tree RSS (from /proc) per phase, the page's JS heap (performance.memory), Node's RSS.
+ * Writes .test-output/bench-media.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+import { openNodeMedia } from '../src/core/media/node';
+import { planMedia } from '../src/core/media/pipeline';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const file = resolve(process.argv[2] ?? join(ROOT, 'e2e/fixtures/out/bench720p10min.mp4'));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PORT = Number(process.env.BENCH_PORT ?? 5198);
+
+if (!existsSync(file)) {
+  console.log(`${file} is missing: making it (bash e2e/fixtures/make-fixtures.sh --bench)…`);
+  execFileSync('bash', [join(ROOT, 'e2e/fixtures/make-fixtures.sh'), '--bench'], { stdio: 'inherit' });
+}
+
+/** RSS (bytes) of a process and all its descendants, from /proc. */
+function treeRss(rootPid: number): number {
+  const parent = new Map<number, number>();
+  const rss = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(d), ppid);
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${d}/status`, 'utf8'));
+      rss.set(Number(d), m ? Number(m[1]) * 1024 : 0);
+    } catch {
+      /* process ended */
+    }
+  }
+  let total = 0;
+  for (const [pid, r] of rss) {
+    let p: number | undefined = pid;
+    while (p && p !== rootPid && p !== 1) p = parent.get(p);
+    if (p === rootPid) total += r;
+  }
+  return total;
+}
+
+const mb = (b: number | null | undefined) => (b == null ? null : Math.round((b / 2 ** 20) * 10) / 10);
+
+async function main() {
+  const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1' } });
+  await server.listen();
+  const browserServer = await chromium.launchServer({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--enable-precise-memory-info'],
+  });
+  const pid = browserServer.process().pid!;
+  const browser = await chromium.connect(browserServer.wsEndpoint());
+  const samples: { t: number; rss: number }[] = [];
+  const timer = setInterval(() => samples.push({ t: Date.now(), rss: treeRss(pid) }), 100);
+  try {
+    const page = await browser.newPage();
+    // warm-up: Vite transforms + dependency pre-bundling must not count
+    await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/media-bench.html`);
+    await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/media-bench.html`);
+    await page.waitForFunction(() => !!window.__bench);
+    await page.waitForTimeout(1000);
+    const baselineRss = treeRss(pid);
+    await page.setInputFiles('#file', file);
+    await page.waitForFunction(() => window.__bench.status === 'done' || window.__bench.status === 'error', null, { timeout: 600_000 });
+    const bench = await page.evaluate(() => window.__bench);
+    if (bench.status !== 'done') throw new Error(`bench page failed: ${bench.error}`);
+    const r = bench.result as {
+      frames: number;
+      bytes: number;
+      mediabunny: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null };
+      videoElement: { ms: number; frames: number; audio: number; pageHeapPeak: number | null };
+      ratio: number;
+      phases: Record<string, number>;
+    };
+    const peak = (a: number, b: number) => Math.max(0, ...samples.filter((s) => s.t >= a && s.t <= b).map((s) => s.rss));
+
+    // (c) Node: ffprobe + ffmpeg
+    const n0 = performance.now();
+    let nodePeak = process.memoryUsage().rss;
+    const src = await openNodeMedia(file);
+    const plan = planMedia(src.info, { fps: 1, maxFrames: 30, minFrames: 2 }, { sampleRate: 16000, windowSeconds: 30 });
+    const tPlan = performance.now() - n0;
+    let frames = 0;
+    for await (const _ of src.frames(plan.frames!)) {
+      frames++;
+      nodePeak = Math.max(nodePeak, process.memoryUsage().rss);
+    }
+    const tFrames = performance.now() - n0 - tPlan;
+    let windows = 0;
+    for await (const _ of src.audioWindows(plan.audio!)) {
+      windows++;
+      nodePeak = Math.max(nodePeak, process.memoryUsage().rss);
+    }
+    const nodeMs = performance.now() - n0;
+
+    const report = {
+      file,
+      bytes: r.bytes,
+      duration: src.info.duration,
+      frames: r.frames,
+      audioWindows: windows,
+      browserRssBaselineMB: mb(baselineRss),
+      mediabunnyWorker: {
+        ms: Math.round(r.mediabunny.ms),
+        stages: Object.fromEntries(Object.entries(r.mediabunny.timings).map(([k, v]) => [k, Math.round(v)])),
+        browserRssPeakMB: mb(peak(r.phases.workerStart, r.phases.workerEnd)),
+        pageHeapPeakMB: mb(r.mediabunny.pageHeapPeak),
+      },
+      videoElementMainThread: {
+        ms: Math.round(r.videoElement.ms),
+        framesMs: Math.round(r.videoElement.frames),
+        audioMs: Math.round(r.videoElement.audio),
+        browserRssPeakMB: mb(peak(r.phases.videoStart, r.phases.videoEnd)),
+        pageHeapPeakMB: mb(r.videoElement.pageHeapPeak),
+      },
+      ratioVideoElementOverMediabunny: Math.round(r.ratio * 100) / 100,
+      nodeFfmpeg: { ms: Math.round(nodeMs), planMs: Math.round(tPlan), framesMs: Math.round(tFrames), frames, nodeRssPeakMB: mb(nodePeak) },
+    };
+    console.log(JSON.stringify(report, null, 2));
+    mkdirSync(join(ROOT, '.test-output'), { recursive: true });
+    writeFileSync(join(ROOT, '.test-output/bench-media.json'), JSON.stringify(report, null, 2));
+  } finally {
+    clearInterval(timer);
+    await browser.close();
+    await browserServer.close();
+    await server.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

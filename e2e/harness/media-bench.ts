@@ -1,0 +1,125 @@
+/**
+ * Bench page (bench/media.ts drives it): for the chosen file, (a) the app's path — the
+ * worker (media-worker.ts: mediabunny, planned frames + all audio at 16 kHz) — and (b) the
+ * classic path on the main thread — <video> seeks + canvas drawImage for the same frame
+ * timestamps, and decodeAudioData + OfflineAudioContext(1, n, 16000) for the audio.
+ * Results land on window.__bench.
+ */
+import type { HarnessRequest } from './media-worker';
+
+interface Heap {
+  peak: number | null;
+}
+
+declare global {
+  interface Window {
+    __bench: { status: 'idle' | 'running' | 'done' | 'error'; result?: unknown; error?: string };
+  }
+}
+window.__bench = { status: 'idle' };
+
+const mem = () => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
+
+function sampleHeap(): { stop: () => Heap } {
+  const h: Heap = { peak: mem() };
+  const t = setInterval(() => {
+    const m = mem();
+    if (m !== null) h.peak = Math.max(h.peak ?? 0, m);
+  }, 50);
+  return { stop: () => (clearInterval(t), h) };
+}
+
+async function viaWorker(file: File) {
+  const worker = new Worker(new URL('./media-worker.ts', import.meta.url), { type: 'module' });
+  const req: HarnessRequest = {
+    file,
+    sampling: { fps: 1, maxFrames: 30, minFrames: 2 },
+    vision: { imageSize: 384, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    audio: { sampleRate: 16000, windowSeconds: 30 },
+    raw: false,
+  };
+  const t0 = performance.now();
+  const res = await new Promise<{ ok: boolean; result?: { framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[] }; error?: { message: string } }>((resolve) => {
+    worker.onmessage = (ev) => resolve(ev.data);
+    worker.postMessage(req);
+  });
+  worker.terminate();
+  if (!res.ok) throw new Error(res.error!.message);
+  return { ms: performance.now() - t0, timestamps: res.result!.framePlan.timestamps, timings: res.result!.timings, windows: res.result!.windows.length };
+}
+
+async function viaVideoElement(file: File, timestamps: number[]) {
+  const url = URL.createObjectURL(file);
+  const t0 = performance.now();
+  const video = document.createElement('video');
+  video.muted = true;
+  video.preload = 'auto';
+  video.src = url;
+  await new Promise<void>((res, rej) => {
+    video.onloadeddata = () => res();
+    video.onerror = () => rej(new Error(`<video> cannot load ${file.name}`));
+  });
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  let checksum = 0;
+  for (const t of timestamps) {
+    await new Promise<void>((res) => {
+      video.onseeked = () => res();
+      video.currentTime = t;
+    });
+    ctx.drawImage(video, 0, 0);
+    checksum += ctx.getImageData(0, 0, canvas.width, canvas.height).data[0];
+  }
+  const tFrames = performance.now();
+  // audio: the whole file through decodeAudioData, resampled to 16 kHz mono
+  const bytes = await file.arrayBuffer();
+  const probe = new OfflineAudioContext(1, 1, 16000);
+  const decoded = await probe.decodeAudioData(bytes);
+  const n = Math.ceil(decoded.duration * 16000);
+  const off = new OfflineAudioContext(1, n, 16000);
+  const src = off.createBufferSource();
+  src.buffer = decoded;
+  src.connect(off.destination);
+  src.start();
+  const rendered = await off.startRendering();
+  const tAudio = performance.now();
+  URL.revokeObjectURL(url);
+  return { ms: tAudio - t0, frames: tFrames - t0, audio: tAudio - tFrames, samples: rendered.length, checksum };
+}
+
+const input = document.getElementById('file') as HTMLInputElement;
+input.addEventListener('change', async () => {
+  const file = input.files?.[0];
+  if (!file) return;
+  window.__bench = { status: 'running' };
+  try {
+    const phases: Record<string, number> = { workerStart: Date.now() };
+    const h1 = sampleHeap();
+    const worker = await viaWorker(file);
+    const heapWorker = h1.stop();
+    phases.workerEnd = Date.now();
+    await new Promise((r) => setTimeout(r, 500)); // let the worker's memory go
+    phases.videoStart = Date.now();
+    const h2 = sampleHeap();
+    const video = await viaVideoElement(file, worker.timestamps);
+    const heapVideo = h2.stop();
+    phases.videoEnd = Date.now();
+    window.__bench = {
+      status: 'done',
+      result: {
+        file: file.name,
+        bytes: file.size,
+        frames: worker.timestamps.length,
+        mediabunny: { ...worker, timestamps: undefined, pageHeapPeak: heapWorker.peak },
+        videoElement: { ...video, pageHeapPeak: heapVideo.peak },
+        ratio: video.ms / worker.ms,
+        phases,
+      },
+    };
+    document.getElementById('status')!.textContent = JSON.stringify(window.__bench.result, null, 2);
+  } catch (e) {
+    window.__bench = { status: 'error', error: e instanceof Error ? e.message : String(e) };
+  }
+});

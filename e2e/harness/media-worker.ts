@@ -1,0 +1,99 @@
+/// <reference lib="webworker" />
+/**
+ * Test-only worker: runs src/core/media's browser side the way the app's worker will
+ * (open → check codecs → plan → frames → audio windows) and posts the results back.
+ */
+import { serializeError } from '../../src/core/errors';
+import { assertDecodable, openBrowserMedia } from '../../src/core/media/browser';
+import { planMedia, prepareFrame } from '../../src/core/media/pipeline';
+import type { SamplingRule } from '../../src/core/media/plan';
+
+export interface HarnessRequest {
+  file: File;
+  sampling: { fps: number; maxFrames: number; minFrames: number; rule?: SamplingRule };
+  vision: { imageSize: number; mean: [number, number, number]; std: [number, number, number] };
+  audio: { sampleRate: number; windowSeconds: number };
+  raw: boolean;
+  /** Probe and plan only (no decoding). */
+  planOnly?: boolean;
+  /** Stop the audio after this many windows (streaming check on long files). */
+  maxWindows?: number;
+}
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
+  const req = ev.data;
+  const t0 = performance.now();
+  const transfer: ArrayBuffer[] = [];
+  try {
+    const src = await openBrowserMedia(req.file);
+    const tOpen = performance.now();
+    try {
+      assertDecodable(src.info);
+      const plan = planMedia(src.info, req.sampling, req.audio);
+      const tPlan = performance.now();
+      const frames = [];
+      if (plan.frames && !req.planOnly) {
+        for await (const f of src.frames(plan.frames)) {
+          const p = prepareFrame(f, req.vision);
+          const item = {
+            index: f.index,
+            frameIndex: f.frameIndex,
+            timestamp: f.timestamp,
+            frameTimestamp: f.frameTimestamp,
+            width: f.image.width,
+            height: f.image.height,
+            pixelsWidth: p.pixels.width,
+            pixelsHeight: p.pixels.height,
+            thumbWidth: p.thumbnail.width,
+            thumbHeight: p.thumbnail.height,
+            rgb: req.raw ? f.image.data : null,
+            pixels: req.raw ? p.pixels.data : null,
+            thumb: p.thumbnail.data,
+          };
+          if (item.rgb) transfer.push(item.rgb.buffer as ArrayBuffer, item.pixels!.buffer as ArrayBuffer);
+          transfer.push(item.thumb.buffer as ArrayBuffer);
+          frames.push(item);
+        }
+      }
+      const tFrames = performance.now();
+      const windows: { index: number; start: number; length: number; peak: number }[] = [];
+      let audio: Float32Array | null = null;
+      if (plan.audio && !req.planOnly) {
+        if (req.raw) audio = new Float32Array(plan.audio.totalSamples);
+        for await (const w of src.audioWindows(plan.audio)) {
+          let peak = 0;
+          for (const x of w.samples) peak = Math.max(peak, Math.abs(x));
+          windows.push({ index: w.index, start: w.start, length: w.samples.length, peak });
+          audio?.set(w.samples, w.start);
+          if (req.maxWindows && windows.length >= req.maxWindows) break;
+        }
+        if (audio) transfer.push(audio.buffer as ArrayBuffer);
+      }
+      const tAudio = performance.now();
+      const info = src.info;
+      const video = info.video ? { ...info.video, timeline: { ...info.video.timeline, timestamps: undefined } } : null;
+      scope.postMessage(
+        {
+          ok: true,
+          result: {
+            info: { ...info, video },
+            framePlan: plan.frames,
+            audioPlan: plan.audio ? { ...plan.audio, windows: plan.audio.windows.map((w) => w.length) } : null,
+            frames,
+            windows,
+            audio,
+            timings: { open: tOpen - t0, plan: tPlan - tOpen, frames: tFrames - tPlan, audio: tAudio - tFrames, total: tAudio - t0 },
+            workerHasOfflineAudioContext: typeof (globalThis as { OfflineAudioContext?: unknown }).OfflineAudioContext !== 'undefined',
+          },
+        },
+        transfer,
+      );
+    } finally {
+      src.close();
+    }
+  } catch (e) {
+    scope.postMessage({ ok: false, error: serializeError(e), ms: performance.now() - t0 });
+  }
+};

@@ -1,0 +1,196 @@
+/**
+ * Media ingestion in headless Chromium: each fixture goes through the real file input to
+ * the worker (mediabunny + WebCodecs); frames and 16 kHz audio are checked against the
+ * plan and against ffmpeg (src/core/media/node.ts) for the same timestamps.
+ * Needs the fixtures: bash e2e/fixtures/make-fixtures.sh
+ */
+import { expect, test } from '@playwright/test';
+import { join } from 'node:path';
+import { openNodeMedia, type NodeMediaSource } from '../src/core/media/node';
+import { planAudio, planFrames } from '../src/core/media/plan';
+import { blockRmsDiff } from '../src/core/media/resample';
+import { meanAbsDiff, resizeBicubic } from '../src/core/media/resize';
+import { FIXTURES, fetchAudio, fetchBytes, loadManifest, runHarness, tonePower } from './harness/run';
+
+const manifest = loadManifest();
+const SAMPLING = { fps: 1, maxFrames: 30, minFrames: 2 };
+const AUDIO = { sampleRate: 16000, windowSeconds: 30 };
+/** Mean absolute RGB difference (0–255) allowed between Chromium's and ffmpeg's frames. */
+const MAX_FRAME_MAD = 1.5;
+/** RMS difference per 100 ms allowed between our resampler and ffmpeg's `-ac 1 -ar 16000`. */
+const MAX_AUDIO_RMS = 0.01;
+
+async function ffmpegAudio(src: NodeMediaSource, total: number): Promise<Float32Array> {
+  const plan = planAudio({ audioSamples: total, videoRealTime: null, minSeconds: 0 }, AUDIO);
+  const out = new Float32Array(total);
+  for await (const w of src.audioWindows(plan)) out.set(w.samples, w.start);
+  return out;
+}
+
+test.describe('good fixtures decode in the worker', () => {
+  for (const file of manifest.good) {
+    const facts = manifest.facts[file];
+    test(file, async ({ page }) => {
+      const out = await runHarness(page, file, { raw: true });
+      if (out.status !== 'done') throw new Error(`${file}: ${out.error.code}: ${out.error.message}`);
+      const r = out.result;
+      const node = await openNodeMedia(join(FIXTURES, file));
+      const log: Record<string, unknown> = { file, ms: out.ms, timings: r.timings };
+
+      // ---- frames ----
+      if (facts.hasVideo) {
+        const v = r.info.video!;
+        expect(v.timeline.frameCount, 'frame count (mediabunny vs ffprobe)').toBe(facts.frames);
+        expect(v.timeline.avgFps).toBeCloseTo(facts.fps!, 1);
+        expect([v.width, v.height]).toEqual([facts.width, facts.height]);
+        // the plan made from ffprobe's timeline is the plan the browser made
+        const expected = planFrames(node.info.video!.timeline, SAMPLING);
+        expect(r.framePlan!.indices).toEqual(expected.indices);
+        r.framePlan!.timestamps.forEach((t, i) => expect(t).toBeCloseTo(expected.timestamps[i], 4));
+        expect(r.frames).toHaveLength(expected.indices.length);
+        const mads: number[] = [];
+        for (const f of r.frames) {
+          // the decoded frame is the planned one
+          expect(f.frameTimestamp).toBeCloseTo(f.timestamp, 3);
+          expect([f.width, f.height]).toEqual([facts.width, facts.height]);
+          expect([f.pixelsWidth, f.pixelsHeight]).toEqual([384, 384]);
+          expect(f.thumbWidth).toBe(Math.min(160, facts.width!));
+        }
+        // compare up to 4 frames with ffmpeg's at the same timestamps
+        const pick = [...new Set([0, 1, Math.floor(r.frames.length / 2), r.frames.length - 1])].filter((i) => i < r.frames.length);
+        for (const i of pick) {
+          const f = r.frames[i];
+          const mine = await fetchBytes(page, 'rgb', i);
+          const ref = await node.frameAt(f.timestamp);
+          expect([ref.width, ref.height]).toEqual([f.width, f.height]);
+          const mad = meanAbsDiff(mine, ref.data);
+          mads.push(mad);
+          expect(mad, `frame ${i} at ${f.timestamp.toFixed(3)} s vs ffmpeg`).toBeLessThan(MAX_FRAME_MAD);
+          // and the model's 384×384 pixels are the PIL-bicubic resize of that frame
+          const pixels = await fetchBytes(page, 'pixels', i);
+          const mineResized = resizeBicubic({ width: f.width, height: f.height, data: mine }, 384, 384).data;
+          expect(meanAbsDiff(pixels, mineResized)).toBe(0);
+        }
+        // frames differ from each other (not the same frame repeated), except 1-frame clips
+        if (r.frames.length > 2) {
+          const a = await fetchBytes(page, 'rgb', 0);
+          const b = await fetchBytes(page, 'rgb', r.frames.length - 1);
+          expect(meanAbsDiff(a, b)).toBeGreaterThan(1);
+        }
+        log.frameMad = mads.map((m) => +m.toFixed(3));
+      } else {
+        expect(r.frames).toHaveLength(0);
+        expect(r.framePlan).toBeNull();
+      }
+
+      // ---- audio ----
+      if (facts.hasAudio) {
+        const realTime = r.framePlan?.realTime ?? null;
+        // mediabunny's audio end agrees with ffprobe's within 50 ms (Vorbis packets); the plan follows from it
+        expect(Math.abs(r.info.audio!.duration - facts.audioDuration!)).toBeLessThan(0.05);
+        const plan = planAudio({ audioDuration: r.info.audio!.duration, videoRealTime: realTime }, AUDIO);
+        expect(plan.totalSamples).toBeGreaterThanOrEqual(Math.round(16000 * Math.min(facts.audioDuration!, realTime ?? Infinity)) - 320);
+        expect(r.audioPlan!.totalSamples).toBe(plan.totalSamples);
+        expect(r.windows.map((w) => w.length)).toEqual(plan.windows.map((w) => w.length));
+        const audio = await fetchAudio(page);
+        expect(audio.length).toBe(plan.totalSamples);
+        const ref = await ffmpegAudio(node, plan.totalSamples);
+        const rms = blockRmsDiff(audio, ref, 1600);
+        const worst = Math.max(...rms);
+        log.audioWorstRms = +worst.toFixed(5);
+        expect(worst, 'RMS difference per 100 ms vs ffmpeg').toBeLessThanOrEqual(MAX_AUDIO_RMS);
+        // the audio is really there (not silence)
+        expect(Math.max(...r.windows.map((w) => w.peak))).toBeGreaterThan(0.05);
+        // beeps land where they were put: onset within 30 ms, in the right 30 s window
+        for (const beep of facts.beeps) {
+          if (beep.end > plan.totalSamples / 16000) continue;
+          const block = 160; // 10 ms
+          const p = tonePower(audio, 16000, beep.freq, block);
+          const from = Math.floor((beep.start - 1) * 100);
+          const to = Math.ceil((beep.end + 1) * 100);
+          const seg = p.slice(from, to);
+          const onset = (from + seg.findIndex((x) => x > 0.1)) / 100;
+          expect(onset, `beep onset (s) in ${file}`).toBeGreaterThan(beep.start - 0.03);
+          expect(onset).toBeLessThan(beep.start + 0.03);
+          const win = Math.floor(onset / 30);
+          expect(win).toBe(Math.floor(beep.start / 30));
+          expect(r.windows[win].start / 16000).toBe(win * 30);
+          (log.beeps ??= []) as number[];
+          (log.beeps as number[]).push(onset);
+        }
+      } else {
+        expect(r.windows).toHaveLength(0);
+      }
+      console.log(JSON.stringify(log));
+    });
+  }
+
+  test('rotation is respected (portrait output)', async ({ page }) => {
+    const out = await runHarness(page, 'rotated.mp4', { raw: true });
+    if (out.status !== 'done') throw new Error(out.error.message);
+    const v = out.result.info.video!;
+    expect(v.rotation % 180).toBe(90);
+    expect([out.result.frames[0].width, out.result.frames[0].height]).toEqual([240, 320]);
+    // the same pixels as ffmpeg's autorotated frame, and not the other rotation
+    const node = await openNodeMedia(join(FIXTURES, 'rotated.mp4'));
+    const ref = await node.frameAt(out.result.frames[1].timestamp);
+    const mine = await fetchBytes(page, 'rgb', 1);
+    expect(meanAbsDiff(mine, ref.data)).toBeLessThan(MAX_FRAME_MAD);
+    const flipped = new Uint8Array(ref.data.length); // 180° turned: the wrong direction
+    const n = 240 * 320;
+    for (let i = 0; i < n; i++) flipped.set(ref.data.subarray(i * 3, i * 3 + 3), (n - 1 - i) * 3);
+    expect(meanAbsDiff(mine, flipped)).toBeGreaterThan(10);
+  });
+
+  test('the worker has no OfflineAudioContext (so the TS resampler is needed)', async ({ page }) => {
+    const out = await runHarness(page, 'short.mp4');
+    if (out.status !== 'done') throw new Error(out.error.message);
+    expect(out.result.workerHasOfflineAudioContext).toBe(false);
+    // 0.4 s clip: first and last of its 12 frames, 0.4 s of audio (padded to 1 s, cut to the video)
+    expect(out.result.framePlan!.indices).toEqual([0, 11]);
+    expect(out.result.audioPlan!.totalSamples).toBe(6400);
+  });
+});
+
+test.describe('long files', () => {
+  test('2-hour file: probe + plan in the browser agree with ffprobe; audio streams window by window', async ({ page }) => {
+    const facts = manifest.facts['long2h.mp4'];
+    const out = await runHarness(page, 'long2h.mp4', { planOnly: true });
+    if (out.status !== 'done') throw new Error(out.error.message);
+    const r = out.result;
+    expect(r.info.video!.timeline.frameCount).toBe(facts.frames);
+    const node = await openNodeMedia(join(FIXTURES, 'long2h.mp4'));
+    const expected = planFrames(node.info.video!.timeline, SAMPLING);
+    expect(r.framePlan!.indices).toEqual(expected.indices);
+    expect(r.framePlan!.indices).toHaveLength(30);
+    expect(r.audioPlan!.windows.length).toBe(Math.ceil(Math.round(16000 * r.framePlan!.realTime) / 480000));
+    expect(r.audioPlan!.windows.length).toBeGreaterThanOrEqual(240);
+    expect(r.timings.open).toBeLessThan(5000);
+    // the first two 30 s windows arrive without decoding the other 118 minutes
+    const t0 = Date.now();
+    const part = await runHarness(page, 'long2h.mp4', { maxWindows: 2 });
+    if (part.status !== 'done') throw new Error(part.error.message);
+    expect(part.result.windows.map((w) => w.length)).toEqual([480000, 480000]);
+    expect(part.result.timings.audio).toBeLessThan(5000);
+    console.log(JSON.stringify({ file: 'long2h.mp4', openMs: r.timings.open, twoWindowsMs: part.result.timings.audio, wallMs: Date.now() - t0 }));
+  });
+});
+
+test.describe('broken and unsupported inputs end in a specific error', () => {
+  for (const [file, exp] of Object.entries(manifest.broken)) {
+    test(`${file} (${exp.why})`, async ({ page }) => {
+      const out = await runHarness(page, file, { timeoutMs: 60_000 });
+      expect(out.status, `${file} must fail`).toBe('error');
+      if (out.status !== 'error') return;
+      console.log(JSON.stringify({ file, ms: out.ms, ...out.error }));
+      expect(exp.browser).toContain(out.error.code);
+      expect(out.error.message.length).toBeGreaterThan(30);
+      expect(out.error.message).not.toMatch(/\n\s+at /); // no stack trace
+      expect(out.error.message).toContain(file); // says which file
+      if (out.error.code === 'media/unsupported-codec') {
+        expect(out.error.message).toMatch(/HEVC/);
+        expect(out.error.message).toMatch(/ffmpeg -i .* -c:v libx264/);
+      }
+    });
+  }
+});
