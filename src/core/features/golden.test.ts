@@ -2,75 +2,74 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { pythonRound } from '../model/interleave.ts';
-import { logMel, makeLogMelExtractor, splitWindows } from './logmel.ts';
+import type { BundleManifest } from '../bundle/manifest.ts';
+import { MemoryMediaSource } from '../media/memory-source.ts';
 import { framesToTensor } from '../media/pipeline.ts';
+import { planAudio, planFrames } from '../media/plan.ts';
 import type { RgbImage } from '../media/resize.ts';
-import { expectStatsClose, goldenSkipReason, hasGolden, loadGolden, readTiny, stats, type GoldenCase } from './golden.testutil.ts';
+import { goldenMedia } from '../testing/golden.ts';
+import { logMel, makeLogMelExtractor } from './logmel.ts';
+import { expectStatsClose, loadGolden, readTiny, stats, type GoldenCase } from './golden.testutil.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const bytesOf = (a: Float32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** The case's raw audio: golden formula, or the fixture's decoded track. */
-function rawAudio(c: GoldenCase): Float32Array {
-  if (c.source.kind === 'ffmpeg-fixture') {
-    const b = readTiny(c.source.decodedAudio!.path);
-    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-  }
-  return Float32Array.from({ length: c.source.audioSamples! }, (_, n) => ((n % 160) - 80) / 320 + (((n * 7919) % 2001) - 1000) / 8000);
+/** The case's inputs as the runtime sees them (the reference's exact frames and audio). */
+function media(c: GoldenCase, sampleRate: number): MemoryMediaSource {
+  const fixture =
+    c.source.kind === 'ffmpeg-fixture'
+      ? { frames: new Uint8Array(readTiny(c.source.decodedFrames!.path)), audio: floats(readTiny(c.source.decodedAudio!.path)) }
+      : undefined;
+  return new MemoryMediaSource(goldenMedia(c, sampleRate, fixture));
 }
 
-/** PIPELINE §3 audio preparation: truncate to the video's duration, pad to ≥ 1 s. */
-function prepareAudio(raw: Float32Array, duration: number, sampleRate: number): Float32Array {
-  const cut = raw.subarray(0, pythonRound(duration * sampleRate));
-  const out = new Float32Array(Math.max(cut.length, sampleRate));
-  out.set(cut);
+function floats(b: Buffer): Float32Array {
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/** The runtime's own audio path (PIPELINE §3): plan (truncate to T, pad to ≥ 1 s), then windows. */
+async function preparedWindows(c: GoldenCase, m: BundleManifest): Promise<Float32Array[]> {
+  const src = media(c, m.audio.sampleRate);
+  const frames = planFrames(src.info.video!.timeline, { ...m.sampling, rule: 'checkpoint' });
+  const plan = planAudio({ audioDuration: src.info.audio!.duration, videoRealTime: frames.realTime }, m.audio);
+  const out: Float32Array[] = [];
+  for await (const w of src.audioWindows(plan)) out.push(w.samples);
   return out;
 }
 
-/** The case's sampled frames, RGB uint8. */
-function frames(c: GoldenCase): RgbImage[] {
-  const { width, height } = c.source;
-  const size = width * height * 3;
-  if (c.source.kind === 'ffmpeg-fixture') {
-    const b = readTiny(c.source.decodedFrames!.path);
-    return c.frameIndices.map((_, f) => ({ data: new Uint8Array(b.subarray(f * size, (f + 1) * size)), width, height }));
-  }
-  return c.frameIndices.map((i) => {
-    const data = new Uint8Array(size);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        for (let ch = 0; ch < 3; ch++) data[(y * width + x) * 3 + ch] = (x * 7 + y * 13 + ch * 50 + i * 31) % 256;
-      }
-    }
-    return { data, width, height };
-  });
+async function sampledFrames(c: GoldenCase, m: BundleManifest): Promise<RgbImage[]> {
+  const src = media(c, m.audio.sampleRate);
+  const plan = planFrames(src.info.video!.timeline, { ...m.sampling, rule: 'checkpoint' });
+  expect(plan.indices).toEqual(c.frameIndices);
+  const out: RgbImage[] = [];
+  for await (const f of src.frames(plan)) out.push(f.image);
+  return out;
 }
 
-describe.skipIf(!hasGolden)('golden parity: features', () => {
-  if (!hasGolden) return;
+describe('golden parity: features', () => {
   const { golden, manifest } = loadGolden();
 
   describe.each(golden.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
-    it('prepares the same audio (sha256 of float32 samples)', () => {
-      const audio = prepareAudio(rawAudio(c), c.duration, manifest.audio.sampleRate);
+    it('prepares the same audio (sha256 of float32 samples)', async () => {
+      const windows = await preparedWindows(c, manifest);
+      expect(windows.length).toBe(c.inputs.windows);
+      const audio = new Float32Array(windows.reduce((n, w) => n + w.length, 0));
+      windows.reduce((at, w) => (audio.set(w, at), at + w.length), 0);
       expect(audio.length).toBe(c.inputs.preparedAudioSamples);
       expect(sha256(bytesOf(audio))).toBe(c.inputs.preparedAudioSha256);
     });
 
-    it('log-mel of every window matches within 1e-4', () => {
+    it('log-mel of every window matches within 1e-4', async () => {
       const ex = makeLogMelExtractor(manifest.audio);
-      const audio = prepareAudio(rawAudio(c), c.duration, manifest.audio.sampleRate);
-      const windows = splitWindows(audio, ex.windowSamples);
-      expect(windows.length).toBe(c.inputs.windows);
+      const windows = await preparedWindows(c, manifest);
       windows.forEach((w, i) => {
         const ours = stats(logMel(ex, w), [manifest.audio.numMels, manifest.audio.melFrames]);
         expectStatsClose(ours, c.logMel[i], 1e-4);
       });
     });
 
-    it('pixel values match within 1e-4', () => {
-      const imgs = frames(c);
+    it('pixel values match within 1e-4', async () => {
+      const imgs = await sampledFrames(c, manifest);
       const flat = new Uint8Array(imgs.length * imgs[0].data.length);
       imgs.forEach((im, i) => flat.set(im.data, i * im.data.length));
       expect(sha256(flat)).toBe(c.inputs.framesSha256);
@@ -78,8 +77,4 @@ describe.skipIf(!hasGolden)('golden parity: features', () => {
       expectStatsClose(stats(framesToTensor(imgs, manifest.vision), [imgs.length, 3, s, s]), c.pixelValues, 1e-4);
     });
   });
-});
-
-describe.skipIf(hasGolden)('golden parity: features (skipped)', () => {
-  it.skip(goldenSkipReason, () => {});
 });

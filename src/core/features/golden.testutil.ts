@@ -8,58 +8,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { BundleManifest } from '../bundle/manifest.ts';
+import type { Golden, Stats } from '../testing/golden.ts';
+
+export type { Golden, GoldenCase, GoldenRun, Stats } from '../testing/golden.ts';
 
 export const TINY_DIR = 'public/bundles/tiny';
 const GOLDEN = join(TINY_DIR, 'golden.json');
 const MANIFEST = join(TINY_DIR, 'bundle.json');
 
-export const hasGolden = existsSync(GOLDEN) && existsSync(MANIFEST);
-export const goldenSkipReason = `${GOLDEN} is absent: generate the tiny bundle (models/export) to run the parity tests`;
-
-/** Summary statistics of a tensor (golden.json conventions.stats). */
-export interface Stats {
-  shape: number[];
-  sum: number;
-  absSum: number;
-  first: number[];
-  at: [number, number][];
-}
-
-export interface GoldenRun {
-  modality: 'audio-video' | 'video' | 'audio';
-  interleave: 'spread' | 'timestamp' | 'any';
-  layout: { frame: number; visualTokens: number; audioTokens: number }[];
-  audioIndices: number[][];
-  trailingAudio: number;
-  trailingAudioIndices: number[];
-  avTokens: number;
-  avBlockStart: number;
-  promptLength: number;
-  inputIds: number[];
-}
-
-export interface GoldenCase {
-  name: string;
-  source: {
-    kind: 'formula' | 'ffmpeg-fixture';
-    width: number;
-    height: number;
-    audioSamples?: number;
-    decodedFrames?: { path: string };
-    decodedAudio?: { path: string; numSamples: number };
-  };
-  duration: number;
-  frameIndices: number[];
-  timestamps: number[];
-  inputs: { preparedAudioSamples: number; preparedAudioSha256: string; framesSha256: string; windows: number };
-  logMel: Stats[];
-  pixelValues: Stats;
-  runs: GoldenRun[];
-}
-
-export interface Golden {
-  prompt: { system: string; question: string; systemIds: number[]; beforeIds: number[]; afterIds: number[] };
-  cases: GoldenCase[];
+if (!existsSync(GOLDEN) || !existsSync(MANIFEST)) {
+  throw new Error(`${GOLDEN} is absent: generate the tiny bundle first (npm run models:tiny)`);
 }
 
 export function loadGolden(): { golden: Golden; manifest: BundleManifest } {

@@ -8,13 +8,26 @@ import type { MemoryMediaInput } from '../media/memory-source';
 import type { RgbImage } from '../media/resize';
 import type { CaptionOptions, Modality } from '../options';
 
+/** Summary statistics of a tensor (golden.json conventions.stats). */
+export interface Stats {
+  shape: number[];
+  sum: number;
+  absSum: number;
+  first: number[];
+  at: [number, number][];
+}
+
 export interface GoldenRun {
   modality: 'audio-video' | 'video' | 'audio';
   interleave: 'spread' | 'timestamp' | 'any';
   layout: { frame: number; visualTokens: number; audioTokens: number }[];
+  audioIndices: number[][];
   trailingAudio: number;
+  trailingAudioIndices: number[];
   avTokens: number;
+  avBlockStart: number;
   promptLength: number;
+  inputIds: number[];
   generated: { ids: number[]; margins: number[]; stopped: boolean };
 }
 
@@ -33,12 +46,15 @@ export interface GoldenCase {
   duration: number;
   frameIndices: number[];
   timestamps: number[];
+  inputs: { preparedAudioSamples: number; preparedAudioSha256: string; framesSha256: string; windows: number };
+  logMel: Stats[];
+  pixelValues: Stats;
   runs: GoldenRun[];
 }
 
 export interface Golden {
   maxNewTokens: number;
-  prompt: { question: string };
+  prompt: { system: string; question: string; systemIds: number[]; beforeIds: number[]; afterIds: number[] };
   cases: GoldenCase[];
 }
 
