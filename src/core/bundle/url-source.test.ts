@@ -169,10 +169,10 @@ describe('UrlBundleSource without a Cache API', () => {
     expect(err.details.file).toBe('onnx/embed_tokens.onnx');
   });
 
+  // Without the abort the stalled download never ends and the test times out.
   it('aborts a download in flight', async () => {
     srv.stall.add('onnx/audio_aligner.onnx');
     const ctl = new AbortController();
-    const started = Date.now();
     const err = await rejection(
       loadBundle(new UrlBundleSource(srv.base), {
         signal: ctl.signal,
@@ -183,7 +183,6 @@ describe('UrlBundleSource without a Cache API', () => {
     );
     expect(err.code).toBe('runtime/interrupted');
     expect(err.details.file).toBe('onnx/audio_aligner.onnx');
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
 

@@ -82,17 +82,6 @@ describe('logMel', () => {
     expect(() => logMel(ex, new Float32Array(480001))).toThrow(RangeError);
   });
 
-  it('runs a 30 s window at 128 mels well under a second', () => {
-    const ex = makeLogMelExtractor(WHISPER);
-    const x = signals.noise(480000);
-    logMel(ex, x); // warm-up (JIT)
-    const t0 = performance.now();
-    logMel(ex, x);
-    const ms = performance.now() - t0;
-    console.log(`log-mel: one 30 s window, 128 mels × 3000 frames: ${ms.toFixed(1)} ms`);
-    expect(ms).toBeLessThan(1000);
-  });
-
   describe.skipIf(!hasNumpy)('equals a float64 numpy reference within 1e-4', () => {
     const cases: [string, number, number][] = [
       ['silence', 128, 480000],
