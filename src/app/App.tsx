@@ -1,21 +1,55 @@
 import { useEffect } from 'react';
 import { useEnvironment } from './state/environment';
+import { useHistory } from './state/history';
 import { BackendPanel } from './components/BackendPanel';
+import { ComparePanel } from './components/ComparePanel';
+import { HistoryPanel } from './components/HistoryPanel';
+import { InputPanel } from './components/InputPanel';
+import { ModelPanel } from './components/ModelPanel';
+import { RunPanel } from './components/RunPanel';
+import { SettingsPanel } from './components/SettingsPanel';
 
 export function App() {
   const { capabilities, probe } = useEnvironment();
+  const comparing = useHistory((s) => s.comparing);
+  const storageError = useHistory((s) => s.error);
+  const dismiss = useHistory((s) => s.dismissError);
   useEffect(() => {
     void probe();
+    void useHistory.getState().init();
   }, [probe]);
 
   return (
     <div className="app">
+      <a className="skip-link" href="#run-h">
+        Skip to the caption
+      </a>
       <header className="app-header">
         <h1>SALMONN Captioner</h1>
         <p className="tagline">Detailed audio-visual captions with video-SALMONN 2, computed entirely in your browser. Your video never leaves this machine.</p>
       </header>
-      <main>
-        <BackendPanel capabilities={capabilities} />
+      {storageError ? (
+        <div className="notice notice-error banner" role="alert" data-testid="storage-error">
+          <p className="grow">{storageError}</p>
+          <button type="button" className="secondary small" onClick={dismiss}>
+            Dismiss
+          </button>
+        </div>
+      ) : null}
+      <main className="layout">
+        <div className="col-main">
+          <InputPanel />
+          <RunPanel />
+        </div>
+        <div className="col-side">
+          <ModelPanel />
+          <SettingsPanel />
+          <BackendPanel capabilities={capabilities} />
+        </div>
+        <div className="col-full">
+          {comparing ? <ComparePanel /> : null}
+          <HistoryPanel />
+        </div>
       </main>
     </div>
   );

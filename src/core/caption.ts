@@ -14,7 +14,7 @@ import { logMel, makeLogMelExtractor } from './features/logmel';
 import { planAudio, planFrames, type AudioPlan, type FramePlan } from './media/plan';
 import { assertDecodable, framesToTensor, prepareFrame, type PreparedFrame } from './media/pipeline';
 import type { MediaSource } from './media/types';
-import { embedTokens, generate, type GenerateResult } from './model/decoder';
+import { embedTokens, generate, yieldToEventLoop, type GenerateResult } from './model/decoder';
 import { materializeLayout, planInterleave, summarizeLayout, type Modality as LayoutModality } from './model/interleave';
 import { buildPromptIds, loadTokenizer, StreamingDetokenizer, type TextTokenizer } from './model/prompt';
 import { makeSampler } from './model/sampling';
@@ -100,6 +100,7 @@ async function encodeFrames(model: CaptionModel, frames: PreparedFrame[], onProg
   const out = new Float32Array(frames.length * per);
   const batch = 4;
   for (let at = 0; at < frames.length; at += batch) {
+    await yieldToEventLoop(); // lets an interrupt message in between model runs (decoder.ts)
     checkAborted(signal);
     const chunk = frames.slice(at, at + batch);
     const pixels = framesToTensor(chunk.map((f) => f.pixels), vision);
@@ -119,6 +120,7 @@ async function encodeAudio(model: CaptionModel, media: MediaSource, plan: AudioP
   const W = plan.windows.length;
   const states = new Float32Array(W * audio.encoderFrames * audio.encoderHidden);
   for await (const window of media.audioWindows(plan)) {
+    await yieldToEventLoop();
     checkAborted(signal);
     const mel = logMel(extractor, window.samples);
     const res = await model.sessions.audio_encoder.run({ input_features: float32Tensor(model.ort, mel, [1, audio.numMels, audio.melFrames]) });
@@ -126,6 +128,7 @@ async function encodeAudio(model: CaptionModel, media: MediaSource, plan: AudioP
     disposeAll(Object.values(res));
     onProgress?.('audio', (window.index + 1) / (W + 1), `window ${window.index + 1} of ${W}`);
   }
+  await yieldToEventLoop();
   checkAborted(signal);
   const res = await model.sessions.audio_aligner.run({ encoder_hidden_states: float32Tensor(model.ort, states, [W, audio.encoderFrames, audio.encoderHidden]) });
   const features = (await readFloat32(res.audio_features)).slice();

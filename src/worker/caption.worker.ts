@@ -10,8 +10,9 @@ import { CaptionError, serializeError, toCaptionError } from '../core/errors';
 import { openBrowserMedia } from '../core/media/browser';
 import type { RgbImage } from '../core/media/resize';
 import { probeCapabilities, type GpuAdapterFacts } from '../core/runtime/capabilities';
+import { debugEnabled, loseGpuDevice, runStats, stats } from './debug';
 import { ortWeb } from './ort-web';
-import type { BundleLocation, WorkerEvent, WorkerRequest } from './protocol';
+import type { BundleLocation, DebugResult, WorkerEvent, WorkerRequest } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -59,7 +60,7 @@ async function load(bundle: BundleLocation, prefer: 'auto' | 'wasm', announce = 
   adapter = prefer === 'wasm' ? null : caps.webgpu;
   model = await loadModel(ortWeb(), loaded, { prefer, platform: 'web', capabilities: { webgpu: adapter } }, (stage, fraction, detail) => progress({ type: 'progress', stage, fraction, detail }));
   lastLoad = { bundle, prefer };
-  if (announce) post({ type: 'ready', model: loaded.manifest.name, randomWeights: loaded.manifest.randomWeights, backends: { ...model.backends }, adapter, fallbackReasons: model.fallbackReasons });
+  if (announce) post({ type: 'ready', model: loaded.manifest.name, randomWeights: loaded.manifest.randomWeights, backends: { ...model.backends }, adapter, fallbackReasons: model.fallbackReasons, manifest: loaded.manifest });
 }
 
 async function thumbnailBlob(img: RgbImage): Promise<Blob | null> {
@@ -91,6 +92,8 @@ async function caption(runId: string, file: File, options: Parameters<typeof cap
   const signal = abort.signal;
   const progress = throttled();
   let partial = '';
+  runStats.tokens = 0;
+  runStats.tokensAtInterrupt = null;
   const media = await openBrowserMedia(file);
   try {
     const { report } = await captionMedia(
@@ -106,6 +109,7 @@ async function caption(runId: string, file: File, options: Parameters<typeof cap
         },
         onToken: (text, tokenId, tokensPerSecond) => {
           partial += text;
+          runStats.tokens++;
           post({ type: 'token', runId, text, tokenId, tokensPerSecond });
         },
       },
@@ -132,8 +136,20 @@ scope.onmessage = async (ev: MessageEvent<WorkerRequest>) => {
   const req = ev.data;
   switch (req.type) {
     case 'interrupt':
+      if (abort && !abort.signal.aborted) runStats.tokensAtInterrupt = runStats.tokens;
       abort?.abort();
       return;
+    case 'debug': {
+      let result: DebugResult;
+      if (!debugEnabled()) result = { ok: false, message: 'debug requests are disabled outside the test harness' };
+      else if (req.action === 'stats') result = { ok: true, stats: stats() };
+      else {
+        const onGpu = model !== null && Object.values(model.backends).includes('webgpu');
+        result = await loseGpuDevice(ortWeb(), onGpu).catch((e: unknown) => ({ ok: false, message: String(e) }));
+      }
+      post({ type: 'debug', id: req.id, result });
+      return;
+    }
     case 'dispose':
       abort?.abort();
       if (model) await disposeModel(model);

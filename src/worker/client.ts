@@ -5,7 +5,7 @@
 import type { SerializedError } from '../core/errors';
 import type { CaptionOptions } from '../core/options';
 import type { CaptionReport } from '../core/report';
-import type { BundleLocation, ProgressEvent, WorkerEvent, WorkerRequest } from './protocol';
+import type { BundleLocation, DebugAction, DebugResult, ProgressEvent, WorkerEvent, WorkerRequest } from './protocol';
 
 export type ReadyInfo = Extract<WorkerEvent, { type: 'ready' }>;
 export type FramesInfo = Extract<WorkerEvent, { type: 'frames' }>['frames'];
@@ -34,6 +34,8 @@ interface Pending {
 export class CaptionEngine {
   private readonly worker: Worker;
   private pending: Pending | null = null;
+  private debugCalls = new Map<number, (r: DebugResult) => void>();
+  private nextDebugId = 1;
 
   constructor(worker?: Worker) {
     this.worker = worker ?? new Worker(new URL('./caption.worker.ts', import.meta.url), { type: 'module' });
@@ -53,6 +55,15 @@ export class CaptionEngine {
   /** Stops the current run; its promise rejects with code runtime/interrupted and the partial caption. */
   interrupt(): void {
     this.worker.postMessage({ type: 'interrupt' } satisfies WorkerRequest);
+  }
+
+  /** Test-only hooks (src/worker/debug.ts); may be sent while a run is in progress. */
+  debug(action: DebugAction): Promise<DebugResult> {
+    const id = this.nextDebugId++;
+    return new Promise((resolve) => {
+      this.debugCalls.set(id, resolve);
+      this.worker.postMessage({ type: 'debug', id, action } satisfies WorkerRequest);
+    });
   }
 
   dispose(): void {
@@ -84,6 +95,11 @@ export class CaptionEngine {
   }
 
   private dispatch(ev: WorkerEvent): void {
+    if (ev.type === 'debug') {
+      this.debugCalls.get(ev.id)?.(ev.result);
+      this.debugCalls.delete(ev.id);
+      return;
+    }
     const p = this.pending;
     if (!p) return;
     switch (ev.type) {

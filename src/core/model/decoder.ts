@@ -119,6 +119,33 @@ export function topTwoMargin(logits: Float32Array): number {
 
 const now = () => (globalThis.performance ?? Date).now();
 
+let channel: MessageChannel | null = null;
+const waiting: (() => void)[] = [];
+
+/**
+ * Lets the event loop run queued tasks (a worker's `interrupt` message) before the next
+ * model run. Needed because onnxruntime-web's WASM `session.run` settles through
+ * microtasks only: a loop of awaited runs never returns to the event loop, so an
+ * AbortSignal set by a message handler was never seen until the loop ended (an interrupt
+ * during decoding ran on to maxNewTokens; e2e/robustness.spec.ts). A MessageChannel
+ * round trip (browsers) or setImmediate (Node) costs microseconds; setTimeout(0) would be
+ * clamped to 4 ms per step.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((r) => setImmediate(r));
+  if (typeof MessageChannel === 'function') {
+    if (!channel) {
+      channel = new MessageChannel();
+      channel.port1.onmessage = () => waiting.shift()?.();
+    }
+    return new Promise((r) => {
+      waiting.push(r);
+      channel!.port2.postMessage(null);
+    });
+  }
+  return new Promise((r) => setTimeout(r, 0));
+}
+
 /** Prefills `prompt` ([L, H] embeddings) and generates until a stop token, the limit or an interrupt. */
 export async function generate(ort: Ort, s: DecoderSessions, llm: LlmConfig, prompt: Float32Array, opts: GenerateOptions): Promise<GenerateResult> {
   const H = llm.hidden;
@@ -132,6 +159,7 @@ export async function generate(ort: Ort, s: DecoderSessions, llm: LlmConfig, pro
   try {
     let logits: Float32Array | null = null;
     for (let at = 0; at < L; at += opts.prefillChunk) {
+      await yieldToEventLoop();
       if (opts.signal?.aborted) return { tokenIds, stopReason: 'interrupted', margins, prefillMs: now() - t0, decodeMs: 0 };
       const n = Math.min(opts.prefillChunk, L - at);
       logits = await step(ort, s, cache, prompt.subarray(at * H, (at + n) * H), n, H, llm.vocab);
@@ -139,6 +167,7 @@ export async function generate(ort: Ort, s: DecoderSessions, llm: LlmConfig, pro
     }
     const decodeStart = now();
     for (let i = 0; i < opts.maxNewTokens; i++) {
+      await yieldToEventLoop();
       if (opts.signal?.aborted) {
         stopReason = 'interrupted';
         break;

@@ -1,0 +1,236 @@
+import { expect, test } from '@playwright/test';
+import { cfrTimeline, planFrames } from '../src/core/media/plan';
+import { readFileSync } from 'node:fs';
+import type { ErrorCode } from '../src/core/errors';
+import { ERROR_TEXT } from '../src/app/lib/errors';
+import { captionTexts, chooseFile, fixture, fixtureManifest, openApp, runCaption, shot, watchCaption } from './app/helpers';
+
+/**
+ * The app, end to end in headless Chromium with the tiny random-weight bundle
+ * (public/bundles/tiny): input → frames → streaming caption → history → compare/export,
+ * broken inputs and Cancel. WASM everywhere except one short WebGPU run.
+ */
+
+test('WASM: a video gives the planned frames, a streaming caption, and a history entry that survives a reload', async ({ page }) => {
+  await openApp(page, { wasm: true, maxNewTokens: 24 });
+  await shot(page, 'empty');
+  await chooseFile(page, 'h264_aac.mp4');
+  const facts = fixtureManifest().facts['h264_aac.mp4'];
+  await expect(page.getByTestId('preview')).toHaveJSProperty('readyState', 4, { timeout: 20_000 }).catch(() => undefined);
+  await expect(page.getByTestId('waveform')).toHaveAttribute('data-status', 'ready');
+  await expect(page.getByTestId('audio-window')).toHaveCount(Math.ceil(facts.duration / 30));
+
+  await watchCaption(page);
+  await runCaption(page, 'done');
+
+  // The frames strip shows the planned timestamps (checkpoint rule, 1 fps).
+  const plan = planFrames(cfrTimeline(facts.duration, facts.fps!), { fps: 1, maxFrames: 30, minFrames: 2 });
+  const stamps = await page.getByTestId('frame').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-timestamp'))));
+  expect(stamps).toHaveLength(plan.timestamps.length);
+  stamps.forEach((t, i) => expect(t).toBeCloseTo(plan.timestamps[i], 2));
+  await expect(page.getByTestId('frame').first().locator('img')).toHaveJSProperty('complete', true);
+
+  // The caption streamed (many intermediate texts), on WASM, with live metrics.
+  const caption = (await page.getByTestId('caption-text').textContent())!.trim();
+  expect(caption.length).toBeGreaterThan(0);
+  expect((await captionTexts(page)).length).toBeGreaterThan(3);
+  await expect(page.getByTestId('caption-text')).toHaveAttribute('aria-live', 'polite');
+  await expect(page.getByTestId('model-backend')).toHaveText('WASM');
+  await expect(page.getByTestId('model-name')).toContainText('random weights');
+  expect(Number(await page.getByTestId('word-count').textContent())).toBeGreaterThan(0);
+  await expect(page.getByTestId('tokens-per-second')).toHaveText(/tok\/s/);
+  await expect(page.getByTestId('repetition-rate')).toHaveText(/%/);
+  for (const stage of ['decode', 'vision', 'audio', 'prefill', 'generate']) await expect(page.getByTestId(`stage-${stage}`)).toHaveAttribute('data-state', 'done');
+  await shot(page, 'done');
+
+  // After a reload the run is in the history, with its caption and thumbnail; settings persisted.
+  await page.reload();
+  const item = page.getByTestId('history-item').first();
+  await expect(item).toHaveAttribute('data-status', 'done');
+  await expect(item.getByTestId('history-video')).toHaveText('h264_aac.mp4');
+  await expect(item.getByTestId('history-excerpt')).toContainText(caption.slice(0, 40));
+  await expect(item.locator('.history-thumb img')).toHaveCount(1);
+  await expect(page.getByLabel('Max new tokens')).toHaveValue('24');
+  await expect(page.getByTestId('force-wasm')).toBeChecked();
+});
+
+test('WebGPU (software adapter): a short caption runs with the backend shown as WebGPU', async ({ page }) => {
+  test.setTimeout(420_000);
+  await openApp(page, { wasm: false, maxNewTokens: 8 });
+  await chooseFile(page, 'short.mp4');
+  await page.getByTestId('load-model').click();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 240_000 });
+  await expect(page.getByTestId('model-backend')).toHaveText(/^WebGPU/);
+  await expect(page.getByTestId('model-adapter')).not.toBeEmpty();
+  await expect(page.getByTestId('graph-backends')).toContainText('decoder_model_merged: WebGPU');
+  await runCaption(page, 'done');
+  await expect(page.getByTestId('frame')).toHaveCount(2); // 0.4 s at 1 fps → the 2-frame minimum
+  expect((await page.getByTestId('caption-text').textContent())!.trim().length).toBeGreaterThan(0);
+  const item = page.getByTestId('history-item').first();
+  await expect(item).toHaveAttribute('data-status', 'done');
+});
+
+test('compare two runs with different settings; the .json export parses and matches the run', async ({ page }) => {
+  await openApp(page, { wasm: true, maxNewTokens: 8 });
+  await chooseFile(page, 'short.mp4');
+  await runCaption(page, 'done');
+
+  // Second run: more tokens, sampling, visual only.
+  await page.getByLabel('Max new tokens').fill('20');
+  await page.getByLabel('Sampling').check();
+  await page.getByLabel('Seed', { exact: true }).fill('7');
+  await page.getByLabel('Modality').selectOption('v');
+  await runCaption(page, 'done');
+  await expect(page.getByTestId('history-item')).toHaveCount(2);
+
+  const items = page.getByTestId('history-item');
+  await items.nth(1).getByTestId('history-select').check();
+  await items.nth(0).getByTestId('history-select').check();
+  await page.getByTestId('compare-button').click();
+  const compare = page.getByTestId('compare');
+  await expect(compare).toBeVisible();
+  await expect(compare.getByTestId('compare-col')).toHaveCount(2);
+  const keys = await compare.getByTestId('setting-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+  expect(keys).toEqual(expect.arrayContaining(['maxNewTokens', 'decoding', 'modality']));
+  expect(keys).not.toContain('prompt');
+  await expect(compare.getByTestId('setting-row').and(page.locator('[data-key="maxNewTokens"]'))).toContainText('8');
+  await expect(compare.locator('ins, del').first()).toBeVisible();
+  await expect(compare.getByTestId('metrics-table')).toContainText('Repetition rate');
+  await compare.scrollIntoViewIfNeeded();
+  await shot(page, 'compare');
+
+  // Export the newest run as JSON from its history entry.
+  const newest = items.nth(0);
+  const runId = await newest.getAttribute('data-run-id');
+  await newest.getByRole('button', { name: /^Show run/ }).click();
+  const shown = (await newest.getByTestId('caption-text').textContent())!;
+  const [download] = await Promise.all([page.waitForEvent('download'), newest.getByTestId('export-json').click()]);
+  expect(download.suggestedFilename()).toMatch(/^short-.*\.json$/);
+  const data = JSON.parse(await readDownload(download));
+  expect(data.format).toBe('salmonn-captioner-run');
+  expect(data.run.id).toBe(runId);
+  expect(data.run.status).toBe('done');
+  expect(data.caption).toBe(shown);
+  expect(data.report.caption).toBe(data.caption);
+  expect(data.settings.maxNewTokens).toBe(20);
+  expect(data.settings.modality).toBe('v');
+  expect(data.settings.decoding).toEqual({ kind: 'sample', temperature: 0.7, topP: 0.9, seed: 7 });
+  expect(data.report.options).toEqual(data.settings);
+  expect(data.model.name).toBe('tiny-random-seed0');
+  expect(data.model.randomWeights).toBe(true);
+  expect(data.video).toMatchObject({ name: 'short.mp4', bytes: 50116 });
+  expect(data.report.video.name).toBe('short.mp4');
+  expect(data.frames).toHaveLength(data.report.frames.length);
+  expect(data.metrics.words).toBeGreaterThanOrEqual(0);
+
+  // Delete one run, then all; the history stays empty after a reload.
+  await items.nth(1).getByTestId('history-delete').click();
+  await expect(page.getByTestId('history-item')).toHaveCount(1);
+  await expect(page.getByTestId('compare')).toHaveCount(0);
+  await page.getByTestId('clear-history').click();
+  await page.getByTestId('confirm-clear').click();
+  await expect(page.getByTestId('history-item')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByText('No runs yet.')).toBeVisible();
+});
+
+async function readDownload(download: import('@playwright/test').Download): Promise<string> {
+  const stream = await download.createReadStream();
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+test('broken files show their message; a failed run keeps earlier results; Cancel keeps the partial text', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openApp(page, { wasm: true, maxNewTokens: 4000 });
+  const broken = fixtureManifest().broken;
+  const cases = ['empty.mp4', 'text.mp4', 'random.mp4', 'truncated.mp4', 'image.png', 'hevc.mp4'];
+  for (const [i, name] of cases.entries()) {
+    if (i === 1) {
+      // One of them arrives by drag and drop instead of the file picker.
+      const bytes = readFileSync(fixture(name)).toString('base64');
+      await page.evaluate(
+        ([b64, fileName]) => {
+          const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const dt = new DataTransfer();
+          dt.items.add(new File([bin], fileName, { type: 'video/mp4' }));
+          const zone = document.querySelector('[data-testid="drop-zone"]')!;
+          zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+          zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        },
+        [bytes, name] as const,
+      );
+      await expect(page.getByTestId('file-facts')).toContainText(name);
+    } else await chooseFile(page, name);
+    await runCaption(page, 'error');
+    const codes = broken[name].browser;
+    const error = page.getByTestId('run-panel').getByTestId('error');
+    await expect(error).toHaveAttribute('data-code', new RegExp(`^(${codes.join('|')})$`));
+    const code = (await error.getAttribute('data-code')) as ErrorCode;
+    await expect(error.getByTestId('error-title')).toHaveText(ERROR_TEXT[code].title);
+    await expect(error.getByTestId('error-advice')).toHaveText(ERROR_TEXT[code].advice);
+    if (name === 'text.mp4') await shot(page, 'error');
+  }
+  await expect(page.getByTestId('history-item')).toHaveCount(cases.length);
+  await expect(page.getByTestId('history-item').and(page.locator('[data-status="error"]'))).toHaveCount(cases.length);
+
+  // Cancel during generation (max new tokens 4000: still running) keeps the streamed text.
+  await chooseFile(page, 'h264_aac.mp4');
+  await page.getByTestId('caption-button').click();
+  await expect(page.getByTestId('stage-generate')).toHaveAttribute('data-state', 'active', { timeout: 120_000 });
+  await expect.poll(async () => ((await page.getByTestId('caption-text').textContent()) ?? '').length, { timeout: 60_000 }).toBeGreaterThan(12);
+  await shot(page, 'running');
+  const before = (await page.getByTestId('caption-text').textContent())!;
+  await page.getByTestId('cancel-button').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
+  const kept = (await page.getByTestId('caption-text').textContent())!;
+  expect(kept.startsWith(before.replace(/\s+$/, '').slice(0, 12))).toBe(true);
+  expect(kept.length).toBeGreaterThanOrEqual(before.trimEnd().length);
+  await expect(page.getByTestId('cancelled-note')).toBeVisible();
+  const item = page.getByTestId('history-item').first();
+  await expect(item).toHaveAttribute('data-status', 'cancelled');
+  await expect(item).toContainText('cancelled (partial)');
+  await expect(page.getByTestId('history-item')).toHaveCount(cases.length + 1);
+
+  // Cancel in an early stage (before any text): the run ends cancelled, nothing is lost.
+  await page.getByTestId('caption-button').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'running');
+  await page.getByTestId('cancel-button').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
+  await expect(page.getByTestId('history-item')).toHaveCount(cases.length + 2);
+});
+
+test('narrow (360 px) and dark mode render without horizontal overflow', async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 780 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await openApp(page, { wasm: true, maxNewTokens: 8 });
+  await chooseFile(page, 'short.mp4');
+  await runCaption(page, 'done');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(bg).toBe('rgb(18, 20, 24)');
+  await shot(page, 'narrow-dark');
+  // Keyboard: the caption button is reachable with Tab and labelled controls exist.
+  await expect(page.getByLabel('Modality')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Caption', exact: true })).toBeEnabled();
+});
+
+test('a model from a local folder; a full storage is reported, not silent', async ({ page }) => {
+  // IndexedDB refuses every write, as it does when the site's quota is used up.
+  await page.addInitScript(() => {
+    IDBObjectStore.prototype.put = function () {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
+  });
+  await openApp(page, { wasm: true, maxNewTokens: 4 });
+  await page.getByTestId('folder-input').setInputFiles('public/bundles/tiny');
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+  await expect(page.getByTestId('model-status')).toContainText('local folder “tiny”');
+  await chooseFile(page, 'empty.mp4');
+  await runCaption(page, 'error');
+  await expect(page.getByTestId('storage-error')).toContainText('storage for this site is full');
+  // The run is still listed for this session.
+  await expect(page.getByTestId('history-item')).toHaveCount(1);
+});

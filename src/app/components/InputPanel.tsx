@@ -1,0 +1,99 @@
+import { useRef, useState, type DragEvent } from 'react';
+import { useEngine } from '../state/engine';
+import { useMedia } from '../state/media';
+import { formatBytes, formatTime } from '../lib/format';
+import { Timeline } from './Timeline';
+
+/** Fallback window length until a model's manifest says otherwise (PIPELINE §3: 30 s). */
+const DEFAULT_WINDOW_SECONDS = 30;
+
+/** Drop zone and file picker, the preview, and the timeline (frames + waveform). */
+export function InputPanel() {
+  const { file, url, duration, waveform, waveformStatus, previewFailed, setFile, setDuration, setPreviewFailed } = useMedia();
+  const run = useEngine((s) => s.run);
+  const windowSeconds = useEngine((s) => s.model.ready?.manifest.audio.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
+  const busy = useEngine((s) => s.busy);
+  const [dragging, setDragging] = useState(false);
+  const video = useRef<HTMLVideoElement>(null);
+  const input = useRef<HTMLInputElement>(null);
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const f = e.dataTransfer.files[0];
+    if (f && !busy) setFile(f);
+  };
+  const frames = run && run.fileName === file?.name ? run.frames : [];
+  const timelineDuration = duration ?? run?.report?.video.duration ?? null;
+
+  return (
+    <section className="panel input-panel" aria-labelledby="input-h">
+      <h2 id="input-h">Video</h2>
+      <div
+        className={`drop-zone${dragging ? ' dragging' : ''}`}
+        data-testid="drop-zone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+      >
+        <p>
+          Drop a video or audio file here, or{' '}
+          <button type="button" className="link-button" onClick={() => input.current?.click()} disabled={busy}>
+            choose a file
+          </button>
+          . It stays on this machine.
+        </p>
+        <input
+          ref={input}
+          id="file-input"
+          className="visually-hidden"
+          type="file"
+          accept="video/*,audio/*,.mkv,.webm,.mov,.m4a"
+          data-testid="file-input"
+          aria-label="Video file"
+          disabled={busy}
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) setFile(f);
+            e.target.value = '';
+          }}
+        />
+        {file ? (
+          <p className="file-facts" data-testid="file-facts">
+            <strong>{file.name}</strong> · {formatBytes(file.size)}
+            {duration ? ` · ${formatTime(duration, 1)}` : ''}
+          </p>
+        ) : null}
+      </div>
+      {url && !previewFailed ? (
+        <video
+          ref={video}
+          key={url}
+          className="preview"
+          data-testid="preview"
+          src={url}
+          controls
+          preload="metadata"
+          onLoadedMetadata={(e) => setDuration(e.currentTarget.duration)}
+          onError={() => setPreviewFailed()}
+        />
+      ) : null}
+      {url && previewFailed ? <p className="muted">The browser cannot preview this file; the caption run checks it in detail.</p> : null}
+      {file && timelineDuration ? (
+        <Timeline
+          duration={timelineDuration}
+          frames={frames}
+          waveform={waveform}
+          waveformStatus={waveformStatus}
+          windowSeconds={windowSeconds}
+          onSeek={(t) => {
+            if (video.current) video.current.currentTime = t;
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}

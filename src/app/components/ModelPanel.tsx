@@ -1,0 +1,185 @@
+import { useEffect } from 'react';
+import { formatBytes } from '../lib/format';
+import { PRESETS, presetById } from '../lib/presets';
+import { folderSource, useEngine } from '../state/engine';
+import { useModelCache } from '../state/model-cache';
+import { useSettings } from '../state/settings';
+import { ErrorNotice } from './ErrorNotice';
+import { StageList } from './Progress';
+
+/** Model presets, a URL or a local folder, the backend in use, the WASM switch, cached models. */
+export function ModelPanel() {
+  const presetId = useSettings((s) => s.presetId);
+  const customUrl = useSettings((s) => s.customUrl);
+  const forceWasm = useSettings((s) => s.forceWasm);
+  const update = useSettings((s) => s.update);
+  const model = useEngine((s) => s.model);
+  const busy = useEngine((s) => s.busy);
+  const { loadModel, selectedSource, cancel } = useEngine.getState();
+  const cache = useModelCache();
+  const preset = presetById(presetId);
+
+  useEffect(() => {
+    void useModelCache.getState().refresh();
+  }, []);
+
+  const toggleWasm = (on: boolean) => {
+    update({ forceWasm: on });
+    const { model: m, busy: b } = useEngine.getState();
+    if (m.source && (m.status === 'ready' || m.status === 'error') && !b) void loadModel(m.source, on ? 'wasm' : 'auto');
+  };
+  const ready = model.ready;
+
+  return (
+    <section className="panel" aria-labelledby="model-h">
+      <h2 id="model-h">Model</h2>
+      <div className="field">
+        <label htmlFor="preset">Model bundle</label>
+        <select id="preset" value={presetId} onChange={(e) => update({ presetId: e.target.value })} disabled={busy}>
+          {PRESETS.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.label}
+              {p.exportRequired ? ' — export required' : ''}
+            </option>
+          ))}
+          <option value="url">Another bundle URL…</option>
+        </select>
+      </div>
+      {preset ? (
+        <div className={`preset-note${preset.kind === 'test' ? ' test' : ''}`} data-testid="preset-note">
+          {preset.kind === 'test' ? <strong className="badge badge-warn">test model · random weights</strong> : null}
+          {preset.exportRequired ? <strong className="badge badge-info">export required</strong> : null}
+          <p>{preset.description}</p>
+          {preset.exportRequired ? (
+            <p>
+              How: follow <a href="/models/README.md" target="_blank" rel="noreferrer">models/README.md</a> (“Commands”):{' '}
+              <code>python3 models/export/export.py --checkpoint DIR --out public{preset.url}</code>, then load it here. About {formatBytes(preset.sizeBytes)}.
+            </p>
+          ) : (
+            <p className="muted">About {formatBytes(preset.sizeBytes)} · {preset.url}</p>
+          )}
+        </div>
+      ) : (
+        <div className="field">
+          <label htmlFor="bundle-url">Bundle URL (the folder holding bundle.json)</label>
+          <input id="bundle-url" type="url" placeholder="https://example.org/bundles/my-model/" value={customUrl} onChange={(e) => update({ customUrl: e.target.value })} disabled={busy} />
+        </div>
+      )}
+      <div className="row wrap">
+        <button
+          type="button"
+          data-testid="load-model"
+          disabled={busy || !selectedSource()}
+          onClick={() => {
+            const s = selectedSource();
+            if (s) void loadModel(s);
+          }}
+        >
+          Load model
+        </button>
+        <label className="button secondary" aria-disabled={busy}>
+          Load a local folder…
+          <input
+            className="visually-hidden"
+            type="file"
+            data-testid="folder-input"
+            aria-label="Model bundle folder"
+            disabled={busy}
+            // @ts-expect-error webkitdirectory is not in React's input types
+            webkitdirectory=""
+            multiple
+            onChange={(e) => {
+              const files = Array.from(e.target.files ?? []);
+              e.target.value = '';
+              if (files.length) void loadModel(folderSource(files));
+            }}
+          />
+        </label>
+        <label className="switch">
+          <input type="checkbox" checked={forceWasm} onChange={(e) => toggleWasm(e.target.checked)} disabled={busy} data-testid="force-wasm" />
+          Force WASM (no WebGPU)
+        </label>
+      </div>
+
+      <div className="model-status" data-testid="model-status" data-status={model.status}>
+        {model.status === 'none' ? <p className="muted">No model loaded yet. It loads when you press Caption, or now with “Load model”.</p> : null}
+        {model.status === 'loading' ? (
+          <>
+            <p>Loading {model.source?.label}…</p>
+            <StageList stages={model.stages} order={['bundle', 'session']} active={null} />
+            <button type="button" className="secondary" onClick={cancel} data-testid="cancel-load">
+              Cancel
+            </button>
+          </>
+        ) : null}
+        {model.status === 'ready' && ready ? (
+          <dl className="facts">
+            <dt>Loaded</dt>
+            <dd data-testid="model-name">
+              {ready.model}
+              {ready.randomWeights ? <span className="badge badge-warn">random weights: meaningless text</span> : null}
+            </dd>
+            <dt>From</dt>
+            <dd>{model.source?.label}</dd>
+            <dt>Backend</dt>
+            <dd data-testid="model-backend">{backendSummary(ready.backends)}</dd>
+            {ready.adapter && Object.values(ready.backends).includes('webgpu') ? (
+              <>
+                <dt>Adapter</dt>
+                <dd data-testid="model-adapter">
+                  {[ready.adapter.vendor, ready.adapter.architecture].filter(Boolean).join(' / ') || 'unknown'}
+                  {ready.adapter.isFallback ? ' (software)' : ''}
+                </dd>
+              </>
+            ) : null}
+            <dt>Per graph</dt>
+            <dd>
+              <ul className="plain small" data-testid="graph-backends">
+                {Object.entries(ready.backends).map(([g, b]) => (
+                  <li key={g}>
+                    {g}: <strong>{b === 'webgpu' ? 'WebGPU' : b.toUpperCase()}</strong>
+                  </li>
+                ))}
+              </ul>
+            </dd>
+            {ready.fallbackReasons.length ? (
+              <>
+                <dt>Fallbacks</dt>
+                <dd className="small">{ready.fallbackReasons.join('; ')}</dd>
+              </>
+            ) : null}
+          </dl>
+        ) : null}
+        {model.status === 'error' && model.error ? <ErrorNotice error={model.error} /> : null}
+      </div>
+
+      <details className="cached" open={cache.bundles.length > 0}>
+        <summary>Cached models ({cache.bundles.length})</summary>
+        {cache.error ? <p role="alert">{cache.error}</p> : null}
+        {cache.bundles.length === 0 ? <p className="muted">None: downloaded models are kept in the browser’s cache and listed here.</p> : null}
+        <ul className="plain cached-list" data-testid="cached-models">
+          {cache.bundles.map((b) => (
+            <li key={b.baseUrl} className="row">
+              <span className="grow">
+                <strong>{b.name}</strong> · {formatBytes(b.bytes)} · {b.files} files{b.complete ? '' : ' · incomplete'}
+                <br />
+                <span className="muted small">{b.baseUrl}</span>
+              </span>
+              <button type="button" className="secondary" onClick={() => void cache.remove(b.baseUrl)} aria-label={`Delete cached model ${b.name}`} disabled={busy}>
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      </details>
+    </section>
+  );
+}
+
+
+export function backendSummary(backends: Record<string, string>): string {
+  const set = new Set(Object.values(backends));
+  if (set.has('webgpu')) return set.size > 1 ? 'WebGPU (some graphs on WASM)' : 'WebGPU';
+  if (set.has('wasm')) return 'WASM';
+  return [...set].join(', ') || '—';
+}

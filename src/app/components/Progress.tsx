@@ -1,0 +1,55 @@
+import type { Stage } from '../../core/report';
+import type { StageProgress } from '../state/engine';
+import { formatBytes, formatPercent, formatRate } from '../lib/format';
+
+export const STAGE_LABEL: Record<Stage, string> = {
+  bundle: 'Model download',
+  session: 'Model setup',
+  decode: 'Decoding',
+  features: 'Features',
+  vision: 'Vision encoder',
+  audio: 'Audio encoder',
+  prefill: 'Prefill',
+  generate: 'Generation',
+};
+
+interface Props {
+  stages: Partial<Record<Stage, StageProgress>>;
+  order: Stage[];
+  active: Stage | null;
+  tokensPerSecond?: number;
+  /** Stages that will not run (e.g. audio in a visual-only run). */
+  skipped?: Stage[];
+  /** The run has ended: every stage that started counts as done. */
+  finished?: boolean;
+}
+
+/** One progress line per stage: bar, percent, and the stage's own facts. */
+export function StageList({ stages, order, active, tokensPerSecond, skipped = [], finished = false }: Props) {
+  return (
+    <ol className="stages" aria-label="Progress by stage">
+      {order.map((stage) => {
+        const p = stages[stage];
+        const skip = skipped.includes(stage) && !p;
+        const state = skip ? 'skipped' : !p ? 'pending' : finished || (p.fraction >= 1 && stage !== active) ? 'done' : 'active';
+        return (
+          <li key={stage} className={`stage stage-${state}`} data-testid={`stage-${stage}`} data-state={state}>
+            <span className="stage-name">{STAGE_LABEL[stage]}</span>
+            <progress max={1} value={p ? Math.min(1, p.fraction) : 0} aria-label={`${STAGE_LABEL[stage]} progress`} />
+            <span className="stage-facts">{skip ? 'not used' : p ? facts(stage, p, tokensPerSecond) : 'waiting'}</span>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+function facts(stage: Stage, p: StageProgress, tps?: number): string {
+  const pct = formatPercent(p.fraction, 0);
+  if (stage === 'bundle') {
+    const bytes = p.totalBytes ? `${formatBytes(p.loadedBytes ?? 0)} of ${formatBytes(p.totalBytes)}` : '';
+    return [pct, bytes, p.fromCache === undefined ? '' : p.fromCache ? 'from cache' : 'downloading'].filter(Boolean).join(' · ');
+  }
+  if (stage === 'generate') return [pct, tps ? formatRate(tps) : ''].filter(Boolean).join(' · ');
+  return [pct, p.detail ?? ''].filter(Boolean).join(' · ');
+}

@@ -1,0 +1,119 @@
+import { useMemo } from 'react';
+import type { Stage } from '../../core/report';
+import { formatMs, formatPercent, formatRate } from '../lib/format';
+import { STATUS_LABEL } from '../lib/run-record';
+import { captionStats, summarizeFlags, FLAG_LABEL } from '../lib/stats';
+import { useEngine } from '../state/engine';
+import { useHistory } from '../state/history';
+import { useMedia } from '../state/media';
+import { ErrorNotice } from './ErrorNotice';
+import { ExportButtons } from './ExportButtons';
+import { StageList } from './Progress';
+
+const RUN_STAGES: Stage[] = ['decode', 'vision', 'audio', 'prefill', 'generate'];
+
+/** The Caption / Cancel buttons, progress per stage, the streaming caption and its metrics. */
+export function RunPanel() {
+  const file = useMedia((s) => s.file);
+  const run = useEngine((s) => s.run);
+  const busy = useEngine((s) => s.busy);
+  const model = useEngine((s) => s.model);
+  const { caption, cancel } = useEngine.getState();
+  const record = useHistory((s) => (run ? s.runs.find((r) => r.id === run.id) : undefined));
+  const running = run?.status === 'running' || run?.status === 'loading-model';
+
+  const skipped: Stage[] = [];
+  if (run?.options?.modality === 'v') skipped.push('audio');
+  if (run?.options?.modality === 'a') skipped.push('decode', 'vision');
+
+  return (
+    <section className="panel run-panel" aria-labelledby="run-h" data-testid="run-panel">
+      <h2 id="run-h">Caption</h2>
+      <div className="row wrap">
+        <button type="button" className="primary" data-testid="caption-button" onClick={() => void caption()} disabled={!file || busy}>
+          {model.status === 'ready' ? 'Caption' : 'Load model and caption'}
+        </button>
+        <button type="button" className="danger" data-testid="cancel-button" onClick={cancel} disabled={!busy}>
+          Cancel
+        </button>
+        {!file ? <span className="muted">Choose a video first.</span> : null}
+        {run ? (
+          <span className={`status status-${run.status}`} data-testid="run-status" data-status={run.status} role="status">
+            {statusText(run.status)}
+          </span>
+        ) : null}
+      </div>
+
+      {run ? (
+        <>
+          {run.status === 'loading-model' ? <StageList stages={model.stages} order={['bundle', 'session']} active={run.activeStage} /> : null}
+          {run.status !== 'loading-model' && (running || Object.keys(run.stages).length > 0) ? (
+            <StageList stages={run.stages} order={RUN_STAGES} active={run.activeStage} tokensPerSecond={run.tokensPerSecond} skipped={skipped} finished={!running} />
+          ) : null}
+          {run.error && run.status === 'error' ? <ErrorNotice error={run.error} /> : null}
+          {run.status === 'cancelled' ? (
+            <p className="notice notice-info" role="status" data-testid="cancelled-note">
+              Cancelled. {run.text ? 'The text generated so far is kept below and in the history.' : 'No text had been generated yet.'}
+            </p>
+          ) : null}
+          {model.ready?.randomWeights ? <p className="small muted">Test model with random weights: the caption below is meaningless by design.</p> : null}
+          {running || run.text || run.status !== 'error' ? (
+            <CaptionView text={run.text} running={running} tokensPerSecond={run.tokensPerSecond} wallMs={run.endedAt ? run.endedAt - run.startedAt : null} />
+          ) : (
+            <div className="visually-hidden" aria-live="polite" data-testid="caption-text" />
+          )}
+          {record && !running ? <ExportButtons record={record} /> : null}
+        </>
+      ) : (
+        <div className="caption-text empty" aria-live="polite" data-testid="caption-text">
+          <span className="muted">The caption streams here.</span>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function statusText(s: NonNullable<ReturnType<typeof useEngine.getState>['run']>['status']): string {
+  if (s === 'loading-model') return 'loading the model…';
+  if (s === 'running') return 'running…';
+  return STATUS_LABEL[s];
+}
+
+export function CaptionView({ text, running, tokensPerSecond, wallMs }: { text: string; running: boolean; tokensPerSecond: number; wallMs: number | null }) {
+  const stats = useMemo(() => captionStats(text), [text]);
+  return (
+    <>
+      <div className="caption-text" aria-live="polite" aria-busy={running} data-testid="caption-text">
+        {text || <span className="muted">{running ? 'Waiting for the first words…' : '(no text)'}</span>}
+        {running ? <span className="cursor" aria-hidden="true" /> : null}
+      </div>
+      <dl className="metrics" aria-label="Caption metrics">
+        <div>
+          <dt>Words</dt>
+          <dd data-testid="word-count">{stats.words}</dd>
+        </div>
+        <div>
+          <dt>Tokens/s</dt>
+          <dd data-testid="tokens-per-second">{formatRate(tokensPerSecond)}</dd>
+        </div>
+        <div>
+          <dt>Repetition rate</dt>
+          <dd data-testid="repetition-rate" title={stats.recurring.map((r) => `“${r.phrase}” ×${r.count}`).join(', ')}>
+            {formatPercent(stats.repetition)}
+          </dd>
+        </div>
+        <div>
+          <dt>Time</dt>
+          <dd>{formatMs(wallMs)}</dd>
+        </div>
+        <div className="wide">
+          <dt>Unnatural patterns</dt>
+          <dd data-testid="pattern-flags" data-count={stats.flags.length} title={stats.flags.map((f) => `${FLAG_LABEL[f.kind]}: ${f.text}`).join('\n')}>
+            {summarizeFlags(stats.flags)}
+          </dd>
+        </div>
+      </dl>
+    </>
+  );
+}
+

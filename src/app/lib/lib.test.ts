@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { defaultOptions, type CaptionOptions } from '../../core/options';
+import { sampleManifest } from '../../core/bundle/fake-bundle';
+import { describeError, ERROR_TEXT } from './errors';
+import { exportFileName, toExport, toJson, toMarkdown, toText } from './export';
+import { formatBytes, formatMs, formatTime } from './format';
+import { isQuotaError, StorageFullError } from './idb';
+import { PRESETS } from './presets';
+import type { RunRecord } from './run-record';
+import { buildOptions, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings } from './settings';
+import { captionStats, summarizeFlags } from './stats';
+import { computePeaks, windowStarts } from './waveform';
+
+const defaults: CaptionOptions = defaultOptions(sampleManifest());
+
+describe('settings → options', () => {
+  it('uses the bundle default prompt and interleave unless overridden', () => {
+    const o = buildOptions(DEFAULT_SETTINGS, defaults);
+    expect(o.prompt).toBe(defaults.prompt);
+    expect(o.interleave).toBe(defaults.interleave);
+    expect(o.decoding).toEqual({ kind: 'greedy' });
+    expect(o.maxNewTokens).toBe(DEFAULT_SETTINGS.maxNewTokens);
+    expect(o.prefillChunk).toBe(defaults.prefillChunk);
+  });
+
+  it('applies edits, clamps numbers, and builds sampling', () => {
+    const o = buildOptions({ ...DEFAULT_SETTINGS, prompt: 'Describe it.', interleave: 'timestamp', fps: 100, maxFrames: 2.6, maxNewTokens: NaN, decoding: 'sample', temperature: 5, topP: 0.5, seed: 3.2, modality: 'v' }, defaults);
+    expect(o).toMatchObject({ prompt: 'Describe it.', interleave: 'timestamp', fps: 30, maxFrames: 3, maxNewTokens: defaults.maxNewTokens, modality: 'v' });
+    expect(o.decoding).toEqual({ kind: 'sample', temperature: 2, topP: 0.5, seed: 3 });
+  });
+
+  it('a blank prompt falls back to the default; presets are recognised', () => {
+    expect(buildOptions({ ...DEFAULT_SETTINGS, prompt: '   ' }, defaults).prompt).toBe(defaults.prompt);
+    expect(promptPresetOf(null)).toBe('detailed');
+    expect(promptPresetOf(PROMPT_PRESETS[1].text)).toBe('summary');
+    expect(promptPresetOf('my own')).toBe('custom');
+  });
+
+  it('sanitizes persisted settings', () => {
+    expect(sanitizeSettings(null)).toEqual(DEFAULT_SETTINGS);
+    const s = sanitizeSettings({ fps: '2', maxFrames: 8, modality: 'x', interleave: 'weird', prompt: 7, decoding: 'sample', extra: 1 });
+    expect(s.fps).toBe(DEFAULT_SETTINGS.fps);
+    expect(s.maxFrames).toBe(8);
+    expect(s.modality).toBe('av');
+    expect(s.interleave).toBeNull();
+    expect(s.prompt).toBeNull();
+    expect(s.decoding).toBe('sample');
+    expect('extra' in s).toBe(false);
+  });
+
+  it('compareOptions marks exactly the differing rows', () => {
+    const a = buildOptions(DEFAULT_SETTINGS, defaults);
+    const b = buildOptions({ ...DEFAULT_SETTINGS, maxNewTokens: 20, decoding: 'sample', seed: 7 }, defaults);
+    const rows = compareOptions([a, b], [{ key: 'model', label: 'Model', values: ['m', 'm'] }]);
+    expect(rows.filter((r) => r.differs).map((r) => r.key)).toEqual(['maxNewTokens', 'decoding']);
+    expect(rows.find((r) => r.key === 'decoding')!.values[1]).toBe('sampling (temperature 0.7, top-p 0.9, seed 7)');
+    expect(rows.find((r) => r.key === 'model')!.differs).toBe(false);
+    expect(compareOptions([])).toEqual([]);
+  });
+});
+
+describe('error messages', () => {
+  it('every code has a title and advice; unknown codes get a fallback', () => {
+    for (const [code, t] of Object.entries(ERROR_TEXT)) {
+      expect(t.title.length, code).toBeGreaterThan(3);
+      expect(t.advice.length, code).toBeGreaterThan(10);
+    }
+    expect(new Set(Object.values(ERROR_TEXT).map((t) => t.title)).size).toBe(Object.keys(ERROR_TEXT).length);
+    expect(describeError({ code: 'media/empty-file' }).title).toBe('The file is empty');
+    expect(describeError({ code: 'nope' as never }).title).toBe('Unexpected error');
+    expect(describeError(null).title).toBe('Unexpected error');
+  });
+});
+
+function record(over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id: 'abc-123',
+    createdAt: Date.UTC(2026, 0, 2, 3, 4, 5),
+    status: 'done',
+    caption: 'A man walks. A man walks.\nVideo Description: birds sing.',
+    options: buildOptions(DEFAULT_SETTINGS, defaults),
+    model: { name: 'tiny', randomWeights: true, source: '/bundles/tiny/', backends: { decoder_model_merged: 'wasm' }, adapter: null },
+    video: { name: 'my clip (1).mp4', bytes: 2048, type: 'video/mp4', duration: 12 },
+    thumbnails: [{ timestamp: 0, blob: null }, { timestamp: 1, blob: null }],
+    report: null,
+    error: null,
+    tokensPerSecond: 12.5,
+    wallMs: 3400,
+    ...over,
+  };
+}
+
+describe('exports', () => {
+  it('JSON carries the run, settings, model, video, metrics and report', () => {
+    const r = record();
+    const data = JSON.parse(toJson(r, new Date(Date.UTC(2026, 0, 3))));
+    expect(data).toMatchObject({ format: 'salmonn-captioner-run', version: 1, exportedAt: '2026-01-03T00:00:00.000Z', caption: r.caption, settings: r.options, model: r.model, video: r.video, report: null });
+    expect(data.run).toEqual({ id: 'abc-123', createdAt: '2026-01-02T03:04:05.000Z', status: 'done', tokensPerSecond: 12.5, wallMs: 3400 });
+    expect(data.frames).toEqual([{ timestamp: 0 }, { timestamp: 1 }]);
+    expect(data.metrics.words).toBe(10);
+    expect(data.metrics.flags.map((f: { kind: string }) => f.kind)).toEqual(['header']);
+    expect(toExport(r).metrics.repetitionRate).toBeCloseTo(6 / 10, 9);
+  });
+
+  it('text and markdown mark partial runs', () => {
+    expect(toText(record())).toBe(`${record().caption}\n`);
+    expect(toText(record({ status: 'cancelled' }))).toMatch(/^\[cancelled \(partial\)\]\n\n/);
+    const md = toMarkdown(record({ status: 'error', error: { code: 'media/corrupt', message: 'Broken.', details: {} } }));
+    expect(md).toContain('# Caption of my clip (1).mp4');
+    expect(md).toContain('> **failed**: Broken.');
+    expect(md).toContain('random weights');
+    expect(md).toContain('| Repetition rate | 60.0 % |');
+    expect(md).toContain('- **Max new tokens:** 512');
+    expect(md).not.toMatch(/\n\n\n/);
+  });
+
+  it('file names are safe', () => {
+    expect(exportFileName(record(), 'json')).toBe('my_clip_1_-abc-123.json');
+    expect(exportFileName(record({ video: { ...record().video, name: '.mp4' } }), 'txt')).toBe('caption-abc-123.txt');
+  });
+});
+
+describe('small helpers', () => {
+  it('formats', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(33e9)).toBe('30.7 GB');
+    expect(formatTime(75.3, 1)).toBe('1:15.3');
+    expect(formatTime(4)).toBe('0:04');
+    expect(formatTime(3725)).toBe('1:02:05');
+    expect(formatMs(250)).toBe('250 ms');
+    expect(formatMs(12_345)).toBe('12.3 s');
+  });
+
+  it('peaks and windows', () => {
+    expect(Array.from(computePeaks(new Float32Array([0, 1, -1, 0.5, -0.25, 0.25]), 3))).toEqual([0, 1, -1, 0.5, -0.25, 0.25]);
+    expect(Array.from(computePeaks(new Float32Array([0.5, -0.5, 0.2, 0.1]), 1))).toEqual([-0.5, 0.5]);
+    expect(windowStarts(12, 30)).toEqual([0]);
+    expect(windowStarts(60, 30)).toEqual([0, 30]);
+    expect(windowStarts(61, 30)).toEqual([0, 30, 60]);
+    expect(windowStarts(0, 30)).toEqual([]);
+  });
+
+  it('quota errors are recognised', () => {
+    expect(isQuotaError({ name: 'QuotaExceededError' })).toBe(true);
+    expect(isQuotaError({ code: 22 })).toBe(true);
+    expect(isQuotaError(new Error('x'))).toBe(false);
+    expect(new StorageFullError().message).toMatch(/storage .* is full/);
+  });
+
+  it('stats and flags', () => {
+    const s = captionStats('Audio: a dog. A dog. @@@@ ');
+    expect(s.words).toBe(5);
+    expect(s.flags.length).toBe(2);
+    expect(summarizeFlags(s.flags)).toBe('1 × section header, 1 × odd characters');
+    expect(summarizeFlags([])).toBe('none');
+  });
+
+  it('presets: the tiny test bundle and honest export-required real presets', () => {
+    const tiny = PRESETS.find((p) => p.id === 'tiny')!;
+    expect(tiny).toMatchObject({ url: '/bundles/tiny/', kind: 'test', exportRequired: false });
+    const real = PRESETS.filter((p) => p.kind === 'real');
+    expect(real.length).toBeGreaterThan(0);
+    for (const p of real) expect(p.exportRequired).toBe(true);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * The user's caption settings (persisted by state/settings.ts) and how they become the
+ * core's CaptionOptions. Pure: no React, no storage.
+ */
+import type { InterleaveMode } from '../../core/bundle/manifest';
+import type { CaptionOptions, Modality } from '../../core/options';
+
+export interface Settings {
+  /** null: the loaded bundle's default prompt (the detailed audio-visual caption). */
+  prompt: string | null;
+  modality: Modality;
+  fps: number;
+  maxFrames: number;
+  /** null: the bundle's default. */
+  interleave: InterleaveMode | null;
+  maxNewTokens: number;
+  decoding: 'greedy' | 'sample';
+  temperature: number;
+  topP: number;
+  seed: number;
+  /** Load the model with prefer 'wasm' (no WebGPU). */
+  forceWasm: boolean;
+  /** The chosen model preset (models/presets.json) or 'url' for a typed URL. */
+  presetId: string;
+  customUrl: string;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  prompt: null,
+  modality: 'av',
+  fps: 1,
+  maxFrames: 30,
+  interleave: null,
+  maxNewTokens: 512,
+  decoding: 'greedy',
+  temperature: 0.7,
+  topP: 0.9,
+  seed: 0,
+  forceWasm: false,
+  presetId: 'tiny',
+  customUrl: '',
+};
+
+export type PromptPresetId = 'detailed' | 'summary' | 'question' | 'custom';
+
+export const PROMPT_PRESETS: { id: Exclude<PromptPresetId, 'custom'>; label: string; text: string | null }[] = [
+  { id: 'detailed', label: 'Detailed audio-visual caption (default)', text: null },
+  { id: 'summary', label: 'Short summary', text: 'Summarize the video in two or three sentences, mentioning what is seen and what is heard.' },
+  { id: 'question', label: 'A question', text: 'What is happening in this video, and what sounds can be heard?' },
+];
+
+export function promptPresetOf(prompt: string | null): PromptPresetId {
+  const hit = PROMPT_PRESETS.find((p) => p.text === prompt);
+  return hit ? hit.id : 'custom';
+}
+
+const clampInt = (v: number, lo: number, hi: number, fallback: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : fallback);
+const clamp = (v: number, lo: number, hi: number, fallback: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback);
+
+/** The options of one run: the settings over the bundle's defaults (defaultOptions(manifest)). */
+export function buildOptions(s: Settings, defaults: CaptionOptions): CaptionOptions {
+  const prompt = s.prompt !== null && s.prompt.trim().length > 0 ? s.prompt : defaults.prompt;
+  return {
+    ...defaults,
+    modality: s.modality,
+    interleave: s.interleave ?? defaults.interleave,
+    fps: clamp(s.fps, 0.05, 30, defaults.fps),
+    maxFrames: clampInt(s.maxFrames, 1, 512, defaults.maxFrames),
+    maxNewTokens: clampInt(s.maxNewTokens, 1, 8192, defaults.maxNewTokens),
+    prompt,
+    decoding:
+      s.decoding === 'greedy'
+        ? { kind: 'greedy' }
+        : { kind: 'sample', temperature: clamp(s.temperature, 0.01, 2, 0.7), topP: clamp(s.topP, 0.01, 1, 0.9), seed: clampInt(s.seed, 0, 2 ** 31 - 1, 0) },
+  };
+}
+
+const MODALITY_LABEL: Record<Modality, string> = { av: 'audio + visual', v: 'visual only', a: 'audio only' };
+
+/** The run settings as labelled strings, in display order (for compare and exports). */
+export function describeOptions(o: CaptionOptions): { key: string; label: string; value: string }[] {
+  return [
+    { key: 'prompt', label: 'Prompt', value: o.prompt },
+    { key: 'modality', label: 'Modality', value: MODALITY_LABEL[o.modality] ?? o.modality },
+    { key: 'fps', label: 'Frames per second', value: String(o.fps) },
+    { key: 'maxFrames', label: 'Max frames', value: String(o.maxFrames) },
+    { key: 'frameRule', label: 'Frame rule', value: o.frameRule },
+    { key: 'interleave', label: 'Interleave', value: o.interleave },
+    { key: 'maxNewTokens', label: 'Max new tokens', value: String(o.maxNewTokens) },
+    {
+      key: 'decoding',
+      label: 'Decoding',
+      value: o.decoding.kind === 'greedy' ? 'greedy' : `sampling (temperature ${o.decoding.temperature}, top-p ${o.decoding.topP}, seed ${o.decoding.seed})`,
+    },
+  ];
+}
+
+export interface SettingRow {
+  key: string;
+  label: string;
+  values: string[];
+  differs: boolean;
+}
+
+/** Side-by-side settings of several runs; `differs` marks rows whose values are not all equal. */
+export function compareOptions(list: CaptionOptions[], extra: { key: string; label: string; values: string[] }[] = []): SettingRow[] {
+  if (list.length === 0) return [];
+  const described = list.map(describeOptions);
+  const rows: SettingRow[] = described[0].map((row, i) => {
+    const values = described.map((d) => d[i].value);
+    return { key: row.key, label: row.label, values, differs: new Set(values).size > 1 };
+  });
+  for (const e of extra) rows.push({ ...e, differs: new Set(e.values).size > 1 });
+  return rows;
+}
+
+/** Restores persisted settings, dropping unknown or mistyped fields. */
+export function sanitizeSettings(raw: unknown): Settings {
+  const out: Settings = { ...DEFAULT_SETTINGS };
+  if (!raw || typeof raw !== 'object') return out;
+  const r = raw as Record<string, unknown>;
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
+    const v = r[key];
+    const d = DEFAULT_SETTINGS[key];
+    if (key === 'prompt' || key === 'interleave') {
+      if (v === null || typeof v === 'string') (out as unknown as Record<string, unknown>)[key] = v;
+    } else if (typeof v === typeof d) (out as unknown as Record<string, unknown>)[key] = v;
+  }
+  if (!['av', 'v', 'a'].includes(out.modality)) out.modality = 'av';
+  if (out.interleave !== null && out.interleave !== 'spread' && out.interleave !== 'timestamp') out.interleave = null;
+  if (out.decoding !== 'greedy' && out.decoding !== 'sample') out.decoding = 'greedy';
+  return out;
+}
