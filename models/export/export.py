@@ -3,6 +3,9 @@
 
   export.py --checkpoint DIR --out DIR [--dtype fp32|fp16]   real checkpoint (sharded bf16 safetensors)
   export.py --tiny --seed N --out DIR [--no-golden]          random tiny model, same structure, + golden.json
+  export.py --random-shape qwen2-0.5b[,whisper-base,siglip-so400m] --seed N --out DIR
+                                                             random weights, real shapes of the named parts
+                                                             (others tiny), no golden: for benchmarks
 
 Run with Debian's /usr/bin/python3 (torch 1.13, onnx 1.12).
 """
@@ -21,7 +24,7 @@ sys.path.insert(0, HERE)
 import torch  # noqa: E402
 
 from salmonn.checkpoint import config_from_checkpoint, load_into, normalise_names, read_checkpoint  # noqa: E402
-from salmonn.config import tiny_config  # noqa: E402
+from salmonn.config import SHAPE_PRESETS, random_shape_config, tiny_config  # noqa: E402
 from salmonn.manifest import GRAPHS, build_manifest, write_manifest  # noqa: E402
 from salmonn.model import VideoSalmonn2  # noqa: E402
 from salmonn.onnx_export import export_graph  # noqa: E402
@@ -68,6 +71,9 @@ def main(argv=None) -> int:
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", help="checkpoint dir: *.safetensors (+ model.safetensors.index.json) + config.json")
     src.add_argument("--tiny", action="store_true", help="random tiny model with the same structure")
+    src.add_argument("--random-shape", metavar="PRESETS",
+                     help="comma-separated real shapes (" + ", ".join(SHAPE_PRESETS) + "): random weights, "
+                          "parts not named stay tiny; no golden (benchmarks only)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     ap.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32",
@@ -87,6 +93,11 @@ def main(argv=None) -> int:
         model = VideoSalmonn2(tiny_config()).init_random(args.seed)
         name = args.name or f"tiny-random-seed{args.seed}"
         desc = "Random tiny model with the video-SALMONN 2 structure (tests only; captions are meaningless)."
+    elif args.random_shape:
+        presets = [p.strip() for p in args.random_shape.split(",") if p.strip()]
+        model = VideoSalmonn2(random_shape_config(presets)).init_random(args.seed)
+        name = args.name or f"random-shape-{'+'.join(presets)}-seed{args.seed}"
+        desc = f"Random weights with real shapes ({', '.join(presets)}; other parts tiny): benchmarks only."
     else:
         model = load_checkpoint_model(args.checkpoint)
         name = args.name or os.path.basename(os.path.normpath(args.checkpoint))
@@ -105,7 +116,7 @@ def main(argv=None) -> int:
         write_golden(out, model, args.seed)
         golden = "golden.json"
         print(f"  golden: {time.time() - t:.1f}s")
-    manifest = build_manifest(out, model.cfg, name, desc, random_weights=bool(args.tiny), external=external,
+    manifest = build_manifest(out, model.cfg, name, desc, random_weights=bool(args.tiny or args.random_shape), external=external,
                               dtype=args.dtype, golden=golden)
     write_manifest(out, manifest)
     print(f"done in {time.time() - t0:.1f}s")

@@ -112,6 +112,32 @@ def tiny_config() -> SalmonnConfig:
     )
 
 
+# Real shapes of public models, for random-weight bundles that time the runtime at size
+# (export.py --random-shape). Each preset sets one part; parts not named stay tiny.
+SHAPE_PRESETS = {
+    # LLM: Qwen2-0.5B (config.json of Qwen/Qwen2-0.5B; tied embeddings)
+    "qwen2-0.5b": dict(hidden=896, layers=24, heads=14, kv_heads=2, head_dim=64, intermediate=4864,
+                       vocab=151936, rope_theta=1e6, rms_eps=1e-6, max_positions=32768, tie_embeddings=True),
+    # audio: Whisper-base encoder (d 512, 6 layers, 8 heads, FFN 2048, 80 mels) + the
+    # checkpoint's real window Q-Former (768, 2 layers, 12 heads, FFN 3072)
+    "whisper-base": dict(num_mels=80, audio_hidden=512, audio_layers=6, audio_heads=8, audio_ffn=2048,
+                         qformer_hidden=768, qformer_layers=2, qformer_heads=12, qformer_intermediate=3072),
+    # vision: SigLIP-so400m-patch14-384 without its last layer (the checkpoint's tower)
+    "siglip-so400m": dict(image_size=384, patch_size=14, vision_hidden=1152, vision_layers=26, vision_heads=16,
+                          vision_intermediate=4304),
+}
+
+
+def random_shape_config(presets: List[str]) -> SalmonnConfig:
+    """tiny_config() with the named parts replaced by real shapes (SHAPE_PRESETS)."""
+    cfg = tiny_config().to_dict()
+    for p in presets:
+        if p not in SHAPE_PRESETS:
+            raise ValueError(f"unknown shape preset {p!r}; known: {', '.join(SHAPE_PRESETS)}")
+        cfg.update(SHAPE_PRESETS[p])
+    return SalmonnConfig.from_dict(cfg)
+
+
 def audio_token_count(seconds: float, cfg: SalmonnConfig) -> int:
     """A = tokens_per_window * ceil(samples / window_samples), audio padded to >= 1 s."""
     n = max(int(round(seconds * cfg.sample_rate)), cfg.sample_rate)

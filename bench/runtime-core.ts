@@ -1,0 +1,139 @@
+/**
+ * Platform-neutral part of the runtime bench (bench/runtime.ts): times each stage of one
+ * bundle with the app's own decode loop (`generate`, src/core/model/decoder.ts) on
+ * synthetic inputs of the bundle's real shapes. Runs in Node (onnxruntime-node) and in a
+ * Chromium worker (onnxruntime-web WASM) on the same graph bytes.
+ *
+ * Sessions are created one stage at a time and released after it (the decoder and
+ * embed_tokens together), so the WASM heap (4 GiB at most) holds one stage's weights.
+ */
+import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
+import { generate } from '../src/core/model/decoder';
+import { disposeAll, float32Tensor, readFloat32, type Backend, type Ort, type Session } from '../src/core/runtime/ort';
+import type { GraphBytes } from '../src/core/runtime/sessions';
+
+export interface BenchConfig {
+  frames: number;
+  audioWindows: number;
+  prefillTokens: number;
+  decodeSteps: number;
+  /** Timed repetitions of the encoder stages (the median is kept), after one warm-up. */
+  repeats: number;
+}
+
+export interface StageResult {
+  /** Session creation of every graph, ms. */
+  sessionCreate: number;
+  vision: number;
+  audioEncoder: number;
+  aligner: number;
+  prefill: number;
+  /** ms per decode step (embed_tokens + decoder + logits read) and tokens/s. */
+  decodeStepMs: number;
+  tokensPerSecond: number;
+  /** Error text of a stage that could not run (e.g. out of memory), by stage. */
+  failed: Record<string, string>;
+}
+
+export type GraphLoader = (name: GraphName) => Promise<GraphBytes>;
+
+const now = () => performance.now();
+
+/** Deterministic pseudo-random fill in [−1, 1). */
+function noise(n: number, seed = 1): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 31 - 1;
+  }
+  return a;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function create(ort: Ort, bytes: GraphBytes, backend: Backend, threads: number): Promise<Session> {
+  return ort.InferenceSession.create(bytes.model, {
+    executionProviders: [backend],
+    graphOptimizationLevel: 'all',
+    ...(backend === 'cpu' ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    ...(bytes.externalData.length ? { externalData: bytes.externalData } : {}),
+  });
+}
+
+async function timeRuns(session: Session, feeds: () => Record<string, ReturnType<typeof float32Tensor>>, output: string, repeats: number): Promise<number> {
+  const times: number[] = [];
+  for (let r = 0; r <= repeats; r++) {
+    const t = now();
+    const out = await session.run(feeds());
+    await readFloat32(out[output]);
+    disposeAll(Object.values(out));
+    if (r > 0) times.push(now() - t);
+  }
+  return median(times);
+}
+
+const argmax = (row: Float32Array) => {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+};
+
+export async function benchBundle(ort: Ort, m: BundleManifest, load: GraphLoader, backend: Backend, threads: number, cfg: BenchConfig, log: (s: string) => void = () => {}): Promise<StageResult> {
+  const res: StageResult = { sessionCreate: 0, vision: NaN, audioEncoder: NaN, aligner: NaN, prefill: NaN, decodeStepMs: NaN, tokensPerSecond: NaN, failed: {} };
+  const open = async (name: GraphName) => {
+    const bytes = await load(name);
+    const t = now();
+    const s = await create(ort, bytes, backend, threads);
+    res.sessionCreate += now() - t;
+    return s;
+  };
+  const stage = async (name: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+      log(`  ${name} done`);
+    } catch (e) {
+      res.failed[name] = e instanceof Error ? e.message : String(e);
+      log(`  ${name} FAILED: ${res.failed[name]}`);
+    }
+  };
+
+  const { vision: v, audio: a, llm } = m;
+  await stage('vision', async () => {
+    const s = await open('vision_encoder');
+    const px = noise(cfg.frames * 3 * v.imageSize * v.imageSize, 2);
+    res.vision = await timeRuns(s, () => ({ pixel_values: float32Tensor(ort, px, [cfg.frames, 3, v.imageSize, v.imageSize]) }), 'image_features', cfg.repeats);
+    await s.release();
+  });
+  await stage('audio encoder', async () => {
+    const s = await open('audio_encoder');
+    const mel = noise(cfg.audioWindows * a.numMels * a.melFrames, 3);
+    res.audioEncoder = await timeRuns(s, () => ({ input_features: float32Tensor(ort, mel, [cfg.audioWindows, a.numMels, a.melFrames]) }), 'last_hidden_state', cfg.repeats);
+    await s.release();
+  });
+  await stage('aligner', async () => {
+    const s = await open('audio_aligner');
+    const states = noise(cfg.audioWindows * a.encoderFrames * a.encoderHidden, 4);
+    res.aligner = await timeRuns(s, () => ({ encoder_hidden_states: float32Tensor(ort, states, [cfg.audioWindows, a.encoderFrames, a.encoderHidden]) }), 'audio_features', cfg.repeats);
+    await s.release();
+  });
+  await stage('decoder', async () => {
+    const embedTokens = await open('embed_tokens');
+    const decoder = await open('decoder_model_merged');
+    try {
+      const sessions = { embedTokens, decoder };
+      const run = (tokens: number, steps: number) =>
+        generate(ort, sessions, llm, noise(tokens * llm.hidden, 5), { maxNewTokens: steps, stopTokenIds: [], pickToken: argmax, prefillChunk: tokens });
+      await run(8, 2); // warm-up
+      const r = await run(cfg.prefillTokens, cfg.decodeSteps + 1);
+      // The first token comes from the prefill's logits: decodeSteps decoder steps follow.
+      res.prefill = r.prefillMs;
+      res.decodeStepMs = r.decodeMs / cfg.decodeSteps;
+      res.tokensPerSecond = 1000 / res.decodeStepMs;
+    } finally {
+      await embedTokens.release();
+      await decoder.release();
+    }
+  });
+  return res;
+}

@@ -1,0 +1,159 @@
+/**
+ * Runtime bench (`npx tsx bench/runtime.ts [--siglip] [--only tiny|qwen]`, part of `npm run bench`).
+ *
+ * Per-stage times (session creation, vision encoder, audio encoder, aligner, prefill,
+ * decode tokens/s) of
+ *   - the tiny bundle (public/bundles/tiny), and
+ *   - random-weight bundles with REAL shapes, exported on demand by the Python exporter
+ *     (`export.py --random-shape …`, under public/bundles/bench-*, git-ignored):
+ *     Qwen2-0.5B decoder + Whisper-base encoder (+ the checkpoint's Q-Former), and with
+ *     --siglip also SigLIP-so400m (26 layers, 384 px),
+ * each in Node (onnxruntime-node, CPU EP) and in headless Chromium (onnxruntime-web WASM in
+ * a module worker, configured as the app's worker) on the same graph files and the same
+ * thread count, with the browser/native ratio from the same run. Synthetic inputs; the
+ * decode loop is the app's `generate`. Writes .test-output/bench-runtime.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+import { chromiumArgs } from '../playwright.config';
+import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
+import { ortNode } from '../src/cli/ort-node';
+import { benchBundle, type BenchConfig, type StageResult } from './runtime-core';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PORT = Number(process.env.BENCH_RUNTIME_PORT ?? 5251);
+const THREADS = 2; // = the browser's min(4, hardwareConcurrency) on these 2-core machines
+const args = process.argv.slice(2);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+
+interface Target {
+  key: string;
+  dir: string;
+  /** export.py --random-shape presets; null: the tiny bundle (npm run models:tiny). */
+  shapes: string[] | null;
+  label: string;
+  config: BenchConfig;
+}
+
+const TARGETS: Target[] = [
+  { key: 'tiny', dir: 'tiny', shapes: null, label: 'tiny (tests)', config: { frames: 4, audioWindows: 1, prefillTokens: 256, decodeSteps: 64, repeats: 3 } },
+  {
+    key: 'qwen',
+    dir: 'bench-qwen2-0.5b-whisper-base',
+    shapes: ['qwen2-0.5b', 'whisper-base'],
+    label: 'Qwen2-0.5B + Whisper-base shapes (fp32)',
+    config: { frames: 4, audioWindows: 1, prefillTokens: 256, decodeSteps: 12, repeats: 2 },
+  },
+];
+if (args.includes('--siglip')) {
+  TARGETS.push({
+    key: 'siglip',
+    dir: 'bench-siglip-so400m',
+    shapes: ['siglip-so400m'],
+    label: 'SigLIP-so400m shapes (fp32; tiny LLM/audio)',
+    config: { frames: 2, audioWindows: 1, prefillTokens: 64, decodeSteps: 8, repeats: 1 },
+  });
+}
+
+function ensureBundle(t: Target): string {
+  const dir = join(ROOT, 'public', 'bundles', t.dir);
+  if (existsSync(join(dir, 'bundle.json'))) return dir;
+  const freeGb = (() => {
+    const s = statfsSync(ROOT);
+    return (s.bavail * s.bsize) / 2 ** 30;
+  })();
+  if (freeGb < 8) throw new Error(`${dir} is missing and only ${freeGb.toFixed(1)} GB are free: need ~8 GB to export it`);
+  const py = ['models/export/export.py', ...(t.shapes ? ['--random-shape', t.shapes.join(',')] : ['--tiny']), '--seed', '0', '--out', dir];
+  console.log(`exporting ${t.label}: /usr/bin/python3 ${py.join(' ')} (a few minutes)…`);
+  execFileSync('/usr/bin/python3', py, { cwd: ROOT, stdio: 'inherit' });
+  return dir;
+}
+
+function nodeLoader(dir: string, m: BundleManifest) {
+  return async (name: GraphName) => {
+    const g = m.graphs[name];
+    return {
+      model: new Uint8Array(readFileSync(join(dir, g.path))),
+      externalData: g.externalData.map((e) => ({ path: e.path.split('/').pop()!, data: new Uint8Array(readFileSync(join(dir, e.path))) })),
+    };
+  };
+}
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+
+function table(t: Target, node: StageResult, web: StageResult): string {
+  const c = t.config;
+  const rows: [string, number, number, boolean][] = [
+    ['session create (all graphs), ms', node.sessionCreate, web.sessionCreate, false],
+    [`vision encoder, ${c.frames} frames, ms`, node.vision, web.vision, false],
+    [`audio encoder, ${c.audioWindows} × 30 s window, ms`, node.audioEncoder, web.audioEncoder, false],
+    ['aligner (Q-Former + projections), ms', node.aligner, web.aligner, false],
+    [`prefill, ${c.prefillTokens} tokens, ms`, node.prefill, web.prefill, false],
+    ['decode, ms per token', node.decodeStepMs, web.decodeStepMs, false],
+    ['decode, tokens/s', node.tokensPerSecond, web.tokensPerSecond, true],
+  ];
+  const lines = [`| ${t.label} | Node (ORT CPU) | Chromium (ORT WASM) | browser / native |`, '|---|---:|---:|---:|'];
+  for (const [name, n, w, higherIsBetter] of rows) {
+    // Ratio as "how many times slower the browser is": time ratio, or inverse rate ratio.
+    const ratio = higherIsBetter ? n / w : w / n;
+    lines.push(`| ${name} | ${fmt(n)} | ${fmt(w)} | ${fmt(ratio, 2)}× |`);
+  }
+  const failed = { ...Object.fromEntries(Object.entries(node.failed).map(([k, v]) => [`node ${k}`, v])), ...Object.fromEntries(Object.entries(web.failed).map(([k, v]) => [`chromium ${k}`, v])) };
+  for (const [k, v] of Object.entries(failed)) lines.push(`| FAILED ${k} | ${v.slice(0, 160).replace(/\|/g, '/')} | | |`);
+  return lines.join('\n');
+}
+
+async function main() {
+  const targets = TARGETS.filter((t) => !only || t.key === only);
+  const dirs = targets.map(ensureBundle);
+  const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1' } });
+  await server.listen();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs });
+  const out: Record<string, unknown> = {};
+  const tables: string[] = [];
+  try {
+    for (const [i, t] of targets.entries()) {
+      const dir = dirs[i];
+      const manifest = JSON.parse(readFileSync(join(dir, 'bundle.json'), 'utf8')) as BundleManifest;
+      console.log(`\n${t.label}: Node (onnxruntime-node, ${THREADS} threads)…`);
+      const node = await benchBundle(ortNode(), manifest, nodeLoader(dir, manifest), 'cpu', THREADS, t.config, console.log);
+      console.log(`${t.label}: Chromium (onnxruntime-web WASM)…`);
+      const page = await browser.newPage();
+      page.on('console', (m) => console.log(`  [chromium] ${m.text()}`));
+      await page.goto(`http://127.0.0.1:${PORT}/bench/runtime.html`);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      let web: StageResult;
+      let threads = 0;
+      try {
+        const r = await page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config: t.config });
+        web = r.result;
+        threads = r.threads;
+        if (!r.isolated) console.log('  warning: the page is not cross-origin isolated (single-threaded WASM)');
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        web = { sessionCreate: NaN, vision: NaN, audioEncoder: NaN, aligner: NaN, prefill: NaN, decodeStepMs: NaN, tokensPerSecond: NaN, failed: { all: msg } };
+      }
+      await page.close();
+      const tab = table(t, node, web);
+      tables.push(`WASM threads: ${threads}, Node intra-op threads: ${THREADS}\n${tab}`);
+      console.log(`\n${tab}`);
+      out[t.key] = { label: t.label, config: t.config, node, chromium: web, threads: { node: THREADS, wasm: threads } };
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  console.log(`\n${tables.join('\n\n')}`);
+  mkdirSync(join(ROOT, '.test-output'), { recursive: true });
+  writeFileSync(join(ROOT, '.test-output', 'bench-runtime.json'), JSON.stringify(out, null, 2));
+  console.log('\nwrote .test-output/bench-runtime.json');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
