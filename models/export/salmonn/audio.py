@@ -26,32 +26,16 @@ import torch
 import torch.nn as nn
 
 from .config import SalmonnConfig
-from .layers import attend, gelu_erf, merge_heads, split_heads
+from .layers import SelfAttention, attend, gelu_erf, merge_heads, split_heads
 
 
 # ----------------------------------------------------------------------------- whisper
-class WhisperAttention(nn.Module):
-    def __init__(self, dim: int, heads: int):
-        super().__init__()
-        self.heads = heads
-        self.q_proj = nn.Linear(dim, dim)
-        self.k_proj = nn.Linear(dim, dim, bias=False)
-        self.v_proj = nn.Linear(dim, dim)
-        self.out_proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        q = split_heads(self.q_proj(x), self.heads)
-        k = split_heads(self.k_proj(x), self.heads)
-        v = split_heads(self.v_proj(x), self.heads)
-        return self.out_proj(merge_heads(attend(q, k, v)))
-
-
 class WhisperEncoderLayer(nn.Module):
     def __init__(self, cfg: SalmonnConfig):
         super().__init__()
         d = cfg.audio_hidden
         self.self_attn_layer_norm = nn.LayerNorm(d)
-        self.self_attn = WhisperAttention(d, cfg.audio_heads)
+        self.self_attn = SelfAttention(d, cfg.audio_heads, k_bias=False)
         self.final_layer_norm = nn.LayerNorm(d)
         self.fc1 = nn.Linear(d, cfg.audio_ffn)
         self.fc2 = nn.Linear(cfg.audio_ffn, d)

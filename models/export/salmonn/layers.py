@@ -5,6 +5,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
@@ -31,3 +32,22 @@ def gelu_erf(x):
 
 def gelu_tanh(x):
     return F.gelu(x, approximate="tanh")
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with q/k/v/out projections named as in the checkpoint's
+    SigLIP and Whisper towers (Whisper's k_proj has no bias)."""
+
+    def __init__(self, dim: int, heads: int, k_bias: bool = True):
+        super().__init__()
+        self.heads = heads
+        self.q_proj = nn.Linear(dim, dim)
+        self.k_proj = nn.Linear(dim, dim, bias=k_bias)
+        self.v_proj = nn.Linear(dim, dim)
+        self.out_proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        q = split_heads(self.q_proj(x), self.heads)
+        k = split_heads(self.k_proj(x), self.heads)
+        v = split_heads(self.v_proj(x), self.heads)
+        return self.out_proj(merge_heads(attend(q, k, v)))

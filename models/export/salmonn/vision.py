@@ -16,23 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import SalmonnConfig
-from .layers import attend, gelu_erf, gelu_tanh, merge_heads, split_heads
-
-
-class SiglipAttention(nn.Module):
-    def __init__(self, dim: int, heads: int):
-        super().__init__()
-        self.heads = heads
-        self.q_proj = nn.Linear(dim, dim)
-        self.k_proj = nn.Linear(dim, dim)
-        self.v_proj = nn.Linear(dim, dim)
-        self.out_proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        q = split_heads(self.q_proj(x), self.heads)
-        k = split_heads(self.k_proj(x), self.heads)
-        v = split_heads(self.v_proj(x), self.heads)
-        return self.out_proj(merge_heads(attend(q, k, v)))
+from .layers import SelfAttention, gelu_erf, gelu_tanh
 
 
 class SiglipMLP(nn.Module):
@@ -50,7 +34,7 @@ class SiglipEncoderLayer(nn.Module):
         super().__init__()
         d = cfg.vision_hidden
         self.layer_norm1 = nn.LayerNorm(d, eps=cfg.vision_eps)
-        self.self_attn = SiglipAttention(d, cfg.vision_heads)
+        self.self_attn = SelfAttention(d, cfg.vision_heads)
         self.layer_norm2 = nn.LayerNorm(d, eps=cfg.vision_eps)
         self.mlp = SiglipMLP(d, cfg.vision_intermediate)
 

@@ -45,30 +45,12 @@ export function ComparePanel() {
           All settings are the same.
         </p>
       ) : (
-        <div className="table-wrap">
-          <table data-testid="settings-diff">
-            <thead>
-              <tr>
-                <th scope="col">Setting</th>
-                {chosen.map((r, i) => (
-                  <th scope="col" key={r.id}>
-                    {label(i)}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {differing.map((row) => (
-                <tr key={row.key} data-testid="setting-row" data-key={row.key}>
-                  <th scope="row">{row.label}</th>
-                  {row.values.map((v, i) => (
-                    <td key={i}>{v}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RunTable
+          testId="settings-diff"
+          corner="Setting"
+          columns={chosen.map((r, i) => ({ key: r.id, label: label(i) }))}
+          rows={differing.map((row) => ({ key: row.key, label: row.label, values: row.values, testId: 'setting-row' }))}
+        />
       )}
 
       <h3>Captions</h3>
@@ -92,53 +74,56 @@ export function ComparePanel() {
       </div>
 
       <h3>Metrics</h3>
-      <div className="table-wrap">
-        <table data-testid="metrics-table">
-          <thead>
-            <tr>
-              <th scope="col">Metric</th>
-              {chosen.map((r, i) => (
-                <th scope="col" key={r.id}>
-                  {label(i)}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            <tr>
-              <th scope="row">Words</th>
-              {stats.map((s, i) => (
-                <td key={i}>{s.words}</td>
-              ))}
-            </tr>
-            <tr>
-              <th scope="row">Repetition rate</th>
-              {stats.map((s, i) => (
-                <td key={i}>{formatPercent(s.repetition)}</td>
-              ))}
-            </tr>
-            <tr>
-              <th scope="row">Unnatural patterns</th>
-              {stats.map((s, i) => (
-                <td key={i}>{s.flags.length}</td>
-              ))}
-            </tr>
-            <tr>
-              <th scope="row">Tokens/s</th>
-              {chosen.map((r) => (
-                <td key={r.id}>{formatRate(r.tokensPerSecond)}</td>
-              ))}
-            </tr>
-            <tr>
-              <th scope="row">Time</th>
-              {chosen.map((r) => (
-                <td key={r.id}>{formatMs(r.wallMs)}</td>
-              ))}
-            </tr>
-          </tbody>
-        </table>
-      </div>
+      <RunTable
+        testId="metrics-table"
+        corner="Metric"
+        columns={chosen.map((r, i) => ({ key: r.id, label: label(i) }))}
+        rows={[
+          { key: 'words', label: 'Words', values: stats.map((st) => String(st.words)) },
+          { key: 'repetition', label: 'Repetition rate', values: stats.map((st) => formatPercent(st.repetition)) },
+          { key: 'flags', label: 'Unnatural patterns', values: stats.map((st) => String(st.flags.length)) },
+          { key: 'rate', label: 'Tokens/s', values: chosen.map((r) => formatRate(r.tokensPerSecond)) },
+          { key: 'time', label: 'Time', values: chosen.map((r) => formatMs(r.wallMs)) },
+        ]}
+      />
     </section>
+  );
+}
+
+interface TableRow {
+  key: string;
+  label: string;
+  values: string[];
+  testId?: string;
+}
+
+/** One row per setting or metric, one column per run. */
+function RunTable({ testId, corner, columns, rows }: { testId: string; corner: string; columns: { key: string; label: string }[]; rows: TableRow[] }) {
+  return (
+    <div className="table-wrap">
+      <table data-testid={testId}>
+        <thead>
+          <tr>
+            <th scope="col">{corner}</th>
+            {columns.map((c) => (
+              <th scope="col" key={c.key}>
+                {c.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key} data-testid={row.testId} data-key={row.key}>
+              <th scope="row">{row.label}</th>
+              {row.values.map((v, i) => (
+                <td key={i}>{v}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CaptionError } from '../errors';
 import { makeFakeBundle } from './fake-bundle';
 import { FileListBundleSource } from './filelist-source';
 import { type BundleProgress, loadBundle } from './load';
+import { rejection } from './rejection.testutil';
 
 /** Files as `<input type=file webkitdirectory>` gives them. */
 function picked(files: Map<string, Uint8Array>, prefix: string): File[] {
@@ -12,16 +12,6 @@ function picked(files: Map<string, Uint8Array>, prefix: string): File[] {
     Object.defineProperty(f, 'webkitRelativePath', { value: rel });
     return f;
   });
-}
-
-async function rejection(p: Promise<unknown>): Promise<CaptionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CaptionError);
-    return e as CaptionError;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('FileListBundleSource', () => {

@@ -2,23 +2,13 @@ import { mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CaptionError } from '../errors';
 import { type FakeBundle, makeFakeBundle } from './fake-bundle';
 import { writeFakeBundle } from './fake-bundle-fs';
 import { sha256Hex } from './hash';
 import { FsBundleSource } from './fs-source';
 import { type BundleProgress, loadBundle } from './load';
 import type { BundleSource } from './source';
-
-async function rejection(p: Promise<unknown>): Promise<CaptionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CaptionError);
-    return e as CaptionError;
-  }
-  throw new Error('expected the promise to reject');
-}
+import { rejection } from './rejection.testutil';
 
 let dir: string;
 let fake: FakeBundle;

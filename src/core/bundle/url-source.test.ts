@@ -6,6 +6,7 @@ import { type FakeBundle, makeFakeBundle } from './fake-bundle';
 import { type BundleProgress, loadBundle } from './load';
 import { MemoryCacheStorage } from './memory-cache';
 import { BUNDLE_CACHE_NAME, type CacheEvent, UrlBundleSource, deleteCachedBundle, listCachedBundles, normalizeBaseUrl } from './url-source';
+import { rejection } from './rejection.testutil';
 
 /** A loopback server for one fake bundle under /b/, counting requests per path. */
 interface TestServer {
@@ -64,16 +65,6 @@ async function startServer(files: Map<string, Uint8Array>): Promise<TestServer> 
         server.close(() => r());
       }),
   });
-}
-
-async function rejection(p: Promise<unknown>): Promise<CaptionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CaptionError);
-    return e as CaptionError;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 let fake: FakeBundle;
