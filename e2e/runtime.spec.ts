@@ -21,6 +21,8 @@ function expectParity(result: GoldenResult) {
     expect.soft(run.layoutOk, `${run.name}: layout`).toBe(true);
     expect.soft(run.promptTokensOk, `${run.name}: prompt length`).toBe(true);
     expect.soft(run.framesOk, `${run.name}: frame timestamps`).toBe(true);
+    for (const [name, mismatch] of Object.entries(run.tensors)) expect.soft(mismatch, `${run.name}: ${name} vs PyTorch`).toBeNull();
+    expect.soft(Object.keys(run.tensors).length, `${run.name}: intermediate tensors checked`).toBeGreaterThan(0);
     expect.soft(run.comparison.ok, `${run.name}: diverged at step ${run.comparison.divergedAt} (reference margin ${run.comparison.referenceMargin})`).toBe(true);
   }
 }

@@ -9,7 +9,7 @@ import { captionMedia, disposeModel, loadModel } from '../../src/core/caption';
 import { serializeError } from '../../src/core/errors';
 import { MemoryMediaSource } from '../../src/core/media/memory-source';
 import { probeCapabilities } from '../../src/core/runtime/capabilities';
-import { compareTokens, goldenMedia, goldenOptions, type Golden } from '../../src/core/testing/golden';
+import { compareTokens, goldenMedia, goldenOptions, stats, statsMismatch, type Golden, type Stats } from '../../src/core/testing/golden';
 import { ortWeb } from '../../src/worker/ort-web';
 
 export interface GoldenRequest {
@@ -27,6 +27,8 @@ export interface GoldenRunResult {
   layoutOk: boolean;
   promptTokensOk: boolean;
   framesOk: boolean;
+  /** Intermediate tensors against PyTorch: the first statistic off by more than 1e-4, per tensor (null = within). */
+  tensors: Record<string, string | null>;
   comparison: ReturnType<typeof compareTokens>;
 }
 
@@ -43,6 +45,8 @@ export interface GoldenResult {
 }
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
+/** fp32 ONNX graphs on WASM/WebGPU vs torch fp32. */
+const TENSOR_TOLERANCE = 1e-4;
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
@@ -80,7 +84,13 @@ scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
       for (const c of cases) {
         for (const run of c.runs) {
           const media = new MemoryMediaSource(goldenMedia(c, model.manifest.audio.sampleRate, c.source.kind === 'ffmpeg-fixture' ? fixture : undefined));
-          const { report } = await captionMedia(model, media, goldenOptions(golden, run, model.manifest, 64));
+          const ours = new Map<string, Stats>();
+          const onTensor = (name: string, data: Float32Array, shape: number[]) => ours.set(name, stats(data, shape));
+          const { report } = await captionMedia(model, media, goldenOptions(golden, run, model.manifest, 64), { onTensor });
+          const refs: [string, Stats][] = [['inputsEmbeds', run.inputsEmbeds]];
+          if (run.modality !== 'audio') refs.push(['visionFeatures', c.visionFeatures]);
+          if (run.modality !== 'video') refs.push(['audioFeatures', c.audioFeatures]);
+          const tensors = Object.fromEntries(refs.map(([name, ref]) => [name, ours.has(name) ? statsMismatch(ours.get(name)!, ref, TENSOR_TOLERANCE) : 'missing']));
           const layout = report.layout.filter((l) => l.frame !== null);
           const trailing = report.layout.find((l) => l.frame === null)?.audioTokens ?? 0;
           result.runs.push({
@@ -89,6 +99,7 @@ scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
             expectedIds: run.generated.ids,
             layoutOk: JSON.stringify(layout) === JSON.stringify(run.layout) && trailing === run.trailingAudio,
             promptTokensOk: report.promptTokens === run.promptLength,
+            tensors,
             framesOk: run.modality === 'audio' || JSON.stringify(report.frames.map((f) => f.timestamp)) === JSON.stringify(c.timestamps),
             comparison: compareTokens(report.generatedTokenIds, run.generated, req.marginTolerance),
           });

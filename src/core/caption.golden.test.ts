@@ -12,7 +12,8 @@ import { FsBundleSource } from './bundle/fs-source';
 import { captionMedia, disposeModel, loadModel, type CaptionModel } from './caption';
 import { MemoryMediaSource } from './media/memory-source';
 import type { Ort } from './runtime/ort';
-import { compareTokens, goldenMedia, goldenOptions, type Golden } from './testing/golden';
+import { expectStatsClose, stats } from './features/golden.testutil';
+import { compareTokens, goldenMedia, goldenOptions, type Golden, type Stats } from './testing/golden';
 
 const TINY = 'public/bundles/tiny';
 const golden = JSON.parse(readFileSync(join(TINY, 'golden.json'), 'utf8')) as Golden;
@@ -50,7 +51,13 @@ describe('runtime parity with the PyTorch reference (onnxruntime-node)', () => {
       // A prefill chunk that does not divide the prompt also checks chunked prefill == one pass.
       it(`${c.name}: ${run.modality}/${run.interleave}`, async () => {
         const media = new MemoryMediaSource(goldenMedia(c, model.manifest.audio.sampleRate, c.source.kind === 'ffmpeg-fixture' ? fixtureInputs() : undefined));
-        const { report, interrupted } = await captionMedia(model, media, goldenOptions(golden, run, model.manifest, 37));
+        const tensors = new Map<string, Stats>();
+        const onTensor = (name: string, data: Float32Array, shape: number[]) => tensors.set(name, stats(data, shape));
+        const { report, interrupted } = await captionMedia(model, media, goldenOptions(golden, run, model.manifest, 37), { onTensor });
+        // Intermediate tensors of the ONNX graphs against PyTorch (float32 on both sides).
+        if (run.modality !== 'audio') expectStatsClose(tensors.get('visionFeatures')!, c.visionFeatures, 1e-4);
+        if (run.modality !== 'video') expectStatsClose(tensors.get('audioFeatures')!, c.audioFeatures, 1e-4);
+        expectStatsClose(tensors.get('inputsEmbeds')!, run.inputsEmbeds, 1e-4);
         expect(interrupted).toBe(false);
         if (run.modality !== 'audio') {
           expect(report.frames.map((f) => f.index)).toEqual(c.frameIndices);

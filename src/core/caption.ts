@@ -69,10 +69,14 @@ function presentNames(m: BundleManifest): string[] {
   return Array.from({ length: m.llm.layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
 }
 
+export type IntermediateTensor = 'visionFeatures' | 'audioFeatures' | 'inputsEmbeds';
+
 export interface CaptionEvents {
   onProgress?: ProgressFn;
   onFrames?: (frames: PreparedFrame[]) => void;
   onToken?: (delta: string, id: number, tokensPerSecond: number) => void;
+  /** Intermediate tensors, for parity tests and diagnostics: not copied, do not modify. */
+  onTensor?: (name: IntermediateTensor, data: Float32Array, shape: number[]) => void;
 }
 
 /** Which branches a run uses, given what it asked for and what the file has (§4). */
@@ -177,10 +181,12 @@ export async function captionMedia(model: CaptionModel, media: MediaSource, opti
   timings.decode = now() - t;
   t = now();
   const visual = frames.length ? await encodeFrames(model, frames, progress, signal) : null;
+  if (visual) events.onTensor?.('visionFeatures', visual, [frames.length, manifest.vision.tokensPerFrame, manifest.llm.hidden]);
   timings.vision = now() - t;
 
   t = now();
   const audio = audioPlan ? await encodeAudio(model, media, audioPlan, progress, signal) : null;
+  if (audio) events.onTensor?.('audioFeatures', audio, [audio.length / manifest.llm.hidden, manifest.llm.hidden]);
   timings.audio = now() - t;
 
   // Interleave (§4) and the prompt (§5).
@@ -202,6 +208,7 @@ export async function captionMedia(model: CaptionModel, media: MediaSource, opti
   prompt.set(block, before.length);
   prompt.set(after, before.length + block.length);
   const promptTokens = prompt.length / manifest.llm.hidden;
+  events.onTensor?.('inputsEmbeds', prompt, [1, promptTokens, manifest.llm.hidden]);
 
   // Decode, streaming text deltas.
   const detok = new StreamingDetokenizer(model.tokenizer);

@@ -8,8 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { BundleManifest } from '../bundle/manifest.ts';
-import type { Golden, Stats } from '../testing/golden.ts';
+import { statsMismatch, type Golden, type Stats } from '../testing/golden.ts';
 
+export { stats } from '../testing/golden.ts';
 export type { Golden, GoldenCase, GoldenRun, Stats } from '../testing/golden.ts';
 
 export const TINY_DIR = 'public/bundles/tiny';
@@ -32,31 +33,7 @@ export function readTiny(path: string): Buffer {
   return readFileSync(join(TINY_DIR, path));
 }
 
-/** Stats as golden.json computes them: float64 sums over the float32 values, row-major. */
-export function stats(values: Float32Array, shape: number[]): Stats {
-  let sum = 0;
-  let absSum = 0;
-  for (const v of values) {
-    sum += v;
-    absSum += Math.abs(v);
-  }
-  const n = values.length;
-  const at = [0, Math.floor(n / 7), Math.floor(n / 3), Math.floor(n / 2), Math.floor((2 * n) / 3), n - 1];
-  return { shape, sum, absSum, first: [...values.subarray(0, 8)], at: at.map((i) => [i, values[i]]) };
-}
-
-/**
- * Sampled values within `tol`; sums within `sumTol` per element (errors of float32
- * rounding cancel, so the sums are held much tighter than n·tol).
- */
+/** Fails the test at the first statistic that differs (see statsMismatch). */
 export function expectStatsClose(ours: Stats, ref: Stats, tol: number, sumTol = tol / 100): void {
-  expect(ours.shape).toEqual(ref.shape);
-  const n = ref.shape.reduce((a, b) => a * b, 1);
-  expect(Math.abs(ours.sum - ref.sum)).toBeLessThan(n * sumTol);
-  expect(Math.abs(ours.absSum - ref.absSum)).toBeLessThan(n * sumTol);
-  ref.first.forEach((v, i) => expect(Math.abs(ours.first[i] - v)).toBeLessThan(tol));
-  ref.at.forEach(([index, v], i) => {
-    expect(ours.at[i][0]).toBe(index);
-    expect(Math.abs(ours.at[i][1] - v)).toBeLessThan(tol);
-  });
+  expect(statsMismatch(ours, ref, tol, sumTol)).toBeNull();
 }

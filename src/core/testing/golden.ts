@@ -28,6 +28,7 @@ export interface GoldenRun {
   avBlockStart: number;
   promptLength: number;
   inputIds: number[];
+  inputsEmbeds: Stats;
   generated: { ids: number[]; margins: number[]; stopped: boolean };
 }
 
@@ -49,6 +50,9 @@ export interface GoldenCase {
   inputs: { preparedAudioSamples: number; preparedAudioSha256: string; framesSha256: string; windows: number };
   logMel: Stats[];
   pixelValues: Stats;
+  visionFeatures: Stats;
+  audioEncoder: Stats;
+  audioFeatures: Stats;
   runs: GoldenRun[];
 }
 
@@ -97,6 +101,37 @@ export function goldenMedia(c: GoldenCase, sampleRate: number, fixture?: { frame
     video: { width, height, fps, frameCount: numFrames, frame: (i) => formulaFrame(i, width, height) },
     audio: { sampleRate, samples: formulaAudio(c.source.audioSamples ?? 0) },
   };
+}
+
+/** Stats as golden.json computes them: float64 sums over the float32 values, row-major. */
+export function stats(values: Float32Array, shape: number[]): Stats {
+  let sum = 0;
+  let absSum = 0;
+  for (const v of values) {
+    sum += v;
+    absSum += Math.abs(v);
+  }
+  const n = values.length;
+  const at = [0, Math.floor(n / 7), Math.floor(n / 3), Math.floor(n / 2), Math.floor((2 * n) / 3), n - 1];
+  return { shape, sum, absSum, first: [...values.subarray(0, 8)], at: at.map((i) => [i, values[i]]) };
+}
+
+/**
+ * The first statistic of `ours` that is off the reference, or null: sampled values within
+ * `tol`; sums within `sumTol` per element (float32 rounding errors cancel, so the sums are
+ * held much tighter than n·tol).
+ */
+export function statsMismatch(ours: Stats, ref: Stats, tol: number, sumTol = tol / 100): string | null {
+  if (JSON.stringify(ours.shape) !== JSON.stringify(ref.shape)) return `shape ${JSON.stringify(ours.shape)} ≠ ${JSON.stringify(ref.shape)}`;
+  const n = ref.shape.reduce((a, b) => a * b, 1);
+  if (Math.abs(ours.sum - ref.sum) >= n * sumTol) return `sum ${ours.sum} ≠ ${ref.sum}`;
+  if (Math.abs(ours.absSum - ref.absSum) >= n * sumTol) return `absSum ${ours.absSum} ≠ ${ref.absSum}`;
+  for (const [i, v] of ref.first.entries()) if (!(Math.abs(ours.first[i] - v) < tol)) return `value ${i}: ${ours.first[i]} ≠ ${v}`;
+  for (const [k, [index, v]] of ref.at.entries()) {
+    const [oi, ov] = ours.at[k];
+    if (oi !== index || !(Math.abs(ov - v) < tol)) return `value ${index}: ${ov} ≠ ${v}`;
+  }
+  return null;
 }
 
 const MODALITY: Record<GoldenRun['modality'], Modality> = { 'audio-video': 'av', video: 'v', audio: 'a' };
