@@ -58,7 +58,8 @@ async function main(argv: string[]): Promise<number> {
 
   try {
     const bundle = await loadBundle(new FsBundleSource(resolve(args.bundle)));
-    const model = await loadModel(ortNode(), bundle, { prefer: 'auto', platform: 'node', capabilities: { webgpu: null } }, status);
+    // One caption per process: a warm-up run would only add its own time.
+    const model = await loadModel(ortNode(), bundle, { prefer: 'auto', platform: 'node', capabilities: { webgpu: null }, warmUp: false }, status);
     const media = await openNodeMedia(resolve(args.file));
     try {
       const options = { ...defaultOptions(bundle.manifest), ...args.overrides };

@@ -37,7 +37,7 @@ export interface CaptionModel {
 export type ProgressFn = (stage: Stage, fraction: number, detail?: string) => void;
 
 /** Creates one session per graph on the best backend each can use. */
-export async function loadModel(ort: Ort, bundle: LoadedBundle, runtime: RuntimeOptions, onProgress?: ProgressFn): Promise<CaptionModel> {
+export async function loadModel(ort: Ort, bundle: LoadedBundle, runtime: RuntimeOptions & { warmUp?: boolean }, onProgress?: ProgressFn): Promise<CaptionModel> {
   const { manifest } = bundle;
   const sessions = {} as Record<GraphName, Session>;
   const backends = {} as Record<GraphName, Backend>;
@@ -52,6 +52,8 @@ export async function loadModel(ort: Ort, bundle: LoadedBundle, runtime: Runtime
       backends[name] = created.backend;
       if (created.fallbackReason) fallbackReasons.push(`${name}: ${created.fallbackReason}`);
     }
+    onProgress?.('session', 1, 'warm-up');
+    if (runtime.warmUp !== false) await warmUp(ort, manifest, sessions);
   } catch (e) {
     await Promise.all(Object.values(sessions).map((s) => s.release()));
     throw e;
@@ -59,6 +61,25 @@ export async function loadModel(ort: Ort, bundle: LoadedBundle, runtime: Runtime
   onProgress?.('session', 1);
   const tokenizer = loadTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
   return { ort, manifest, sessions, backends, fallbackReasons, tokenizer };
+}
+
+/**
+ * Runs every graph once on the smallest input (one frame, one window, one token): the
+ * first run of a session compiles kernels and allocates, and is several times slower
+ * (ENVIRONMENT.md), so the user's first caption should not pay for it. Outputs are freed.
+ */
+async function warmUp(ort: Ort, m: BundleManifest, sessions: Record<GraphName, Session>): Promise<void> {
+  const S = m.vision.imageSize;
+  const { numMels, melFrames, encoderFrames, encoderHidden } = m.audio;
+  const runs: [Session, Record<string, ReturnType<typeof float32Tensor>>][] = [
+    [sessions.vision_encoder, { pixel_values: float32Tensor(ort, new Float32Array(3 * S * S), [1, 3, S, S]) }],
+    [sessions.audio_encoder, { input_features: float32Tensor(ort, new Float32Array(numMels * melFrames), [1, numMels, melFrames]) }],
+    [sessions.audio_aligner, { encoder_hidden_states: float32Tensor(ort, new Float32Array(encoderFrames * encoderHidden), [1, encoderFrames, encoderHidden]) }],
+  ];
+  for (const [session, feeds] of runs) disposeAll(Object.values(await session.run(feeds)));
+  const decoder = { embedTokens: sessions.embed_tokens, decoder: sessions.decoder_model_merged };
+  const embedded = await embedTokens(ort, decoder, [0]);
+  await generate(ort, decoder, m.llm, embedded, { maxNewTokens: 1, stopTokenIds: [], pickToken: () => 0, prefillChunk: 1 });
 }
 
 export async function disposeModel(model: CaptionModel): Promise<void> {
