@@ -11,8 +11,8 @@ import type { BundleManifest, GraphName } from './bundle/manifest';
 import type { LoadedBundle } from './bundle/load';
 import { CaptionError, toCaptionError } from './errors';
 import { logMel, makeLogMelExtractor } from './features/logmel';
-import { planAudio, planFrames, type AudioPlan, type FramePlan } from './media/plan';
-import { assertDecodable, framesToTensor, prepareFrame, type PreparedFrame } from './media/pipeline';
+import type { AudioPlan } from './media/plan';
+import { assertDecodable, framesToTensor, planMedia, prepareFrame, type PreparedFrame } from './media/pipeline';
 import type { MediaSource } from './media/types';
 import { embedTokens, generate, yieldToEventLoop, type GenerateResult } from './model/decoder';
 import { materializeLayout, planInterleave, summarizeLayout, type Modality as LayoutModality } from './model/interleave';
@@ -177,15 +177,12 @@ export async function captionMedia(model: CaptionModel, media: MediaSource, opti
   assertDecodable(info, use);
   const progress: ProgressFn = (stage, fraction, detail) => events.onProgress?.(stage, fraction, detail);
 
-  // Plan (§1, §3): frames from the video's timeline; the audio is truncated to the
-  // video's real time whenever the file has video, even if the frames are not used.
-  const videoPlan: FramePlan | null = info.video
-    ? planFrames(info.video.timeline, { fps: options.fps, maxFrames: options.maxFrames, minFrames: manifest.sampling.minFrames, rule: options.frameRule })
-    : null;
+  // Plan (§1, §3): the audio is truncated to the video's real time whenever the file has
+  // video, even if the frames are not used.
+  const plan = planMedia(info, { fps: options.fps, maxFrames: options.maxFrames, minFrames: manifest.sampling.minFrames, rule: options.frameRule }, manifest.audio);
+  const videoPlan = plan.frames;
   const framePlan = use.video ? videoPlan : null;
-  const audioPlan: AudioPlan | null = use.audio
-    ? planAudio({ audioDuration: Math.max(0, info.audio!.duration), videoRealTime: videoPlan?.realTime ?? null }, manifest.audio)
-    : null;
+  const audioPlan = use.audio ? plan.audio : null;
   const duration = videoPlan?.realTime ?? (audioPlan ? audioPlan.sourceSamples / audioPlan.sampleRate : info.duration);
 
   // Frames → vision features.
