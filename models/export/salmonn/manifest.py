@@ -1,9 +1,11 @@
-"""bundle.json writer; schema = src/core/bundle/manifest.ts (BundleManifest)."""
+"""bundle.json writer (manifest version 2); schema = src/core/bundle/manifest.ts (BundleManifest),
+documented in models/README.md ("bundle.json, version 2")."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 from typing import Dict, List, Optional
 
 from .config import SalmonnConfig
@@ -11,6 +13,24 @@ from .onnx_export import graph_io
 from .prompt import CHAT_TEMPLATE, DEFAULT_PROMPT, SYSTEM_PROMPT
 
 GRAPHS = ["vision_encoder", "audio_encoder", "audio_aligner", "embed_tokens", "decoder_model_merged"]
+FAMILY = "video-salmonn-2"
+KV_LAYOUT = "batch,kv_heads,sequence,head_dim"
+# Preferred device per role: the token-embedding gather gains nothing on a GPU and its table
+# can exceed an adapter's maxBufferSize (PIPELINE §9); every other graph prefers the GPU.
+DEVICE = {"embed_tokens": "cpu"}
+
+
+def ports(names: List[str]) -> Dict[str, str]:
+    """Logical port -> graph I/O name; per-layer KV names become one `{i}` pattern."""
+    out: Dict[str, str] = {}
+    for n in names:
+        m = re.fullmatch(r"(past_key_values|present)\.(\d+)\.(key|value)", n)
+        if m:
+            role = ("past_" if m.group(1) == "past_key_values" else "present_") + m.group(3)
+            out.setdefault(role, f"{m.group(1)}.{{i}}.{m.group(3)}")
+        else:
+            out[n] = n
+    return out
 
 
 def file_entry(root: str, rel: str) -> Dict:
@@ -30,11 +50,16 @@ def build_manifest(root: str, cfg: SalmonnConfig, name: str, description: str, r
         rel = f"onnx/{g}.onnx"
         e = file_entry(root, rel)
         e["externalData"] = [file_entry(root, f"onnx/{x}") for x in external.get(g, [])]
-        e["inputs"], e["outputs"] = io[g]
+        ins, outs = io[g]
+        e["inputs"], e["outputs"] = ports(ins), ports(outs)
         e["dtype"] = dtype
+        e["device"] = DEVICE.get(g, "gpu")
+        if g == "decoder_model_merged":
+            e["kvCache"] = {"dtype": "float32", "layout": KV_LAYOUT}
+            e["logits"] = "all"
         graphs[g] = e
     m = {
-        "format": "salmonn-bundle", "version": 1, "name": name, "description": description,
+        "format": "salmonn-bundle", "version": 2, "family": FAMILY, "name": name, "description": description,
         "randomWeights": random_weights,
         "graphs": graphs,
         "tokenizer": {"files": [file_entry(root, "tokenizer.json"), file_entry(root, "tokenizer_config.json")]},
@@ -50,8 +75,9 @@ def build_manifest(root: str, cfg: SalmonnConfig, name: str, description: str, r
                 "headDim": cfg.head_dim, "vocab": cfg.vocab, "ropeTheta": cfg.rope_theta,
                 "maxPositions": cfg.max_positions, "tieEmbeddings": cfg.tie_embeddings},
         "interleave": {"default": interleave_default},
-        "prompt": {"chatTemplate": CHAT_TEMPLATE, "systemPrompt": SYSTEM_PROMPT, "defaultPrompt": DEFAULT_PROMPT,
-                   "stopTokenIds": list(cfg.stop_token_ids), "maxNewTokens": max_new_tokens},
+        "prompt": {"chatTemplate": CHAT_TEMPLATE, "systemPrompt": SYSTEM_PROMPT, "defaultPrompt": DEFAULT_PROMPT},
+        "generation": {"stopTokenIds": list(cfg.stop_token_ids), "maxNewTokens": max_new_tokens,
+                       "repetitionPenalty": 1.0},
     }
     if golden:
         m["golden"] = file_entry(root, golden)

@@ -26,14 +26,16 @@ def _ts_fields(interface):
 def test_manifest(tiny_bundle):
     with open(os.path.join(tiny_bundle, "bundle.json")) as f:
         m = json.load(f)
-    assert m["format"] == "salmonn-bundle" and m["version"] == 1 and m["randomWeights"] is True
+    assert m["format"] == "salmonn-bundle" and m["version"] == 2 and m["randomWeights"] is True
+    assert m["family"] == "video-salmonn-2"
     if os.path.exists(MANIFEST_TS):
         assert set(m) == _ts_fields("BundleManifest")
         for key, iface in (("vision", "VisionConfig"), ("sampling", "SamplingConfig"), ("audio", "AudioConfig"),
-                           ("llm", "LlmConfig"), ("prompt", "PromptConfig")):
+                           ("llm", "LlmConfig"), ("prompt", "PromptConfig"), ("generation", "GenerationConfig")):
             assert set(m[key]) == _ts_fields(iface), key
-        for g in m["graphs"].values():
-            assert set(g) == _ts_fields("GraphEntry") | _ts_fields("BundleFile")
+        for name, g in m["graphs"].items():
+            optional = set() if name == "decoder_model_merged" else {"kvCache", "logits"}
+            assert set(g) == (_ts_fields("GraphEntry") | _ts_fields("BundleFile")) - optional, name
     files = [g for g in m["graphs"].values()] + m["tokenizer"]["files"] + [m["golden"]]
     files += [x for g in m["graphs"].values() for x in g["externalData"]]
     for e in files:
@@ -41,7 +43,13 @@ def test_manifest(tiny_bundle):
         assert os.path.getsize(p) == e["bytes"] and _sha(p) == e["sha256"], e["path"]
     assert [os.path.basename(f["path"]) for f in m["tokenizer"]["files"]] == ["tokenizer.json", "tokenizer_config.json"]
     assert m["vision"]["tokensPerFrame"] == 12 and m["audio"]["tokensPerWindow"] == 60
-    assert m["graphs"]["decoder_model_merged"]["inputs"][:3] == ["inputs_embeds", "attention_mask", "position_ids"]
+    dec = m["graphs"]["decoder_model_merged"]
+    assert dec["inputs"] == {"inputs_embeds": "inputs_embeds", "attention_mask": "attention_mask",
+                             "position_ids": "position_ids", "past_key": "past_key_values.{i}.key",
+                             "past_value": "past_key_values.{i}.value"}
+    assert dec["outputs"] == {"logits": "logits", "present_key": "present.{i}.key", "present_value": "present.{i}.value"}
+    assert dec["kvCache"] == {"dtype": "float32", "layout": "batch,kv_heads,sequence,head_dim"}
+    assert m["graphs"]["embed_tokens"]["device"] == "cpu" and m["graphs"]["vision_encoder"]["device"] == "gpu"
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(tiny_bundle) for f in fs)
     assert total < 45 * 1024 * 1024
 

@@ -5,28 +5,45 @@
  */
 
 export const BUNDLE_FORMAT = 'salmonn-bundle';
-export const BUNDLE_VERSION = 1;
+export const BUNDLE_VERSION = 2;
 
-/** A file of the bundle, relative to the bundle root, with its integrity data. */
+/** A file of the bundle with its integrity data. */
 export interface BundleFile {
+  /** Relative to the bundle root ("onnx/decoder_model_merged.onnx_data_1"), or an absolute http(s) URL. */
   path: string;
   bytes: number;
   sha256: string;
 }
 
-export type GraphName =
-  | 'vision_encoder'
-  | 'audio_encoder'
-  | 'audio_aligner'
-  | 'embed_tokens'
-  | 'decoder_model_merged';
+/** A graph's role in its family ("vision_encoder", "decoder_model_merged", …). */
+export type GraphName = string;
+
+export type GraphDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
+
+/**
+ * Logical port → the graph's own I/O name. Per-layer names are one pattern with `{i}`
+ * ("past_key_values.{i}.key"); which ports a role has is the family's business.
+ */
+export type Ports = Record<string, string>;
+
+export interface KvCacheSpec {
+  dtype: 'float32' | 'float16';
+  /** Axis order of every past/present tensor. */
+  layout: 'batch,kv_heads,sequence,head_dim';
+}
 
 export interface GraphEntry extends BundleFile {
-  /** External-data files (graphs over 2 GB), loaded beside the graph. */
+  /** External-data chunks (`<graph>.onnx_data`, `<graph>.onnx_data_1`, …), in order, loaded beside the graph. */
   externalData: BundleFile[];
-  inputs: string[];
-  outputs: string[];
-  dtype: 'fp32' | 'fp16' | 'q4' | 'q4f16';
+  inputs: Ports;
+  outputs: Ports;
+  dtype: GraphDtype;
+  /** Where the graph prefers to run; the runtime still checks the adapter (runtime/backend.ts). */
+  device: 'gpu' | 'cpu';
+  /** Decoder graphs: the KV cache's dtype and layout. */
+  kvCache?: KvCacheSpec;
+  /** Decoder graphs: logits for every input position, or for the last one only. */
+  logits?: 'all' | 'last';
 }
 
 /** PIPELINE §1–§2. */
@@ -82,13 +99,21 @@ export interface PromptConfig {
   chatTemplate: string;
   systemPrompt: string;
   defaultPrompt: string;
+}
+
+/** Decoding defaults (the checkpoint's generation_config.json where there is one; PIPELINE §5). */
+export interface GenerationConfig {
   stopTokenIds: number[];
   maxNewTokens: number;
+  /** transformers' repetition_penalty; 1 = off. */
+  repetitionPenalty: number;
 }
 
 export interface BundleManifest {
   format: typeof BUNDLE_FORMAT;
   version: typeof BUNDLE_VERSION;
+  /** The model family that knows the graphs' roles and how to run them (src/core/families/). */
+  family: string;
   name: string;
   description: string;
   /** True for the generated test bundles: their captions are meaningless. */
@@ -102,6 +127,7 @@ export interface BundleManifest {
   llm: LlmConfig;
   interleave: { default: InterleaveMode };
   prompt: PromptConfig;
+  generation: GenerationConfig;
   /** Golden outputs of the PyTorch reference (test bundles only). */
   golden?: BundleFile;
 }
