@@ -1,6 +1,6 @@
 /**
  * Platform-neutral part of the runtime bench (bench/runtime.ts): times each stage of one
- * bundle with the app's own decode loop (`generate`, src/core/model/decoder.ts) on
+ * bundle with the app's own decode loop (`Decoder`, src/core/model/decoder.ts) on
  * synthetic inputs of the bundle's real shapes. Runs in Node (onnxruntime-node) and in a
  * Chromium worker (onnxruntime-web WASM) on the same graph bytes.
  *
@@ -8,9 +8,9 @@
  * embed_tokens together), so the WASM heap (4 GiB at most) holds one stage's weights.
  */
 import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
-import { generate } from '../src/core/model/decoder';
+import { Decoder } from '../src/core/model/decoder';
 import { disposeAll, float32Tensor, readFloat32, type Backend, type Ort, type Session } from '../src/core/runtime/ort';
-import type { GraphBytes } from '../src/core/runtime/sessions';
+import type { GraphBytes } from '../src/core/bundle/load';
 
 export interface BenchConfig {
   frames: number;
@@ -121,9 +121,11 @@ export async function benchBundle(ort: Ort, m: BundleManifest, load: GraphLoader
     const embedTokens = await open('embed_tokens');
     const decoder = await open('decoder_model_merged');
     try {
-      const sessions = { embedTokens, decoder };
-      const run = (tokens: number, steps: number) =>
-        generate(ort, sessions, llm, noise(tokens * llm.hidden, 5), { maxNewTokens: steps, stopTokenIds: [], pickToken: argmax, prefillChunk: tokens });
+      const loop = new Decoder(ort, { embed: { session: embedTokens, entry: m.graphs.embed_tokens }, decoder: { session: decoder, entry: m.graphs.decoder_model_merged } }, llm);
+      const run = (tokens: number, steps: number) => {
+        loop.reset();
+        return loop.generate(noise(tokens * llm.hidden, 5), { maxNewTokens: steps, stopTokenIds: [], pickToken: argmax, prefillChunk: tokens });
+      };
       await run(8, 2); // warm-up
       const r = await run(cfg.prefillTokens, cfg.decodeSteps + 1);
       // The first token comes from the prefill's logits: decodeSteps decoder steps follow.

@@ -1,16 +1,17 @@
 /**
- * Test-only page for e2e/robustness.spec.ts: drives the app's REAL caption worker
- * (src/worker/caption.worker.ts) through the app's CaptionEngine, on a real video file,
- * and exposes `window.robust` to Playwright. The worker is named `caption-debug…`, which
- * (on the dev server only) enables its test hooks: memory stats and a real GPU device loss.
+ * Test-only page for e2e/robustness.spec.ts: drives the app's worker engine (the real
+ * protocol and engine, src/worker/serve.ts, in the harness worker debug.worker.ts that adds
+ * memory stats and a real GPU device loss) on a real video file, and exposes
+ * `window.robust` to Playwright.
  */
-import { defaultOptions } from '../../src/core/options';
-import type { BundleManifest } from '../../src/core/bundle/manifest';
-import type { CaptionOptions } from '../../src/core/options';
-import type { CaptionReport } from '../../src/core/report';
+import type { ModelInfo } from '../../src/core/engine';
 import type { SerializedError } from '../../src/core/errors';
-import { CaptionEngine, EngineError, type ReadyInfo } from '../../src/worker/client';
-import type { DebugAction, DebugResult } from '../../src/worker/protocol';
+import type { CaptionRequest } from '../../src/core/options';
+import type { CaptionReport } from '../../src/core/report';
+import type { Prefer } from '../../src/core/runtime/backend';
+import { EngineError, WorkerEngine, type WorkerLike } from '../../src/worker/client';
+import type { WorkerEvent } from '../../src/worker/protocol';
+import type { DebugAction, DebugReply, DebugResult } from './debug';
 
 export interface RobustRun {
   ok: boolean;
@@ -34,13 +35,15 @@ export interface RunPlan {
   interruptAfterTokens?: number;
   /** Interrupt as soon as the `frames` event arrives. */
   interruptOnFrames?: boolean;
+  /** Interrupt when this stage first reports progress. */
+  interruptAtStage?: string;
   /** Destroy the GPU device once this many tokens were streamed (0: before the run). */
   loseDeviceAfterTokens?: number;
-  options?: Partial<CaptionOptions>;
+  options?: CaptionRequest;
 }
 
 export interface RobustHarness {
-  load(bundleUrl: string, prefer: 'auto' | 'wasm'): Promise<{ ok: true; ready: ReadyInfo } | { ok: false; error: SerializedError }>;
+  load(bundleUrl: string, prefer: Prefer): Promise<{ ok: true; ready: ModelInfo } | { ok: false; error: SerializedError }>;
   caption(plan: RunPlan): Promise<RobustRun>;
   debug(action: DebugAction): Promise<DebugResult>;
   reset(): void;
@@ -52,26 +55,58 @@ declare global {
   }
 }
 
-let engine: CaptionEngine | null = null;
-let manifest: BundleManifest | null = null;
-let file: File | null = null;
-let counter = 0;
+/** The harness worker, with its debug replies taken out before the engine client sees the messages. */
+class DebugWorker implements WorkerLike {
+  private readonly worker = new Worker(new URL('./debug.worker.ts', import.meta.url), { type: 'module', name: 'caption.worker (harness)' });
+  private readonly calls = new Map<number, (r: DebugResult) => void>();
+  private nextDebugId = 1;
+  onmessage: ((e: MessageEvent<WorkerEvent>) => void) | null = null;
+  onerror: ((e: ErrorEvent) => void) | null = null;
 
-function newEngine(): CaptionEngine {
-  engine?.dispose();
-  counter++;
-  const worker = new Worker(new URL('../../src/worker/caption.worker.ts', import.meta.url), { type: 'module', name: `caption-debug-${counter}` });
-  engine = new CaptionEngine(worker);
+  constructor() {
+    this.worker.onmessage = (e: MessageEvent<WorkerEvent | DebugReply>) => {
+      const d = e.data;
+      if (d.type === 'debug-result') {
+        this.calls.get(d.debugId)?.(d.result);
+        this.calls.delete(d.debugId);
+      } else this.onmessage?.(e as MessageEvent<WorkerEvent>);
+    };
+    this.worker.onerror = (e) => this.onerror?.(e);
+  }
+
+  postMessage(message: unknown): void {
+    this.worker.postMessage(message);
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+  }
+
+  debug(action: DebugAction): Promise<DebugResult> {
+    const debugId = this.nextDebugId++;
+    return new Promise((resolve) => {
+      this.calls.set(debugId, resolve);
+      this.worker.postMessage({ type: 'debug', debugId, action });
+    });
+  }
+}
+
+let worker: DebugWorker | null = null;
+let engine: WorkerEngine | null = null;
+let mediaId: string | null = null;
+
+function newEngine(): WorkerEngine {
+  void engine?.dispose();
+  worker = new DebugWorker();
+  engine = new WorkerEngine(worker);
+  mediaId = null;
   return engine;
 }
 
 async function fixture(): Promise<File> {
-  if (!file) {
-    const res = await fetch('/bundles/tiny/golden/fixture.mp4');
-    if (!res.ok) throw new Error(`fixture: HTTP ${res.status}`);
-    file = new File([await res.blob()], 'fixture.mp4', { type: 'video/mp4' });
-  }
-  return file;
+  const res = await fetch('/bundles/tiny/golden/fixture.mp4');
+  if (!res.ok) throw new Error(`fixture: HTTP ${res.status}`);
+  return new File([await res.blob()], 'fixture.mp4', { type: 'video/mp4' });
 }
 
 const asSerialized = (e: unknown): SerializedError =>
@@ -81,8 +116,7 @@ window.robust = {
   async load(bundleUrl, prefer) {
     const eng = engine ?? newEngine();
     try {
-      manifest = await (await fetch(new URL('bundle.json', new URL(bundleUrl, location.href)))).json();
-      const ready = await eng.load({ kind: 'url', url: bundleUrl }, prefer);
+      const ready = await eng.load({ kind: 'url', url: bundleUrl }, { prefer });
       return { ok: true, ready };
     } catch (e) {
       return { ok: false, error: asSerialized(e) };
@@ -90,10 +124,10 @@ window.robust = {
   },
 
   async caption(plan) {
-    if (!engine || !manifest) throw new Error('load a bundle first');
+    if (!engine || !worker) throw new Error('load a bundle first');
     const eng = engine;
-    const options: CaptionOptions = { ...defaultOptions(manifest), decoding: { kind: 'greedy' }, ...plan.options, maxNewTokens: plan.maxNewTokens };
-    const video = await fixture();
+    const w = worker;
+    mediaId ??= (await eng.open(await fixture())).mediaId;
     const run: RobustRun = { ok: false, streamed: '', tokensSeen: 0, tokensSeenAtInterrupt: null, msAfterTrigger: null, ms: 0, stages: [] };
     let triggeredAt: number | null = null;
     const interrupt = () => {
@@ -105,33 +139,40 @@ window.robust = {
     const lose = () => {
       if (triggeredAt !== null) return;
       triggeredAt = performance.now();
-      void eng.debug('lose-gpu-device');
+      void w.debug('lose-gpu-device');
     };
     if (plan.loseDeviceAfterTokens === 0) {
-      const r = await eng.debug('lose-gpu-device');
+      const r = await w.debug('lose-gpu-device');
       if (!r.ok) throw new Error(`lose-gpu-device: ${r.message}`);
       triggeredAt = performance.now();
     }
     const t0 = performance.now();
     try {
-      run.report = await eng.caption(video, options, {
-        onProgress: (p) => {
-          if (run.stages[run.stages.length - 1] !== p.stage) run.stages.push(p.stage);
+      run.report = await eng.caption(
+        mediaId,
+        { decoding: { kind: 'greedy' }, ...plan.options, maxNewTokens: plan.maxNewTokens },
+        {
+          onProgress: (p) => {
+            if (run.stages[run.stages.length - 1] !== p.stage) run.stages.push(p.stage);
+            if (plan.interruptAtStage === p.stage) interrupt();
+          },
+          onFrames: () => {
+            if (plan.interruptOnFrames) interrupt();
+          },
+          onToken: (text) => {
+            run.streamed += text;
+            run.tokensSeen++;
+            if (plan.interruptAfterTokens !== undefined && run.tokensSeen >= plan.interruptAfterTokens) interrupt();
+            if (plan.loseDeviceAfterTokens && run.tokensSeen >= plan.loseDeviceAfterTokens) lose();
+          },
         },
-        onFrames: () => {
-          if (plan.interruptOnFrames) interrupt();
-        },
-        onToken: (text) => {
-          run.streamed += text;
-          run.tokensSeen++;
-          if (plan.interruptAfterTokens !== undefined && run.tokensSeen >= plan.interruptAfterTokens) interrupt();
-          if (plan.loseDeviceAfterTokens && run.tokensSeen >= plan.loseDeviceAfterTokens) lose();
-        },
-      });
+      );
       run.ok = true;
     } catch (e) {
       run.error = asSerialized(e);
       run.partialCaption = e instanceof EngineError ? e.partialCaption : undefined;
+      const partial = run.error.details.report as CaptionReport | undefined;
+      if (partial) run.report = partial;
     }
     const end = performance.now();
     run.ms = end - t0;
@@ -140,13 +181,15 @@ window.robust = {
   },
 
   debug: (action) => {
-    if (!engine) throw new Error('no engine');
-    return engine.debug(action);
+    if (!worker) throw new Error('no engine');
+    return worker.debug(action);
   },
 
   reset() {
-    engine?.dispose();
+    void engine?.dispose();
     engine = null;
+    worker = null;
+    mediaId = null;
   },
 };
 

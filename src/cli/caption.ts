@@ -6,16 +6,10 @@
  * Exit codes: 0 done, 1 internal error, 2 usage, 3 bad input (media/*), 4 bad model
  * bundle (bundle/*), 130 interrupted (Ctrl-C; the partial caption is printed).
  */
-import { resolve } from 'node:path';
-import { loadBundle } from '../core/bundle';
-import { FsBundleSource } from '../core/bundle/fs-source';
-import { captionMedia, disposeModel, loadModel } from '../core/caption';
 import { toCaptionError, type CaptionError } from '../core/errors';
-import { openNodeMedia } from '../core/media/node';
-import { defaultOptions } from '../core/options';
-import type { Stage } from '../core/report';
+import type { CaptionReport, Stage } from '../core/report';
 import { parseArgs, USAGE, UsageError } from './args';
-import { ortNode } from './ort-node';
+import { nodeEngine } from './engine';
 
 export const EXIT = { ok: 0, internal: 1, usage: 2, badInput: 3, badBundle: 4, interrupted: 130 } as const;
 
@@ -53,49 +47,40 @@ async function main(argv: string[]): Promise<number> {
   const status = (stage: Stage, fraction: number) => {
     if (interactive && stage !== 'generate') process.stderr.write(`\r\x1b[K${STAGE_NAMES[stage]} ${Math.round(fraction * 100)}%`);
   };
-  const abort = new AbortController();
-  process.once('SIGINT', () => abort.abort());
+  const engine = nodeEngine({ warmUp: false });
+  process.once('SIGINT', () => engine.interrupt());
 
+  let started = false;
+  const onToken = (delta: string) => {
+    if (args.json) return;
+    if (!started && interactive) process.stderr.write('\r\x1b[K');
+    started = true;
+    process.stdout.write(delta);
+  };
   try {
-    const bundle = await loadBundle(new FsBundleSource(resolve(args.bundle)));
-    // One caption per process: a warm-up run would only add its own time.
-    const model = await loadModel(ortNode(), bundle, { prefer: 'auto', platform: 'node', capabilities: { webgpu: null }, warmUp: false }, status);
-    const media = await openNodeMedia(resolve(args.file));
-    try {
-      const options = { ...defaultOptions(bundle.manifest), ...args.overrides };
-      if (!args.json && bundle.manifest.randomWeights) {
-        process.stderr.write(`note: "${bundle.manifest.name}" has random weights: its caption is meaningless text.\n`);
-      }
-      let started = false;
-      const { report, interrupted } = await captionMedia(
-        model,
-        media,
-        options,
-        {
-          onProgress: status,
-          onToken: (delta) => {
-            if (args.json) return;
-            if (!started && interactive) process.stderr.write('\r\x1b[K');
-            started = true;
-            process.stdout.write(delta);
-          },
-        },
-        abort.signal,
-      );
-      if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      else process.stdout.write('\n');
-      if (report.audio.note) process.stderr.write(`note: ${report.audio.note}\n`);
-      return interrupted ? EXIT.interrupted : EXIT.ok;
-    } finally {
-      media.close();
-      await disposeModel(model);
-    }
+    const info = await engine.load(args.bundle, {}, { onProgress: (p) => status(p.stage, p.fraction) });
+    const { mediaId } = await engine.open(args.file);
+    if (!args.json && info.randomWeights) process.stderr.write(`note: "${info.name}" has random weights: its caption is meaningless text.\n`);
+    const report = await engine.caption(mediaId, args.overrides, { onProgress: status, onToken });
+    if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    else process.stdout.write('\n');
+    if (report.audio.note) process.stderr.write(`note: ${report.audio.note}\n`);
+    return EXIT.ok;
   } catch (e) {
     const err = toCaptionError(e);
     if (interactive) process.stderr.write('\r\x1b[K');
+    if (err.code === 'runtime/interrupted') {
+      const partial = err.details.report as CaptionReport | undefined;
+      if (args.json) process.stdout.write(JSON.stringify(partial ?? { error: { code: err.code, message: err.message } }, null, 2) + '\n');
+      else process.stdout.write('\n');
+      process.stderr.write(`interrupted (${String(err.details.stage ?? 'run')})\n`);
+      return EXIT.interrupted;
+    }
     if (args.json) process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message } }) + '\n');
     process.stderr.write(`error [${err.code}]: ${err.message}\n`);
     return exitCodeFor(err);
+  } finally {
+    await engine.dispose();
   }
 }
 

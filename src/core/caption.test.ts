@@ -2,11 +2,13 @@ import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { loadBundle } from './bundle/load';
 import { FsBundleSource } from './bundle/fs-source';
-import { disposeModel, GRAPHS, loadModel, resolveModality } from './caption';
+import { salmonnFamily } from './families/salmonn';
+import { disposeModel, loadModel } from './families/load';
 import type { Ort, Session } from './runtime/ort';
+import { resolveModality } from './session';
 
 /** onnxruntime-node whose sessions count their runs, in creation order. */
-function countingOrt(counts: number[]): Ort {
+export function countingOrt(counts: number[]): Ort {
   const create = (async (...args: Parameters<Ort['InferenceSession']['create']>) => {
     const session = (await (ortNode.InferenceSession.create as (...a: unknown[]) => Promise<Session>)(...args)) as Session;
     const index = counts.push(0) - 1;
@@ -21,12 +23,14 @@ function countingOrt(counts: number[]): Ort {
 }
 
 describe('loadModel', () => {
-  it('warms every graph up once (the decoder for one token), or not at all when asked', async () => {
+  it('creates the family\'s graphs in order and warms every one up once (the decoder for one token), or not at all when asked', async () => {
     const bundle = await loadBundle(new FsBundleSource('public/bundles/tiny'));
-    const runtime = { prefer: 'auto' as const, platform: 'node' as const, capabilities: { webgpu: null } };
+    const runtime = { prefer: 'auto' as const, platform: 'node' as const, adapter: null };
     const warmed: number[] = [];
-    await disposeModel(await loadModel(countingOrt(warmed), bundle, runtime));
-    expect(GRAPHS).toEqual(['vision_encoder', 'audio_encoder', 'audio_aligner', 'embed_tokens', 'decoder_model_merged']);
+    const model = await loadModel(countingOrt(warmed), bundle, runtime);
+    expect(Object.keys(model.sessions)).toEqual(['vision_encoder', 'audio_encoder', 'audio_aligner', 'embed_tokens', 'decoder_model_merged']);
+    expect(salmonnFamily.graphs.map((g) => g.role)).toEqual(Object.keys(model.sessions));
+    await disposeModel(model);
     expect(warmed).toEqual([1, 1, 1, 1, 1]);
     const cold: number[] = [];
     await disposeModel(await loadModel(countingOrt(cold), bundle, { ...runtime, warmUp: false }));

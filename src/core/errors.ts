@@ -21,12 +21,16 @@ export type ErrorCode =
   | 'bundle/missing-file'
   | 'bundle/integrity'
   | 'bundle/download-failed'
+  | 'bundle/graph-contract'
+  | 'bundle/unknown-family'
   // runtime
   | 'runtime/no-backend'
   | 'runtime/session-create'
   | 'runtime/device-lost'
   | 'runtime/out-of-memory'
   | 'runtime/interrupted'
+  | 'runtime/no-conversation'
+  | 'runtime/busy'
   | 'runtime/internal';
 
 export class CaptionError extends Error {
@@ -63,4 +67,18 @@ export interface SerializedError {
 export function serializeError(e: unknown): SerializedError {
   const err = toCaptionError(e);
   return { code: err.code, message: err.message, details: err.details };
+}
+
+/**
+ * The one outcome of an interrupt, at every stage (engine.ts): a `runtime/interrupted`
+ * error naming the stage; the caption so far and the partial report ride in `details`.
+ */
+export function interruptedError(stage: string, details: Record<string, unknown> = {}): CaptionError {
+  const what = stage === 'bundle' || stage === 'session' ? 'Loading the model was cancelled.' : 'The run was cancelled.';
+  return new CaptionError('runtime/interrupted', what, { stage, ...details });
+}
+
+/** Throws `interruptedError(stage)` once `signal` is aborted. */
+export function checkAborted(signal: AbortSignal | undefined, stage: string, details: Record<string, unknown> = {}): void {
+  if (signal?.aborted) throw interruptedError(stage, details);
 }

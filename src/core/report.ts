@@ -3,7 +3,7 @@
  * exports as .json and keeps in its history.
  */
 import type { Backend } from './runtime/ort';
-import type { CaptionOptions } from './options';
+import type { ResolvedOptions } from './options';
 import type { StopReason } from './model/decoder';
 
 export interface VideoFacts {
@@ -28,13 +28,16 @@ export interface LayoutEntry {
   frame: number | null;
   visualTokens: number;
   audioTokens: number;
+  /** Text rows after the frame, by role (e.g. time tokens); absent when none. */
+  textTokens?: Record<string, number>;
 }
 
 export type Stage = 'bundle' | 'session' | 'decode' | 'features' | 'vision' | 'audio' | 'prefill' | 'generate';
 
 export interface CaptionReport {
-  model: { name: string; randomWeights: boolean };
-  options: CaptionOptions;
+  model: { name: string; family: string; randomWeights: boolean };
+  /** Every setting the run used (the request's over the bundle's). */
+  options: ResolvedOptions;
   video: VideoFacts;
   frames: FrameFact[];
   audio: { sampleRate: number; samples: number; windows: number; used: boolean; note?: string };
@@ -44,6 +47,19 @@ export interface CaptionReport {
   caption: string;
   stopReason: StopReason;
   backend: Record<string, Backend>;
+  timings: Partial<Record<Stage, number>>;
+  tokensPerSecond: number;
+}
+
+/** One follow-up question and its answer (CaptionSession.ask). */
+export interface TurnReport {
+  question: string;
+  answer: string;
+  /** Rows prefilled for this turn, and rows already in the KV cache (the conversation so far). */
+  prefillTokens: number;
+  reusedTokens: number;
+  generatedTokenIds: number[];
+  stopReason: StopReason;
   timings: Partial<Record<Stage, number>>;
   tokensPerSecond: number;
 }

@@ -1,107 +1,127 @@
 /**
- * The engine the app talks to (in the manner of web-llm's engine): a promise-based API
- * that hides the worker and its message protocol. One run at a time.
+ * The Engine over the worker (same interface as the in-process one, ../core/engine.ts).
+ * Each request gets an id; events are routed to their request by id, and a request is
+ * settled exactly once by the `result` or `error` carrying its id. Events of a settled or
+ * unknown request are dropped.
  */
+import type { Engine, LoadEvents, MediaHandle, ModelInfo } from '../core/engine';
 import type { SerializedError } from '../core/errors';
-import type { CaptionOptions } from '../core/options';
-import type { CaptionReport } from '../core/report';
-import type { BundleLocation, DebugAction, DebugResult, ProgressEvent, WorkerEvent, WorkerRequest } from './protocol';
+import type { CaptionRequest } from '../core/options';
+import type { CaptionReport, FrameFact, TurnReport } from '../core/report';
+import type { Prefer } from '../core/runtime/backend';
+import type { BundleLocation, ProgressEvent, RequestBody, ResultOf, WorkerEvent, WorkerRequest } from './protocol';
 
-export type ReadyInfo = Extract<WorkerEvent, { type: 'ready' }>;
-export type FramesInfo = Extract<WorkerEvent, { type: 'frames' }>['frames'];
+export type FramesInfo = (FrameFact & { thumbnail: Blob | null })[];
 
-/** A failure reported by the worker, with the partial caption when there was one. */
+/** A failure reported by the worker; `partialCaption` when a run was stopped or failed mid-way. */
 export class EngineError extends Error {
-  constructor(readonly error: SerializedError, readonly partialCaption?: string) {
+  constructor(readonly error: SerializedError) {
     super(error.message);
     this.name = 'EngineError';
   }
+
+  get partialCaption(): string | undefined {
+    const p = this.error.details.partialCaption;
+    return typeof p === 'string' ? p : undefined;
+  }
 }
 
+/** Event handlers of one request (the worker's versions of the session events). */
 export interface RunHandlers {
   onProgress?: (p: ProgressEvent) => void;
   onFrames?: (frames: FramesInfo) => void;
-  onToken?: (text: string, tokensPerSecond: number) => void;
+  onToken?: (text: string, tokensPerSecond: number, tokenId: number) => void;
 }
 
 interface Pending {
-  resolve: (v: never) => void;
+  resolve: (v: unknown) => void;
   reject: (e: EngineError) => void;
   handlers: RunHandlers;
-  runId: string | null;
 }
 
-export class CaptionEngine {
-  private readonly worker: Worker;
-  private pending: Pending | null = null;
-  private debugCalls = new Map<number, (r: DebugResult) => void>();
-  private nextDebugId = 1;
+/** The minimal Worker surface the client needs (a real Worker, or a test double). */
+export interface WorkerLike {
+  postMessage(message: WorkerRequest): void;
+  terminate(): void;
+  onmessage: ((e: MessageEvent<WorkerEvent>) => void) | null;
+  onerror: ((e: ErrorEvent) => void) | null;
+}
 
-  constructor(worker?: Worker) {
-    this.worker = worker ?? new Worker(new URL('./caption.worker.ts', import.meta.url), { type: 'module' });
-    this.worker.onmessage = (e: MessageEvent<WorkerEvent>) => this.dispatch(e.data);
-    this.worker.onerror = (e) => this.fail({ code: 'runtime/internal', message: `The model worker crashed: ${e.message || 'unknown error'}`, details: {} });
+export class WorkerEngine implements Engine<BundleLocation, File, RunHandlers> {
+  private readonly worker: WorkerLike;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** The request interrupt() stops: the latest one still pending. */
+  private current: number | null = null;
+
+  constructor(worker?: WorkerLike) {
+    this.worker = worker ?? (new Worker(new URL('./caption.worker.ts', import.meta.url), { type: 'module' }) as unknown as WorkerLike);
+    this.worker.onmessage = (e) => this.dispatch(e.data);
+    this.worker.onerror = (e) => this.failAll({ code: 'runtime/internal', message: `The model worker crashed: ${e.message || 'unknown error'}`, details: {} });
   }
 
-  load(bundle: BundleLocation, prefer: 'auto' | 'wasm', handlers: RunHandlers = {}): Promise<ReadyInfo> {
-    return this.start({ type: 'load', bundle, prefer }, null, handlers);
+  load(bundle: BundleLocation, options: { prefer?: Prefer } = {}, events: LoadEvents = {}): Promise<ModelInfo> {
+    return this.request({ type: 'load', bundle, prefer: options.prefer ?? 'auto' }, { onProgress: events.onProgress as RunHandlers['onProgress'] });
   }
 
-  caption(file: File, options: CaptionOptions, handlers: RunHandlers = {}): Promise<CaptionReport> {
-    const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    return this.start({ type: 'caption', runId, file, options }, runId, handlers);
+  open(file: File): Promise<MediaHandle> {
+    return this.request({ type: 'open', file }, {});
   }
 
-  /** Stops the current run; its promise rejects with code runtime/interrupted and the partial caption. */
+  caption(mediaId: string, request: CaptionRequest = {}, handlers: RunHandlers = {}): Promise<CaptionReport> {
+    return this.request({ type: 'caption', mediaId, request }, handlers);
+  }
+
+  ask(mediaId: string, question: string, request: CaptionRequest = {}, handlers: RunHandlers = {}): Promise<TurnReport> {
+    return this.request({ type: 'ask', mediaId, question, request }, handlers);
+  }
+
+  async reset(mediaId: string): Promise<void> {
+    await this.request({ type: 'reset', mediaId }, {});
+  }
+
+  async close(mediaId: string): Promise<void> {
+    await this.request({ type: 'close', mediaId }, {});
+  }
+
+  /** Stops the latest pending request; it settles with `runtime/interrupted`. */
   interrupt(): void {
-    this.worker.postMessage({ type: 'interrupt' } satisfies WorkerRequest);
+    if (this.current !== null) this.worker.postMessage({ id: this.nextId++, type: 'interrupt', target: this.current });
   }
 
-  /** Test-only hooks (src/worker/debug.ts); may be sent while a run is in progress. */
-  debug(action: DebugAction): Promise<DebugResult> {
-    const id = this.nextDebugId++;
-    return new Promise((resolve) => {
-      this.debugCalls.set(id, resolve);
-      this.worker.postMessage({ type: 'debug', id, action } satisfies WorkerRequest);
-    });
-  }
-
-  dispose(): void {
-    this.worker.postMessage({ type: 'dispose' } satisfies WorkerRequest);
+  async dispose(): Promise<void> {
     this.worker.terminate();
-    this.fail({ code: 'runtime/interrupted', message: 'The engine was closed.', details: {} });
+    this.failAll({ code: 'runtime/interrupted', message: 'The engine was closed.', details: { stage: 'dispose' } });
   }
 
+  /** Whether a request is pending. */
   get busy(): boolean {
-    return this.pending !== null;
+    return this.pending.size > 0;
   }
 
-  private start<T>(request: WorkerRequest, runId: string | null, handlers: RunHandlers): Promise<T> {
-    if (this.pending) return Promise.reject(new EngineError({ code: 'runtime/internal', message: 'Another run is still in progress: cancel it first.', details: {} }));
-    return new Promise<T>((resolve, reject) => {
-      this.pending = { resolve: resolve as (v: never) => void, reject, handlers, runId };
-      this.worker.postMessage(request);
+  private request<K extends RequestBody['type']>(body: Extract<RequestBody, { type: K }>, handlers: RunHandlers): Promise<ResultOf[K]> {
+    const id = this.nextId++;
+    return new Promise<ResultOf[K]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, handlers });
+      this.current = id;
+      this.worker.postMessage({ id, ...body } as WorkerRequest);
     });
   }
 
-  private settle(): Pending | null {
-    const p = this.pending;
-    this.pending = null;
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    if (this.current === id) this.current = null;
     return p;
   }
 
-  private fail(error: SerializedError, partialCaption?: string): void {
-    this.settle()?.reject(new EngineError(error, partialCaption));
+  private failAll(error: SerializedError): void {
+    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(new EngineError(error));
   }
 
   private dispatch(ev: WorkerEvent): void {
-    if (ev.type === 'debug') {
-      this.debugCalls.get(ev.id)?.(ev.result);
-      this.debugCalls.delete(ev.id);
-      return;
-    }
-    const p = this.pending;
-    if (!p) return;
+    const p = this.pending.get(ev.id);
+    if (!p) return; // an event of a settled (or unknown) request changes nothing
     switch (ev.type) {
       case 'progress':
         p.handlers.onProgress?.(ev);
@@ -110,16 +130,13 @@ export class CaptionEngine {
         p.handlers.onFrames?.(ev.frames);
         break;
       case 'token':
-        p.handlers.onToken?.(ev.text, ev.tokensPerSecond);
+        p.handlers.onToken?.(ev.text, ev.tokensPerSecond, ev.tokenId);
         break;
-      case 'ready':
-        this.settle()?.resolve(ev as never);
-        break;
-      case 'done':
-        this.settle()?.resolve(ev.report as never);
+      case 'result':
+        this.settle(ev.id)?.resolve(ev.value);
         break;
       case 'error':
-        this.fail(ev.error, ev.partialCaption);
+        this.settle(ev.id)?.reject(new EngineError(ev.error));
         break;
     }
   }

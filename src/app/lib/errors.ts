@@ -30,11 +30,18 @@ export const ERROR_TEXT: Record<ErrorCode, ErrorText> = {
   'bundle/missing-file': { title: 'A model file is missing', advice: 'The bundle is incomplete. Copy or upload the whole bundle folder again, then load it again.' },
   'bundle/integrity': { title: 'A model file is damaged', advice: 'Its checksum does not match bundle.json. Delete the cached copy (Cached models below) and load it again, or re-export it.' },
   'bundle/download-failed': { title: 'The model download failed', advice: 'Check your connection and load the model again; files already verified stay cached.' },
+  'bundle/graph-contract': {
+    title: 'A model graph does not match its manifest',
+    advice: 'A graph lacks an input or output that bundle.json names (the message says which). The files come from different exports: re-export the bundle or download it again.',
+  },
+  'bundle/unknown-family': { title: 'This app cannot run that kind of model', advice: 'bundle.json names a model family this version does not know. Update the app or load another model.' },
   'runtime/no-backend': { title: 'No compute backend could run the model', advice: 'Neither WebGPU nor WASM worked in this browser. Try a current Chrome, Edge or Firefox.' },
   'runtime/session-create': { title: 'The model could not be started', advice: 'Creating the ONNX sessions failed. Turn on “Force WASM” and load again; on WebGPU, a GPU with more memory may be needed.' },
   'runtime/device-lost': { title: 'The GPU stopped working during the run', advice: 'The driver reset or ran out of memory. The model is being reloaded on WASM: run the caption again.' },
   'runtime/out-of-memory': { title: 'Out of memory', advice: 'Lower “max frames”, “frames per second” or “max new tokens”, close other tabs, or use a smaller model.' },
   'runtime/interrupted': { title: 'Cancelled', advice: 'The run was stopped. Any text generated so far is kept; start it again whenever you like.' },
+  'runtime/no-conversation': { title: 'Nothing to follow up on', advice: 'Caption the video first; a question continues the conversation of its caption.' },
+  'runtime/busy': { title: 'Still working', advice: 'Another run is in progress. Wait for it or cancel it first.' },
   'runtime/internal': { title: 'Something went wrong inside the app', advice: 'Reload the page and try again. If it happens again, please report it with the message below.' },
 };
 

@@ -5,7 +5,9 @@
  */
 import { sha256Hex } from './hash';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleFile, type BundleManifest, type GraphName } from './manifest';
-import { GRAPH_NAMES } from './validate';
+import { salmonnFamily } from '../families/salmonn';
+
+const ROLES = salmonnFamily.graphs.map((g) => g.role);
 
 export interface FakeBundle {
   manifest: BundleManifest;
@@ -31,20 +33,26 @@ export function pseudoRandomBytes(n: number, seed: number): Uint8Array<ArrayBuff
 /** A manifest with every field the validator wants, but no files (sizes/hashes dummy). */
 export function sampleManifest(): BundleManifest {
   const dummy = (path: string): BundleFile => ({ path, bytes: 0, sha256: '0'.repeat(64) });
-  const graph = (name: GraphName) => ({
-    ...dummy(`onnx/${name}.onnx`),
-    externalData: [] as BundleFile[],
-    inputs: ['x'],
-    outputs: ['y'],
-    dtype: 'fp32' as const,
-  });
+  const ports = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, n.startsWith('past_') ? `${n}.{i}` : n.startsWith('present_') ? `${n}.{i}` : n]));
+  const graph = (name: GraphName) => {
+    const role = salmonnFamily.graphs.find((g) => g.role === name)!;
+    return {
+      ...dummy(`onnx/${name}.onnx`),
+      externalData: [] as BundleFile[],
+      inputs: ports(role.inputs),
+      outputs: ports(role.outputs),
+      dtype: 'fp32' as const,
+      device: name === 'embed_tokens' ? ('cpu' as const) : ('gpu' as const),
+    };
+  };
   return {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
+    family: salmonnFamily.id,
     name: 'fake',
     description: 'A fake bundle for tests.',
     randomWeights: true,
-    graphs: Object.fromEntries(GRAPH_NAMES.map((n) => [n, graph(n)])) as BundleManifest['graphs'],
+    graphs: Object.fromEntries(ROLES.map((n) => [n, graph(n)])) as BundleManifest['graphs'],
     tokenizer: { files: [dummy('tokenizer.json'), dummy('tokenizer_config.json')] },
     vision: {
       imageSize: 384,
@@ -75,9 +83,8 @@ export function sampleManifest(): BundleManifest {
       chatTemplate: "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}",
       systemPrompt: 'You are a helpful assistant.',
       defaultPrompt: 'Describe the video in detail.',
-      stopTokenIds: [151645],
-      maxNewTokens: 64,
     },
+    generation: { stopTokenIds: [151645], maxNewTokens: 64, repetitionPenalty: 1 },
   };
 }
 
@@ -102,7 +109,7 @@ export async function makeFakeBundle(options: FakeBundleOptions = {}): Promise<F
 
   const m = sampleManifest();
   m.name = options.name ?? 'fake';
-  for (const [i, name] of GRAPH_NAMES.entries()) {
+  for (const [i, name] of ROLES.entries()) {
     const n = options.graphBytes?.(name, i) ?? 4096 * (i + 1);
     const g = m.graphs[name];
     Object.assign(g, await entry(g.path, pseudoRandomBytes(n, seed * 1000 + i + 1)));

@@ -6,7 +6,8 @@
  * bundle.json the common top folder is stripped and reading bundle.json fails with
  * `bundle/not-found`.
  */
-import { type BundleSource, type ReadProgress, MANIFEST_FILE, checkAborted, missingFileError, readStream } from './source';
+import { checkAborted } from '../errors';
+import { type BundleSource, type ReadProgress, MANIFEST_FILE, missingFileError, readStream } from './source';
 
 type PickedFile = File & { webkitRelativePath?: string };
 
@@ -49,7 +50,7 @@ export class FileListBundleSource implements BundleSource {
   }
 
   async read(path: string, onProgress?: ReadProgress, signal?: AbortSignal): Promise<Uint8Array> {
-    checkAborted(signal, path);
+    checkAborted(signal, 'bundle', { file: path });
     const f = this.files.get(path);
     if (!f) {
       throw missingFileError(

@@ -5,8 +5,8 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CaptionError } from '../errors';
-import { type BundleSource, type ReadProgress, MANIFEST_FILE, checkAborted, checkRelativePath, missingFileError } from './source';
+import { CaptionError, checkAborted } from '../errors';
+import { type BundleSource, type ReadProgress, MANIFEST_FILE, checkRelativePath, missingFileError } from './source';
 
 const CHUNK = 4 << 20;
 
@@ -20,7 +20,7 @@ export class FsBundleSource implements BundleSource {
   }
 
   async read(path: string, onProgress?: ReadProgress, signal?: AbortSignal): Promise<Uint8Array> {
-    checkAborted(signal, path);
+    checkAborted(signal, 'bundle', { file: path });
     checkRelativePath(path, this.label);
     const full = resolve(this.dir, ...path.split('/'));
 
@@ -43,13 +43,13 @@ export class FsBundleSource implements BundleSource {
       const buf = new Uint8Array(size);
       let loaded = 0;
       while (loaded < size) {
-        checkAborted(signal, path);
+        checkAborted(signal, 'bundle', { file: path });
         const { bytesRead } = await fh.read(buf, loaded, Math.min(CHUNK, size - loaded), loaded);
         if (bytesRead === 0) break; // the file shrank while we read it
         loaded += bytesRead;
         onProgress?.(loaded, size, false);
       }
-      checkAborted(signal, path);
+      checkAborted(signal, 'bundle', { file: path });
       onProgress?.(loaded, size, false);
       return loaded === size ? buf : buf.slice(0, loaded);
     } catch (e) {

@@ -4,7 +4,7 @@
  * The Node file-system source lives in `./fs-source` (import it only from Node code).
  */
 export * from './manifest';
-export { validateManifest, manifestFiles, GRAPH_NAMES } from './validate';
+export { validateManifest, manifestFiles, graphRoles } from './validate';
 export { sha256Hex } from './hash';
 export { MANIFEST_FILE, type BundleSource, type ExpectedFile, type ReadProgress } from './source';
 export {

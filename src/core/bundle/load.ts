@@ -3,11 +3,11 @@
  * run needs, checking each one's byte size and sha256 before anything uses it. Progress is
  * in bytes over the whole bundle. Abort with `signal` (→ `runtime/interrupted`).
  */
-import { CaptionError } from '../errors';
+import { CaptionError, checkAborted } from '../errors';
 import { sha256Cached } from './hash';
 import type { BundleFile, BundleManifest, GraphName } from './manifest';
-import { type BundleSource, MANIFEST_FILE, checkAborted } from './source';
-import { GRAPH_NAMES, basename, manifestFiles, validateManifest } from './validate';
+import { type BundleSource, MANIFEST_FILE } from './source';
+import { basename, graphRoles, manifestFiles, validateManifest } from './validate';
 
 export interface BundleProgress {
   /** The file being read, relative to the bundle root. */
@@ -29,7 +29,7 @@ export interface LoadBundleOptions {
   graphs?: GraphName[];
 }
 
-/** What `onnxruntime` needs to create a session: the graph and its external data. */
+/** What onnxruntime needs to create a session: the graph and its external-data chunks. */
 export interface GraphBytes {
   model: Uint8Array;
   /**
@@ -122,13 +122,14 @@ function relativeToGraph(graphPath: string, dataPath: string): string {
 
 export async function loadBundle(source: BundleSource, options: LoadBundleOptions = {}): Promise<LoadedBundle> {
   const { onProgress, signal } = options;
-  checkAborted(signal);
+  checkAborted(signal, 'bundle');
 
   const manifest = parseManifest(await source.read(MANIFEST_FILE, undefined, signal), source.label);
 
-  const wanted = options.graphs ?? [...GRAPH_NAMES];
+  const roles = graphRoles(manifest);
+  const wanted = options.graphs ?? roles;
   for (const g of wanted) {
-    if (!GRAPH_NAMES.includes(g)) {
+    if (!roles.includes(g)) {
       throw new CaptionError('runtime/internal', `Unknown graph "${String(g)}" asked of loadBundle.`, { graph: g });
     }
   }
@@ -139,7 +140,7 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
   let done = 0;
   let allCached = files.length > 0;
   for (const file of files) {
-    checkAborted(signal, file.path);
+    checkAborted(signal, 'bundle', { file: file.path });
     let fromCache = false;
     let last = -1;
     const report = (loaded: number) => {
@@ -157,7 +158,7 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
       signal,
       { bytes: file.bytes, sha256: file.sha256 },
     );
-    checkAborted(signal, file.path);
+    checkAborted(signal, 'bundle', { file: file.path });
     await verifyFile(file, data, source.label);
     bytes.set(file.path, data);
     last = -1; // always end a file with a complete event

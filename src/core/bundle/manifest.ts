@@ -40,6 +40,8 @@ export interface GraphEntry extends BundleFile {
   dtype: GraphDtype;
   /** Where the graph prefers to run; the runtime still checks the adapter (runtime/backend.ts). */
   device: 'gpu' | 'cpu';
+  /** Bytes of the graph's largest single tensor (checked against the adapter's maxBufferSize). */
+  largestTensorBytes?: number;
   /** Decoder graphs: the KV cache's dtype and layout. */
   kvCache?: KvCacheSpec;
   /** Decoder graphs: logits for every input position, or for the last one only. */

@@ -5,7 +5,7 @@
  * Sources: `UrlBundleSource` (fetch + Cache API), `FileListBundleSource` (a folder the
  * user picked), `FsBundleSource` (Node, in `fs-source.ts`, kept out of the browser build).
  */
-import { CaptionError } from '../errors';
+import { CaptionError, checkAborted, interruptedError } from '../errors';
 
 /** Name of the manifest at the bundle root. */
 export const MANIFEST_FILE = 'bundle.json';
@@ -40,11 +40,7 @@ export interface BundleSource {
 // Shared helpers for the sources (not part of the public API).
 
 export function interrupted(file?: string): CaptionError {
-  return new CaptionError('runtime/interrupted', 'Loading the model was cancelled.', file ? { file } : {});
-}
-
-export function checkAborted(signal: AbortSignal | undefined, file?: string): void {
-  if (signal?.aborted) throw interrupted(file);
+  return interruptedError('bundle', file ? { file } : {});
 }
 
 export function isAbortError(e: unknown): boolean {
@@ -72,15 +68,20 @@ export function missingFileError(path: string, label: string, hint: string, deta
   );
 }
 
-/** Rejects paths that could leave the bundle root. */
-export function checkRelativePath(path: string, label: string): void {
-  const bad =
+/** A plain `/`-separated path that stays inside the bundle root. */
+export function isPlainRelativePath(path: string): boolean {
+  return !(
     path === '' ||
     path.startsWith('/') ||
     path.includes('\\') ||
     /^[a-zA-Z]:/.test(path) ||
-    path.split('/').some((seg) => seg === '..' || seg === '.' || seg === '');
-  if (bad) {
+    path.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')
+  );
+}
+
+/** Rejects paths that could leave the bundle root. */
+export function checkRelativePath(path: string, label: string): void {
+  if (!isPlainRelativePath(path)) {
     throw new CaptionError(
       'bundle/bad-manifest',
       `The model bundle at ${label} names the file "${path}", which is not a plain relative path inside the bundle. Re-export the bundle.`,
@@ -109,9 +110,9 @@ export async function readStream(
   let loaded = 0;
   try {
     for (;;) {
-      checkAborted(signal, file);
+      checkAborted(signal, 'bundle', { file });
       const { done, value } = await reader.read();
-      checkAborted(signal, file);
+      checkAborted(signal, 'bundle', { file });
       if (done) break;
       if (loaded + value.byteLength > buf.byteLength) {
         const grown = new Uint8Array(Math.max(loaded + value.byteLength, buf.byteLength * 2, 1 << 16));

@@ -15,20 +15,20 @@
  * - Where there is no Cache API (Node, insecure contexts) or it fails (quota), files are
  *   simply downloaded.
  */
-import { CaptionError } from '../errors';
+import { CaptionError, checkAborted } from '../errors';
 import { sha256Cached } from './hash';
 import {
   type BundleSource,
   type ExpectedFile,
   type ReadProgress,
   MANIFEST_FILE,
-  checkAborted,
   checkRelativePath,
   interrupted,
   isAbortError,
   missingFileError,
   readStream,
 } from './source';
+import { manifestFiles, validateManifest } from './validate';
 
 export const BUNDLE_CACHE_NAME = 'salmonn-bundles-v1';
 const SHA_HEADER = 'x-salmonn-sha256';
@@ -113,7 +113,9 @@ export class UrlBundleSource implements BundleSource {
     this.fetchFn = f.bind(globalThis);
   }
 
+  /** A bundle path under the base URL; an absolute http(s) URL (a preset's public file) as it is. */
   urlOf(path: string): string {
+    if (/^https?:\/\//.test(path)) return new URL(path).href;
     checkRelativePath(path, this.label);
     return new URL(path, this.baseUrl).href;
   }
@@ -125,7 +127,7 @@ export class UrlBundleSource implements BundleSource {
   }
 
   async read(path: string, onProgress?: ReadProgress, signal?: AbortSignal, expected?: ExpectedFile): Promise<Uint8Array> {
-    checkAborted(signal, path);
+    checkAborted(signal, 'bundle', { file: path });
     const url = this.urlOf(path);
     const cache = await this.cache();
 
@@ -341,18 +343,13 @@ export async function listCachedBundles(options: { cacheStorage?: CacheStorage }
     let complete = false;
     try {
       const res = await cache.match(base + MANIFEST_FILE);
-      const m = res ? ((await res.json()) as { name?: unknown; graphs?: Record<string, { path: string; externalData?: { path: string }[] }>; tokenizer?: { files?: { path: string }[] }; golden?: { path: string } }) : null;
-      if (m && typeof m.name === 'string') name = m.name;
-      if (m?.graphs && m.tokenizer?.files) {
-        const wanted = [
-          ...Object.values(m.graphs).flatMap((g) => [g.path, ...(g.externalData ?? []).map((e) => e.path)]),
-          ...m.tokenizer.files.map((f) => f.path),
-          ...(m.golden ? [m.golden.path] : []),
-        ].map((p) => new URL(p, base).href);
-        complete = wanted.every((u) => fileKeys.includes(u));
+      const m = res ? validateManifest(await res.json()) : null;
+      if (m) {
+        name = m.name;
+        complete = manifestFiles(m).every((f) => fileKeys.includes(new URL(f.path, base).href));
       }
     } catch {
-      // an unreadable cached manifest: list the bundle by its URL
+      // an unreadable or outdated cached manifest: list the bundle by its URL
     }
     let bytes = 0;
     for (const u of fileKeys) bytes += await entryBytes(await cache.match(u).catch(() => undefined));

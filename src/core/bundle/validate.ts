@@ -5,24 +5,12 @@
  * the pipeline takes every number from the manifest as it is (ARCHITECTURE "One truth").
  */
 import { CaptionError } from '../errors';
-import {
-  BUNDLE_FORMAT,
-  BUNDLE_VERSION,
-  type BundleFile,
-  type BundleManifest,
-  type GraphEntry,
-  type GraphName,
-} from './manifest';
-
-export const GRAPH_NAMES: readonly GraphName[] = [
-  'vision_encoder',
-  'audio_encoder',
-  'audio_aligner',
-  'embed_tokens',
-  'decoder_model_merged',
-];
+import { FAMILIES, familyById } from '../families';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleFile, type BundleManifest, type GraphEntry, type GraphName } from './manifest';
+import { isPlainRelativePath } from './source';
 
 const DTYPES: readonly GraphEntry['dtype'][] = ['fp32', 'fp16', 'q4', 'q4f16'];
+const DEVICES: readonly GraphEntry['device'][] = ['gpu', 'cpu'];
 const INTERLEAVE = ['spread', 'timestamp'] as const;
 const FIX = 'The bundle is damaged or was made by an incompatible exporter: re-export it (or download it again).';
 
@@ -82,13 +70,13 @@ function oneOf<T extends string>(o: Obj, key: string, at: string, allowed: reado
   return v as T;
 }
 
-function strings(o: Obj, key: string, at: string): string[] {
-  const v = o[key];
-  if (!Array.isArray(v) || v.length === 0) fail(`${at}${key}`, 'a non-empty array of names', v);
-  v.forEach((s, i) => {
-    if (typeof s !== 'string' || s === '') fail(`${at}${key}[${i}]`, 'a non-empty string', s);
-  });
-  return v as string[];
+/** Logical port → I/O name, every value a non-empty string. */
+function ports(o: Obj, key: string, at: string): Record<string, string> {
+  const v = obj(o[key], `${at}${key}`);
+  for (const [port, name] of Object.entries(v)) {
+    if (typeof name !== 'string' || name === '') fail(`${at}${key}.${port}`, 'a non-empty I/O name', name);
+  }
+  return v as Record<string, string>;
 }
 
 function triple(o: Obj, key: string, at: string, positive: boolean): [number, number, number] {
@@ -102,18 +90,17 @@ function triple(o: Obj, key: string, at: string, positive: boolean): [number, nu
   return v as [number, number, number];
 }
 
-function relPath(o: Obj, key: string, at: string): string {
+/** A path inside the bundle, or an absolute http(s) URL (presets over public files). */
+function location(o: Obj, key: string, at: string): string {
   const v = str(o, key, at);
-  const bad =
-    v.startsWith('/') || v.includes('\\') || /^[a-zA-Z]:/.test(v) || v.split('/').some((s) => s === '' || s === '.' || s === '..');
-  if (bad) fail(`${at}${key}`, 'a relative path inside the bundle, with "/" separators', v);
+  if (!isPlainRelativePath(v) && !/^https?:\/\/[^/]+\//.test(v)) fail(`${at}${key}`, 'a relative path inside the bundle (with "/" separators) or an absolute http(s) URL', v);
   return v;
 }
 
 function file(v: unknown, at: string): BundleFile {
   const o = obj(v, at);
   const p = `${at}.`;
-  relPath(o, 'path', p);
+  location(o, 'path', p);
   int(o, 'bytes', p, 0);
   const sha = o.sha256;
   if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) fail(`${p}sha256`, 'a SHA-256 as 64 lower-case hex digits', sha);
@@ -140,19 +127,35 @@ export function validateManifest(json: unknown): BundleManifest {
   }
   if (m.version !== BUNDLE_VERSION) fail('version', String(BUNDLE_VERSION), m.version);
 
+  const family = familyById(str(m, 'family', ''));
   str(m, 'name', '');
   str(m, 'description', '', false);
   bool(m, 'randomWeights', '');
 
   const graphs = obj(m.graphs, 'graphs');
-  for (const name of GRAPH_NAMES) {
-    const at = `graphs.${name}`;
-    file(graphs[name], at);
-    const g = graphs[name] as Obj;
+  for (const role of family.graphs) {
+    const at = `graphs.${role.role}`;
+    file(graphs[role.role], at);
+    const g = graphs[role.role] as Obj;
     files(g, 'externalData', `${at}.`, false);
-    strings(g, 'inputs', `${at}.`);
-    strings(g, 'outputs', `${at}.`);
+    const ins = ports(g, 'inputs', `${at}.`);
+    const outs = ports(g, 'outputs', `${at}.`);
+    for (const [side, need, have, optional] of [
+      ['inputs', role.inputs, ins, role.optionalInputs ?? []],
+      ['outputs', role.outputs, outs, []],
+    ] as const) {
+      const missing = need.find((p) => !(p in have) && !(optional as readonly string[]).includes(p));
+      if (missing) fail(`${at}.${side}.${missing}`, `the I/O name of the ${role.role} port "${missing}" (family ${family.id})`, undefined);
+    }
     oneOf(g, 'dtype', `${at}.`, DTYPES);
+    oneOf(g, 'device', `${at}.`, DEVICES);
+    if (g.largestTensorBytes !== undefined) int(g, 'largestTensorBytes', `${at}.`, 0);
+    if (g.kvCache !== undefined) {
+      const kv = obj(g.kvCache, `${at}.kvCache`);
+      oneOf(kv, 'dtype', `${at}.kvCache.`, ['float32', 'float16'] as const);
+      oneOf(kv, 'layout', `${at}.kvCache.`, ['batch,kv_heads,sequence,head_dim'] as const);
+    }
+    if (g.logits !== undefined) oneOf(g, 'logits', `${at}.`, ['all', 'last'] as const);
   }
 
   const tok = obj(m.tokenizer, 'tokenizer');
@@ -206,12 +209,15 @@ export function validateManifest(json: unknown): BundleManifest {
   str(prompt, 'chatTemplate', 'prompt.');
   str(prompt, 'systemPrompt', 'prompt.', false);
   str(prompt, 'defaultPrompt', 'prompt.');
-  const stops = prompt.stopTokenIds;
-  if (!Array.isArray(stops) || stops.length === 0) fail('prompt.stopTokenIds', 'a non-empty array of token ids', stops);
+
+  const gen = obj(m.generation, 'generation');
+  const stops = gen.stopTokenIds;
+  if (!Array.isArray(stops) || stops.length === 0) fail('generation.stopTokenIds', 'a non-empty array of token ids', stops);
   stops.forEach((id, i) => {
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) fail(`prompt.stopTokenIds[${i}]`, 'an integer ≥ 0', id);
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) fail(`generation.stopTokenIds[${i}]`, 'an integer ≥ 0', id);
   });
-  int(prompt, 'maxNewTokens', 'prompt.');
+  int(gen, 'maxNewTokens', 'generation.');
+  pos(gen, 'repetitionPenalty', 'generation.');
 
   if (m.golden !== undefined) file(m.golden, 'golden');
 
@@ -221,7 +227,7 @@ export function validateManifest(json: unknown): BundleManifest {
   const all = [
     ...typed.tokenizer.files,
     ...(typed.golden ? [typed.golden] : []),
-    ...GRAPH_NAMES.flatMap((n) => [typed.graphs[n], ...typed.graphs[n].externalData]),
+    ...family.graphs.flatMap(({ role }) => [typed.graphs[role], ...typed.graphs[role].externalData]),
   ];
   for (const f of all) {
     const prev = seen.get(f.path);
@@ -237,11 +243,16 @@ export function basename(path: string): string {
   return i < 0 ? path : path.slice(i + 1);
 }
 
+/** The graph roles of a manifest, in its family's order. */
+export function graphRoles(m: Pick<BundleManifest, 'family'>): GraphName[] {
+  return (FAMILIES[m.family]?.graphs ?? []).map((g) => g.role);
+}
+
 /**
  * Every file of the manifest (graphs with their external data, tokenizer, golden) once,
- * in load order. `graphs` limits the graphs (default: all).
+ * in load order. `graphs` limits the graphs (default: all of the family's).
  */
-export function manifestFiles(m: BundleManifest, graphs: readonly GraphName[] = GRAPH_NAMES): BundleFile[] {
+export function manifestFiles(m: BundleManifest, graphs: readonly GraphName[] = graphRoles(m)): BundleFile[] {
   const out: BundleFile[] = [];
   const seen = new Set<string>();
   const add = (f: BundleFile) => {

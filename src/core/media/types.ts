@@ -7,6 +7,9 @@ import type { RgbImage } from './resize';
 
 export type Rotation = 0 | 90 | 180 | 270;
 
+/** Which audio the run takes: channel 0, as the checkpoint does (PIPELINE §3), or the downmix. */
+export type AudioChannel = 0 | 'mix';
+
 export interface VideoTrackInfo {
   /** Codec family ('avc', 'vp9', 'av1', 'hevc', …) and the full codec string when known. */
   codec: string;
@@ -76,6 +79,6 @@ export interface MediaSource {
   /** Decodes the planned frames in order (RGB, display orientation, native size). */
   frames(plan: FramePlan): AsyncGenerator<NativeFrame>;
   /** Decodes, downmixes and resamples the audio window by window (bounded memory). */
-  audioWindows(plan: AudioPlan): AsyncGenerator<AudioWindow>;
+  audioWindows(plan: AudioPlan, options?: { channel?: AudioChannel }): AsyncGenerator<AudioWindow>;
   close(): void;
 }

@@ -1,27 +1,25 @@
 /**
- * The Qwen2 decode loop over the transformers.js graph layout (PIPELINE §5):
- * `embed_tokens` (input_ids → inputs_embeds) and `decoder_model_merged`
- * (inputs_embeds, attention_mask, position_ids, past_key_values.{i}.key|value →
- * logits, present.{i}.key|value). The prompt's embeddings are prefilled in chunks (the
- * logits of a 5 k-token prefill in one piece would take gigabytes), then one token per
- * step. On WebGPU the KV cache stays on the GPU: `present.*` come back as GPU buffers and
- * go straight in as the next step's `past_key_values.*`.
+ * The LLM decode loop (PIPELINE §5) over two graphs whose I/O names come from the
+ * manifest's ports: `embed_tokens` (input_ids → inputs_embeds) and the decoder
+ * (inputs_embeds, attention_mask, position_ids?, past_key/past_value per layer → logits,
+ * present_key/present_value per layer). The KV cache lives in the Decoder and is kept
+ * between turns: a follow-up question prefills only its own tokens. Prompts are prefilled
+ * in chunks (logits of a 5 k-token prefill in one piece would take gigabytes). On WebGPU
+ * the cache stays on the GPU: `present.*` come back as GPU buffers and go straight in as
+ * the next step's past.
  */
-import type { LlmConfig } from '../bundle/manifest';
-import { disposeAll, float32Tensor, int64Tensor, readFloat32, type Feeds, type Ort, type Session, type Tensor } from '../runtime/ort';
-
-export interface DecoderSessions {
-  embedTokens: Session;
-  decoder: Session;
-}
+import type { GraphEntry, LlmConfig } from '../bundle/manifest';
+import { CaptionError } from '../errors';
+import { disposeAll, floatTensor, int64Tensor, now, readFloat32, type Feeds, type FloatType, type Ort, type Session, type Tensor } from '../runtime/ort';
+import { expandPort } from '../runtime/sessions';
 
 export type StopReason = 'stop-token' | 'max-new-tokens' | 'interrupted';
 
 export interface GenerateOptions {
   maxNewTokens: number;
   stopTokenIds: readonly number[];
-  /** Picks the next token from one row of logits (greedy or sampling). */
-  pickToken: (logits: Float32Array) => number;
+  /** Picks the next token from one row of logits, given the ids generated so far (greedy, sampling, penalties). */
+  pickToken: (logits: Float32Array, generated: readonly number[]) => number;
   /** Prompt tokens per prefill run. */
   prefillChunk: number;
   signal?: AbortSignal;
@@ -37,71 +35,77 @@ export interface GenerateResult {
   margins: number[];
   prefillMs: number;
   decodeMs: number;
+  /** Rows prefilled by this call, and rows that were already in the cache. */
+  prefillTokens: number;
+  reusedTokens: number;
+  /** Generated ids whose rows are not in the cache yet (the last one, unless interrupted): the next turn feeds them first. */
+  unfed: number[];
+}
+
+/** The two graphs of the decode loop with their manifest entries. */
+export interface DecoderGraphs {
+  embed: { session: Session; entry: Pick<GraphEntry, 'inputs' | 'outputs'> };
+  decoder: { session: Session; entry: Pick<GraphEntry, 'inputs' | 'outputs' | 'dtype' | 'kvCache'> };
+}
+
+/** Element type a session declares for one of its inputs (metadata), else the dtype's rule. */
+function inputType(session: Session, name: string, fallback: FloatType): FloatType {
+  const meta = (session as Partial<Pick<Session, 'inputMetadata'>>).inputMetadata?.find((m) => m.name === name);
+  const type = meta && 'type' in meta ? meta.type : undefined;
+  return type === 'float16' || type === 'float32' ? type : fallback;
 }
 
 /** Self-attention KV cache keyed by the decoder's past input names. */
 class KvCache {
-  private tensors: Feeds;
+  private tensors: Feeds = {};
   length = 0;
+  private readonly past: [string, string][];
+  private readonly present: [string, string][];
 
-  constructor(ort: Ort, private readonly llm: LlmConfig) {
-    this.tensors = {};
-    for (let i = 0; i < llm.layers; i++) {
-      for (const kind of ['key', 'value']) {
-        this.tensors[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, llm.kvHeads, 0, llm.headDim]);
-      }
-    }
+  constructor(
+    private readonly ort: Ort,
+    private readonly llm: LlmConfig,
+    entry: DecoderGraphs['decoder']['entry'],
+    private readonly type: FloatType,
+  ) {
+    const pk = expandPort(entry.inputs.past_key, llm.layers);
+    const pv = expandPort(entry.inputs.past_value, llm.layers);
+    const ok = expandPort(entry.outputs.present_key, llm.layers);
+    const ov = expandPort(entry.outputs.present_value, llm.layers);
+    this.past = pk.flatMap((k, i) => [[k, ok[i]], [pv[i], ov[i]]] as [string, string][]);
+    this.present = this.past.map(([p, o]) => [o, p]);
+    this.clear();
   }
 
   feeds(): Feeds {
     return this.tensors;
   }
 
-  /** Takes the step's `present.*` outputs as the new past, freeing the old past. */
+  /** Takes the step's present outputs as the new past, freeing the old past. */
   advance(outputs: Record<string, Tensor>, added: number): void {
     const next: Feeds = {};
-    for (let i = 0; i < this.llm.layers; i++) {
-      for (const kind of ['key', 'value']) {
-        const present = outputs[`present.${i}.${kind}`];
-        if (!present) throw new Error(`decoder output present.${i}.${kind} is missing`);
-        next[`past_key_values.${i}.${kind}`] = present;
-      }
+    for (const [out, past] of this.present) {
+      const t = outputs[out];
+      if (!t) throw new CaptionError('bundle/graph-contract', `The decoder returned no "${out}" output.`, { output: out });
+      next[past] = t;
     }
     disposeAll(Object.values(this.tensors));
     this.tensors = next;
     this.length += added;
   }
 
+  /** Empties the cache (zero-length past tensors). */
+  clear(): void {
+    disposeAll(Object.values(this.tensors));
+    const empty = () => new this.ort.Tensor(this.type, this.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, this.llm.kvHeads, 0, this.llm.headDim]);
+    this.tensors = Object.fromEntries(this.past.map(([p]) => [p, empty()]));
+    this.length = 0;
+  }
+
   dispose(): void {
     disposeAll(Object.values(this.tensors));
     this.tensors = {};
   }
-}
-
-/** Runs the decoder on `count` new embeddings; returns the logits row of the last one. */
-async function step(ort: Ort, s: DecoderSessions, cache: KvCache, embeds: Float32Array, count: number, hidden: number, vocab: number): Promise<Float32Array> {
-  const total = cache.length + count;
-  const feeds: Feeds = {
-    inputs_embeds: float32Tensor(ort, embeds, [1, count, hidden]),
-    attention_mask: int64Tensor(ort, new Array(total).fill(1), [1, total]),
-    position_ids: int64Tensor(ort, Array.from({ length: count }, (_, i) => cache.length + i), [1, count]),
-    ...cache.feeds(),
-  };
-  const outputs = await s.decoder.run(feeds);
-  const logits = outputs.logits;
-  const all = await readFloat32(logits);
-  const last = all.slice((count - 1) * vocab, count * vocab);
-  disposeAll([logits]);
-  cache.advance(outputs, count);
-  return last;
-}
-
-/** Embeds token ids with the `embed_tokens` graph: [n] → Float32Array [n, H]. */
-export async function embedTokens(ort: Ort, s: Pick<DecoderSessions, 'embedTokens'>, ids: readonly number[]): Promise<Float32Array> {
-  const out = await s.embedTokens.run({ input_ids: int64Tensor(ort, ids, [1, ids.length]) });
-  const data = (await readFloat32(out.inputs_embeds)).slice();
-  disposeAll(Object.values(out));
-  return data;
 }
 
 export function topTwoMargin(logits: Float32Array): number {
@@ -117,8 +121,6 @@ export function topTwoMargin(logits: Float32Array): number {
   return a - b;
 }
 
-const now = () => (globalThis.performance ?? Date).now();
-
 let channel: MessageChannel | null = null;
 const waiting: (() => void)[] = [];
 
@@ -126,10 +128,9 @@ const waiting: (() => void)[] = [];
  * Lets the event loop run queued tasks (a worker's `interrupt` message) before the next
  * model run. Needed because onnxruntime-web's WASM `session.run` settles through
  * microtasks only: a loop of awaited runs never returns to the event loop, so an
- * AbortSignal set by a message handler was never seen until the loop ended (an interrupt
- * during decoding ran on to maxNewTokens; e2e/robustness.spec.ts). A MessageChannel
- * round trip (browsers) or setImmediate (Node) costs microseconds; setTimeout(0) would be
- * clamped to 4 ms per step.
+ * AbortSignal set by a message handler was never seen until the loop ended
+ * (e2e/robustness.spec.ts). A MessageChannel round trip (browsers) or setImmediate (Node)
+ * costs microseconds; setTimeout(0) would be clamped to 4 ms per step.
  */
 export function yieldToEventLoop(): Promise<void> {
   if (typeof setImmediate === 'function') return new Promise((r) => setImmediate(r));
@@ -146,46 +147,118 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((r) => setTimeout(r, 0));
 }
 
-/** Prefills `prompt` ([L, H] embeddings) and generates until a stop token, the limit or an interrupt. */
-export async function generate(ort: Ort, s: DecoderSessions, llm: LlmConfig, prompt: Float32Array, opts: GenerateOptions): Promise<GenerateResult> {
-  const H = llm.hidden;
-  const L = prompt.length / H;
-  if (!Number.isInteger(L) || L < 1) throw new Error(`prompt embeddings of length ${prompt.length} are not a whole number of ${H}-wide rows`);
-  const cache = new KvCache(ort, llm);
-  const tokenIds: number[] = [];
-  const margins: number[] = [];
-  const t0 = now();
-  let stopReason: StopReason = 'max-new-tokens';
-  try {
+/** The decoder with its KV cache: prefill, generate, keep the cache for the next turn, reset. */
+export class Decoder {
+  private readonly cache: KvCache;
+  private readonly embedsType: FloatType;
+  private readonly ports: { embeds: string; mask: string; positions?: string; logits: string; ids: string; embedOut: string };
+
+  constructor(
+    private readonly ort: Ort,
+    private readonly graphs: DecoderGraphs,
+    private readonly llm: LlmConfig,
+  ) {
+    const { decoder, embed } = graphs;
+    const half = decoder.entry.dtype === 'q4f16';
+    this.ports = {
+      embeds: decoder.entry.inputs.inputs_embeds,
+      mask: decoder.entry.inputs.attention_mask,
+      positions: decoder.entry.inputs.position_ids,
+      logits: decoder.entry.outputs.logits,
+      ids: embed.entry.inputs.input_ids,
+      embedOut: embed.entry.outputs.inputs_embeds,
+    };
+    this.embedsType = inputType(decoder.session, this.ports.embeds, half ? 'float16' : 'float32');
+    const kvType: FloatType = decoder.entry.kvCache?.dtype ?? this.embedsType;
+    this.cache = new KvCache(ort, llm, decoder.entry, kvType);
+  }
+
+  /** Rows in the KV cache. */
+  get length(): number {
+    return this.cache.length;
+  }
+
+  /** Embeds token ids with the embedding graph: [n] → Float32Array [n, H]. */
+  async embed(ids: readonly number[]): Promise<Float32Array> {
+    if (ids.length === 0) return new Float32Array(0);
+    const out = await this.graphs.embed.session.run({ [this.ports.ids]: int64Tensor(this.ort, ids, [1, ids.length]) });
+    const data = (await readFloat32(out[this.ports.embedOut])).slice();
+    disposeAll(Object.values(out));
+    return data;
+  }
+
+  /** Runs the decoder on `count` new embeddings after the cache; returns the last position's logits. */
+  private async step(embeds: Float32Array, count: number): Promise<Float32Array> {
+    const { hidden, vocab } = this.llm;
+    const past = this.cache.length;
+    const total = past + count;
+    const feeds: Feeds = {
+      [this.ports.embeds]: floatTensor(this.ort, embeds, [1, count, hidden], this.embedsType),
+      [this.ports.mask]: int64Tensor(this.ort, new Array<number>(total).fill(1), [1, total]),
+      ...this.cache.feeds(),
+    };
+    if (this.ports.positions) feeds[this.ports.positions] = int64Tensor(this.ort, Array.from({ length: count }, (_, i) => past + i), [1, count]);
+    const outputs = await this.graphs.decoder.session.run(feeds);
+    const logits = outputs[this.ports.logits];
+    const all = await readFloat32(logits);
+    const last = all.slice(all.length - vocab); // [1, S, V] or [1, 1, V] (manifest logits: 'last')
+    disposeAll([logits]);
+    this.cache.advance(outputs, count);
+    return last;
+  }
+
+  /**
+   * Prefills `prompt` ([L, H] embeddings, appended after whatever the cache holds) and
+   * generates until a stop token, the limit or an interrupt. The generated tokens' own
+   * rows are in the cache afterwards except the last one, which the next turn must feed.
+   */
+  async generate(prompt: Float32Array, opts: GenerateOptions): Promise<GenerateResult> {
+    const H = this.llm.hidden;
+    const L = prompt.length / H;
+    if (!Number.isInteger(L) || L < 1) throw new Error(`prompt embeddings of length ${prompt.length} are not a whole number of ${H}-wide rows`);
+    const reusedTokens = this.cache.length;
+    const tokenIds: number[] = [];
+    const margins: number[] = [];
+    const t0 = now();
+    const result = (stopReason: StopReason, decodeStart: number): GenerateResult => ({
+      tokenIds,
+      stopReason,
+      margins,
+      prefillMs: decodeStart - t0,
+      decodeMs: now() - decodeStart,
+      prefillTokens: L,
+      reusedTokens,
+      unfed: stopReason === 'interrupted' ? [] : tokenIds.slice(-1),
+    });
     let logits: Float32Array | null = null;
     for (let at = 0; at < L; at += opts.prefillChunk) {
       await yieldToEventLoop();
-      if (opts.signal?.aborted) return { tokenIds, stopReason: 'interrupted', margins, prefillMs: now() - t0, decodeMs: 0 };
+      if (opts.signal?.aborted) return { ...result('interrupted', now()), decodeMs: 0 };
       const n = Math.min(opts.prefillChunk, L - at);
-      logits = await step(ort, s, cache, prompt.subarray(at * H, (at + n) * H), n, H, llm.vocab);
+      logits = await this.step(prompt.subarray(at * H, (at + n) * H), n);
       opts.onPrefill?.(at + n, L);
     }
     const decodeStart = now();
     for (let i = 0; i < opts.maxNewTokens; i++) {
       await yieldToEventLoop();
-      if (opts.signal?.aborted) {
-        stopReason = 'interrupted';
-        break;
-      }
-      const id = opts.pickToken(logits!);
+      if (opts.signal?.aborted) return result('interrupted', decodeStart);
+      const id = opts.pickToken(logits!, tokenIds);
       margins.push(topTwoMargin(logits!));
       tokenIds.push(id);
       opts.onToken?.(id, i);
-      if (opts.stopTokenIds.includes(id)) {
-        stopReason = 'stop-token';
-        break;
-      }
+      if (opts.stopTokenIds.includes(id)) return result('stop-token', decodeStart);
       if (i === opts.maxNewTokens - 1) break;
-      const embeds = await embedTokens(ort, s, [id]);
-      logits = await step(ort, s, cache, embeds, 1, H, llm.vocab);
+      logits = await this.step(await this.embed([id]), 1);
     }
-    return { tokenIds, stopReason, margins, prefillMs: decodeStart - t0, decodeMs: now() - decodeStart };
-  } finally {
-    cache.dispose();
+    return result('max-new-tokens', decodeStart);
+  }
+
+  /** Forgets the conversation. */
+  reset(): void {
+    this.cache.clear();
+  }
+
+  dispose(): void {
+    this.cache.dispose();
   }
 }

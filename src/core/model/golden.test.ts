@@ -11,7 +11,7 @@ function audioIndices(layout: Layout): { perFrame: number[][]; trailing: number[
   const trailing: number[] = [];
   for (const s of layout.segments) {
     if (s.kind === 'visual') perFrame.push([]);
-    else {
+    else if (s.kind === 'audio') {
       const rows = Array.from({ length: s.count }, (_, i) => s.start + i);
       (s.trailing || perFrame.length === 0 ? trailing : perFrame[perFrame.length - 1]).push(...rows);
     }

@@ -15,7 +15,7 @@ function perFrameAudio(layout: Layout): { frames: number[][]; trailing: number[]
   const trailing: number[] = [];
   for (const s of layout.segments) {
     if (s.kind === 'visual') frames.push([]);
-    else (s.trailing ? trailing : frames[frames.length - 1]).push(...range(s.count, s.start));
+    else if (s.kind === 'audio') (s.trailing ? trailing : frames[frames.length - 1]).push(...range(s.count, s.start));
   }
   return { frames, trailing };
 }

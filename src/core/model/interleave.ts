@@ -1,8 +1,9 @@
 /**
- * The audio-visual token sequence (PIPELINE §4): where each frame's visual tokens and
- * each audio token go. Pure functions over counts and timestamps produce a LAYOUT;
- * `materializeLayout` then copies feature rows into the [L, H] embedding block that
- * replaces the prompt's placeholder.
+ * The audio-visual token sequence (PIPELINE §4): the sequence pieces — each frame's
+ * visual tokens, audio tokens, and text (time tokens, transcripts, notes: ids embedded
+ * through `embed_tokens`) — in time order. Pure functions over counts and timestamps
+ * produce a LAYOUT; `materializeLayout` then copies feature rows into the [L, H]
+ * embedding block that replaces the prompt's placeholder.
  */
 
 import type { AudioConfig, InterleaveMode } from '../bundle/manifest.ts';
@@ -24,7 +25,30 @@ export interface AudioSegment {
   trailing?: boolean;
 }
 
-export type Segment = VisualSegment | AudioSegment;
+/** Token ids whose embeddings go here (rows come from `embed_tokens`). */
+export interface TextSegment {
+  kind: 'text';
+  ids: number[];
+  count: number;
+  /** What the text is, for reports ('time' tokens, a 'transcript' line, a 'note'). */
+  role: string;
+}
+
+export type Segment = VisualSegment | AudioSegment | TextSegment;
+
+/** Text a request asks to place at `time` seconds (tokenised by the session). */
+export interface TextPieceRequest {
+  time: number;
+  text: string;
+  role?: string;
+}
+
+/** A text piece to place in time order: at `time` seconds, after the frames shown by then. */
+export interface TextPiece {
+  time: number;
+  ids: number[];
+  role: string;
+}
 
 export interface Layout {
   segments: Segment[];
@@ -166,10 +190,18 @@ export function planInterleave(input: InterleaveInput): Layout {
  * Copies rows into the interleaved block [L, H]: visual from [F, tokensPerFrame, H],
  * audio from [A, H] (either may be null when the layout does not use it).
  */
-export function materializeLayout(layout: Layout, visual: Float32Array | null, audio: Float32Array | null, hidden: number): Float32Array {
+export function materializeLayout(layout: Layout, visual: Float32Array | null, audio: Float32Array | null, hidden: number, textRows: readonly Float32Array[] = []): Float32Array {
   const out = new Float32Array(layout.length * hidden);
   let row = 0;
+  let text = 0;
   for (const s of layout.segments) {
+    if (s.kind === 'text') {
+      const rows = textRows[text++];
+      if (!rows || rows.length !== s.count * hidden) throw new RangeError(`text piece ${text - 1} needs ${s.count} embedded rows`);
+      out.set(rows, row * hidden);
+      row += s.count;
+      continue;
+    }
     const src = s.kind === 'visual' ? visual : audio;
     if (!src) throw new RangeError(`layout has ${s.kind} tokens but no ${s.kind} features were given`);
     const begin = s.start * hidden;
@@ -181,7 +213,56 @@ export function materializeLayout(layout: Layout, visual: Float32Array | null, a
   return out;
 }
 
-/** The audio row feeding each position of the block, or −1 for visual rows (for tests and reports). */
+/**
+ * Places text pieces in time order (ARCHITECTURE "sequence pieces"): a piece at time t goes
+ * after everything of the frames shown by t (before the first frame whose timestamp is
+ * later; before trailing audio when none is); without frames, the audio is split at the
+ * token that starts at t (token j covers [j·w, (j+1)·w)).
+ */
+export function placeText(layout: Layout, frameTimes: readonly number[], pieces: readonly TextPiece[], tokenSeconds: number): Layout {
+  const EPS = 1e-9;
+  let segments = [...layout.segments];
+  const hasVisual = segments.some((s) => s.kind === 'visual');
+  for (const p of [...pieces].sort((a, b) => a.time - b.time)) {
+    if (p.ids.length === 0) continue;
+    const seg: TextSegment = { kind: 'text', ids: [...p.ids], count: p.ids.length, role: p.role };
+    segments = hasVisual ? afterFramesShownBy(segments, frameTimes, p.time + EPS, seg) : atAudioToken(segments, Math.max(0, Math.ceil(p.time / tokenSeconds - EPS)), seg);
+  }
+  return { ...layout, segments, length: segments.reduce((n, s) => n + s.count, 0) };
+}
+
+function afterFramesShownBy(segments: Segment[], frameTimes: readonly number[], t: number, seg: TextSegment): Segment[] {
+  let at = segments.findIndex((s) => s.kind === 'visual' && frameTimes[s.frame] > t);
+  if (at < 0) {
+    at = segments.length;
+    while (at > 0 && segments[at - 1].kind === 'audio' && (segments[at - 1] as AudioSegment).trailing) at--;
+  }
+  return [...segments.slice(0, at), seg, ...segments.slice(at)];
+}
+
+function atAudioToken(segments: Segment[], k: number, seg: TextSegment): Segment[] {
+  const out: Segment[] = [];
+  let seen = 0;
+  let placed = false;
+  for (const s of segments) {
+    if (!placed && s.kind === 'audio' && seen + s.count > k) {
+      const cut = k - seen;
+      if (cut > 0) out.push({ ...s, count: cut });
+      out.push(seg, { ...s, start: s.start + cut, count: s.count - cut });
+      placed = true;
+    } else out.push(s);
+    if (s.kind === 'audio') seen += s.count;
+  }
+  if (!placed) out.push(seg);
+  return out;
+}
+
+/** The embedded rows each text segment needs, in layout order. */
+export function textSegments(layout: Layout): TextSegment[] {
+  return layout.segments.filter((s): s is TextSegment => s.kind === 'text');
+}
+
+/** The audio row feeding each position of the block, or −1 for visual and text rows (for tests and reports). */
 export function audioSourceRows(layout: Layout): number[] {
   const rows: number[] = [];
   for (const s of layout.segments) {
@@ -194,6 +275,8 @@ export interface FrameSummary {
   frame: number;
   visualTokens: number;
   audioTokens: number;
+  /** Text rows after the frame (time tokens, transcript), by role; absent when none. */
+  textTokens?: Record<string, number>;
 }
 
 export interface LayoutSummary {
@@ -212,6 +295,10 @@ export function summarizeLayout(layout: Layout): LayoutSummary {
   let trailingAudio = 0;
   for (const s of layout.segments) {
     const last = frames[frames.length - 1];
+    if (s.kind === 'text') {
+      if (last) last.textTokens = { ...last.textTokens, [s.role]: (last.textTokens?.[s.role] ?? 0) + s.count };
+      continue;
+    }
     if (s.kind === 'visual') frames.push({ frame: s.frame, visualTokens: s.count, audioTokens: 0 });
     else if (s.trailing || !last) trailingAudio += s.count;
     else last.audioTokens += s.count;

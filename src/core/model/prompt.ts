@@ -114,3 +114,17 @@ export class StreamingDetokenizer {
     return delta;
   }
 }
+
+/**
+ * The ChatML text of one more user turn and the assistant's generation prompt, from the
+ * bundle's template: render(system + user) minus render(system), so the template alone
+ * decides the turn's markup ("<|im_start|>user\n…<|im_end|>\n<|im_start|>assistant\n").
+ */
+export function renderTurnText(prompt: Pick<PromptConfig, 'chatTemplate' | 'systemPrompt'>, question: string): string {
+  const template = new Template(prompt.chatTemplate);
+  const system = { role: 'system', content: prompt.systemPrompt };
+  const head = template.render({ messages: [system], add_generation_prompt: false });
+  const full = template.render({ messages: [system, { role: 'user', content: question.trim() }], add_generation_prompt: true });
+  if (!full.startsWith(head)) throw new RangeError('the chat template does not render a conversation as a prefix of its continuation');
+  return full.slice(head.length);
+}

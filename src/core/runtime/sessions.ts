@@ -1,68 +1,63 @@
 /**
- * One ONNX session per graph of the bundle, each on the best execution provider it can
- * use: WebGPU first, WASM as the fallback (onnxruntime-node: CPU). fp16 graphs need
- * shader-f16; the token-embedding table stays on WASM (a huge gather gains nothing on the
- * GPU and can exceed the adapter's buffer limit, ENVIRONMENT.md).
+ * ONNX sessions, one per graph, created one after another (WebGPU sessions must not be
+ * created concurrently, ENVIRONMENT.md) on the first backend of the graph's plan that
+ * accepts it; each checked against the I/O names its manifest entry declares.
  */
+import type { GraphBytes } from '../bundle/load';
+import type { GraphEntry } from '../bundle/manifest';
 import { CaptionError } from '../errors';
-import type { GraphEntry, GraphName } from '../bundle/manifest';
-import type { Capabilities } from './capabilities';
+import type { BackendPlan } from './backend';
 import type { Backend, Ort, Session, SessionOptions } from './ort';
-
-export interface GraphBytes {
-  model: Uint8Array;
-  externalData: { path: string; data: Uint8Array }[];
-}
-
-export interface SessionPlan {
-  /** Backends to try, best first. */
-  order: Backend[];
-  /** Outputs that stay on the GPU between runs (the decoder's KV cache). */
-  gpuOutputs?: string[];
-}
-
-export interface RuntimeOptions {
-  /** 'auto' tries WebGPU first; 'wasm' never touches the GPU. */
-  prefer: 'auto' | 'wasm';
-  /** Node: onnxruntime-node, whose only backend here is 'cpu'. */
-  platform: 'web' | 'node';
-  capabilities: Pick<Capabilities, 'webgpu'>;
-}
-
-/** Which backends one graph may use, best first. */
-export function planBackends(name: GraphName, graph: Pick<GraphEntry, 'dtype'>, opts: RuntimeOptions): Backend[] {
-  if (opts.platform === 'node') return ['cpu'];
-  const gpu = opts.capabilities.webgpu;
-  const needsF16 = graph.dtype === 'fp16' || graph.dtype === 'q4f16';
-  const gpuOk = opts.prefer === 'auto' && gpu !== null && (!needsF16 || gpu.shaderF16) && name !== 'embed_tokens';
-  return gpuOk ? ['webgpu', 'wasm'] : ['wasm'];
-}
 
 export interface CreatedSession {
   session: Session;
   backend: Backend;
-  /** Why a better backend was not used, when one was skipped. */
+  /** Why a better backend was not used, when one was skipped or failed. */
   fallbackReason: string | null;
 }
 
+/** Port pattern ("present.{i}.key") → every concrete name for `layers` layers. */
+export function expandPort(pattern: string, layers: number): string[] {
+  return pattern.includes('{i}') ? Array.from({ length: layers }, (_, i) => pattern.replaceAll('{i}', String(i))) : [pattern];
+}
+
+/**
+ * Throws `bundle/graph-contract` naming the graph and the first difference between the I/O
+ * the manifest declares and the I/O the graph itself has.
+ */
+export function checkContract(role: string, entry: Pick<GraphEntry, 'inputs' | 'outputs'>, session: Pick<Session, 'inputNames' | 'outputNames'>, layers: number): void {
+  for (const [side, ports, actual] of [
+    ['input', entry.inputs, session.inputNames],
+    ['output', entry.outputs, session.outputNames],
+  ] as const) {
+    for (const [port, pattern] of Object.entries(ports)) {
+      const missing = expandPort(pattern, layers).find((n) => !actual.includes(n));
+      if (missing !== undefined) {
+        throw new CaptionError(
+          'bundle/graph-contract',
+          `The graph "${role}" has no ${side} "${missing}" (port ${port}), which bundle.json declares; its ${side}s are ${actual.slice(0, 8).join(', ')}${actual.length > 8 ? ', …' : ''}. The bundle's graphs and manifest do not belong together: re-export or download it again.`,
+          { graph: role, side, port, missing, actual: [...actual] },
+        );
+      }
+    }
+  }
+}
+
 /** Creates a session on the first backend of the plan that accepts the graph. */
-export async function createSession(ort: Ort, name: string, bytes: GraphBytes, plan: SessionPlan): Promise<CreatedSession> {
+export async function createSession(ort: Ort, role: string, bytes: GraphBytes, plan: BackendPlan, gpuOutputs: string[] = []): Promise<CreatedSession> {
   const errors: string[] = [];
   for (const backend of plan.order) {
-    const options: SessionOptions = {
-      executionProviders: [backend],
-      graphOptimizationLevel: 'all',
-    };
+    const options: SessionOptions = { executionProviders: [backend], graphOptimizationLevel: 'all' };
     if (bytes.externalData.length) options.externalData = bytes.externalData;
-    if (backend === 'webgpu' && plan.gpuOutputs?.length) {
-      options.preferredOutputLocation = Object.fromEntries(plan.gpuOutputs.map((o) => [o, 'gpu-buffer' as const]));
+    if (backend === 'webgpu' && gpuOutputs.length) {
+      options.preferredOutputLocation = Object.fromEntries(gpuOutputs.map((o) => [o, 'gpu-buffer' as const]));
     }
     try {
       const session = await ort.InferenceSession.create(bytes.model, options);
-      return { session, backend, fallbackReason: errors.length ? errors.join('; ') : null };
+      return { session, backend, fallbackReason: [plan.reason, ...errors].filter(Boolean).join('; ') || null };
     } catch (e) {
       errors.push(`${backend}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  throw new CaptionError('runtime/session-create', `The model graph "${name}" could not be loaded on any backend (${errors.join('; ')}). The file may be corrupt or not an ONNX model: delete the cached bundle and load it again.`, { graph: name, errors });
+  throw new CaptionError('runtime/session-create', `The model graph "${role}" could not be loaded on any backend (${errors.join('; ')}). The file may be corrupt or not an ONNX model: delete the cached bundle and load it again.`, { graph: role, errors });
 }

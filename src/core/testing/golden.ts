@@ -6,7 +6,8 @@
 import type { BundleManifest } from '../bundle/manifest';
 import type { MemoryMediaInput } from '../media/memory-source';
 import type { RgbImage } from '../media/resize';
-import type { CaptionOptions, Modality } from '../options';
+import type { CaptionRequest, Modality } from '../options';
+import type { CaptionReport } from '../report';
 
 /** Summary statistics of a tensor (golden.json conventions.stats). */
 export interface Stats {
@@ -136,8 +137,8 @@ export function statsMismatch(ours: Stats, ref: Stats, tol: number, sumTol = tol
 
 const MODALITY: Record<GoldenRun['modality'], Modality> = { 'audio-video': 'av', video: 'v', audio: 'a' };
 
-/** The options that reproduce a golden run: the bundle's defaults, greedy, its prompt. */
-export function goldenOptions(golden: Golden, run: GoldenRun, m: BundleManifest, prefillChunk: number): CaptionOptions {
+/** The request that reproduces a golden run: the bundle's defaults, greedy, its prompt. */
+export function goldenOptions(golden: Golden, run: GoldenRun, m: BundleManifest, prefillChunk: number): CaptionRequest {
   return {
     modality: MODALITY[run.modality],
     interleave: run.interleave === 'any' ? m.interleave.default : run.interleave,
@@ -147,6 +148,7 @@ export function goldenOptions(golden: Golden, run: GoldenRun, m: BundleManifest,
     maxNewTokens: golden.maxNewTokens,
     prompt: golden.prompt.question,
     decoding: { kind: 'greedy' },
+    repetitionPenalty: 1,
     prefillChunk,
   };
 }
@@ -176,4 +178,38 @@ export function compareTokens(ours: readonly number[], ref: GoldenRun['generated
     }
   }
   return { agreed: n, divergedAt: null, referenceMargin: null, ok: true };
+}
+
+/** fp32 ONNX graphs on WASM/WebGPU/CPU vs torch fp32. */
+export const TENSOR_TOLERANCE = 1e-4;
+
+export interface GoldenCheck {
+  name: string;
+  ids: number[];
+  expectedIds: number[];
+  layoutOk: boolean;
+  promptTokensOk: boolean;
+  framesOk: boolean;
+  /** Intermediate tensors against PyTorch: the first statistic off by more than the tolerance, per tensor (null = within). */
+  tensors: Record<string, string | null>;
+  comparison: TokenComparison;
+}
+
+/** The one check of a caption against a golden run (Node test, browser harness). */
+export function checkGoldenRun(c: GoldenCase, run: GoldenRun, report: CaptionReport, tensors: ReadonlyMap<string, Stats>, marginTolerance: number): GoldenCheck {
+  const refs: [string, Stats][] = [['inputsEmbeds', run.inputsEmbeds]];
+  if (run.modality !== 'audio') refs.push(['visionFeatures', c.visionFeatures]);
+  if (run.modality !== 'video') refs.push(['audioFeatures', c.audioFeatures]);
+  const layout = report.layout.filter((l) => l.frame !== null);
+  const trailing = report.layout.find((l) => l.frame === null)?.audioTokens ?? 0;
+  return {
+    name: `${c.name}: ${run.modality}/${run.interleave}`,
+    ids: report.generatedTokenIds,
+    expectedIds: run.generated.ids,
+    layoutOk: JSON.stringify(layout) === JSON.stringify(run.layout) && trailing === run.trailingAudio,
+    promptTokensOk: report.promptTokens === run.promptLength,
+    framesOk: run.modality === 'audio' || (JSON.stringify(report.frames.map((f) => f.timestamp)) === JSON.stringify(c.timestamps) && JSON.stringify(report.frames.map((f) => f.index)) === JSON.stringify(c.frameIndices)),
+    tensors: Object.fromEntries(refs.map(([name, ref]) => [name, tensors.has(name) ? statsMismatch(tensors.get(name)!, ref, TENSOR_TOLERANCE) : 'missing'])),
+    comparison: compareTokens(report.generatedTokenIds, run.generated, marginTolerance),
+  };
 }

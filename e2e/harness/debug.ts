@@ -1,25 +1,42 @@
 /// <reference lib="webworker" />
 /**
- * Test-only hooks of the caption worker (e2e/robustness.spec.ts): memory numbers and a
- * real WebGPU device loss. They exist only on the Vite dev server (`import.meta.env.DEV`,
- * replaced by `false` in a production build, so the code is dropped) AND only in a worker
- * whose name starts with `caption-debug` (the test harness names it so; the app never
- * does). Anywhere else `debugEnabled()` is false, nothing is patched, and the worker
- * answers every debug request with `ok: false`.
+ * Test-only hooks of the harness caption worker (debug.worker.ts, for
+ * e2e/robustness.spec.ts): memory numbers and a real WebGPU device loss. Nothing of this
+ * is in the app's worker or protocol.
  *
- * Instrumentation, installed at module evaluation, i.e. before onnxruntime-web creates its
- * wasm memory or its GPU device:
+ * Instrumentation, installed when this module is evaluated (debug.worker.ts imports it
+ * first, i.e. before onnxruntime-web creates its wasm memory or its GPU device):
  *  - `WebAssembly.Memory` is subclassed so the worker can read the size of ORT's heap
  *    (a leak of tensors or sessions in the wasm heap grows it; it never shrinks);
  *  - `GPUDevice.prototype.createBuffer` / `GPUBuffer.prototype.destroy` count the GPU
  *    buffers ORT holds (ORT 1.30 exposes no GPU memory figure of its own).
  */
-import type { Ort } from '../core/runtime/ort';
-import type { DebugResult, WorkerStats } from './protocol';
+import type { Ort } from '../../src/core/runtime/ort';
 
-export function debugEnabled(): boolean {
-  return import.meta.env.DEV && typeof self !== 'undefined' && typeof self.name === 'string' && self.name.startsWith('caption-debug');
+/** 'stats': memory numbers; 'lose-gpu-device': destroy the GPUDevice ORT uses. */
+export type DebugAction = 'stats' | 'lose-gpu-device';
+
+export interface WorkerStats {
+  /** performance.memory.usedJSHeapSize of the worker, −1 where workers lack it. */
+  jsHeapBytes: number;
+  /** Size of onnxruntime-web's wasm heap (never shrinks), −1 before it exists. */
+  wasmMemoryBytes: number;
+  /** GPU buffers created through the worker's GPUDevice(s) and not yet destroyed. */
+  gpuBuffers: { live: number; liveBytes: number; created: number; destroyed: number };
+  /** Tokens streamed by the current/last caption run, and how many when the interrupt arrived. */
+  tokens: number;
+  tokensAtInterrupt: number | null;
 }
+
+export interface DebugResult {
+  ok: boolean;
+  message?: string;
+  stats?: WorkerStats;
+}
+
+/** Harness messages: outside the app's protocol (no `id`, so the engine client never sees them). */
+export type DebugMessage = { type: 'debug'; debugId: number; action: DebugAction };
+export type DebugReply = { type: 'debug-result'; debugId: number; result: DebugResult };
 
 const memories: WebAssembly.Memory[] = [];
 const gpu = { created: 0, destroyed: 0, liveBytes: 0, live: new Map<GPUBuffer, number>() };
@@ -57,7 +74,7 @@ function install(): void {
   }
 }
 
-if (debugEnabled()) install();
+install();
 
 /** Interrupt accounting of the current run: tokens streamed before and after the interrupt. */
 export const runStats = { tokens: 0, tokensAtInterrupt: null as number | null };

@@ -1,0 +1,80 @@
+/**
+ * A model family: what its graphs are (roles and the ports each must declare), how it
+ * warms up, how it turns a media segment into features and sequence pieces, and its
+ * prompt. The session (../session.ts) is the same for every family; adding a family is
+ * one file here plus a manifest whose `family` names it.
+ */
+import type { BundleManifest } from '../bundle/manifest';
+import type { AudioPlan } from '../media/plan';
+import type { PreparedFrame } from '../media/pipeline';
+import type { AudioChannel, MediaSource } from '../media/types';
+import type { Layout, TextPiece } from '../model/interleave';
+import type { PromptIds, TextTokenizer } from '../model/prompt';
+import type { ResolvedOptions } from '../options';
+import type { Stage } from '../report';
+import type { Backend, Ort, Session } from '../runtime/ort';
+
+export type ProgressFn = (stage: Stage, fraction: number, detail?: string) => void;
+
+/** A graph role of a family and the logical ports its manifest entry must name. */
+export interface GraphRole {
+  role: string;
+  inputs: readonly string[];
+  outputs: readonly string[];
+  /** Ports another port may stand in for, e.g. position_ids is optional for GQA decoders. */
+  optionalInputs?: readonly string[];
+}
+
+/** A bundle's graphs as sessions, ready to run. */
+export interface LoadedModel {
+  ort: Ort;
+  manifest: BundleManifest;
+  family: ModelFamily;
+  sessions: Record<string, Session>;
+  backends: Record<string, Backend>;
+  fallbackReasons: string[];
+  tokenizer: TextTokenizer;
+}
+
+/** What a run uses of the file (PIPELINE §4 missing tracks). */
+export interface Use {
+  video: boolean;
+  audio: boolean;
+  note?: string;
+}
+
+/** The audio branch's product: feature rows and/or text pieces (a transcript). */
+export interface EncodedAudio {
+  features: Float32Array | null;
+  /** Rows in `features` (A). */
+  tokens: number;
+  text: TextPiece[];
+}
+
+export interface LayoutInput {
+  use: Use;
+  frameTimes: number[];
+  audio: EncodedAudio | null;
+  /** T: the segment's real time in seconds. */
+  duration: number;
+  options: ResolvedOptions;
+}
+
+export interface ModelFamily {
+  readonly id: string;
+  /** Shown with captions: what the model is (never another family's name). */
+  readonly label: string;
+  readonly graphs: readonly GraphRole[];
+  /** Outputs of a role that stay on the GPU between runs (the decoder's KV cache). */
+  gpuOutputs(role: string, manifest: BundleManifest): string[];
+  /** Runs every graph once on the smallest input (first runs compile kernels; ENVIRONMENT.md). */
+  warmUp(model: LoadedModel): Promise<void>;
+  /** Frames → visual feature rows [F · tokensPerFrame, H]. */
+  encodeFrames(model: LoadedModel, frames: readonly PreparedFrame[], progress: ProgressFn, signal?: AbortSignal): Promise<Float32Array>;
+  /** The planned audio → feature rows and/or text pieces. */
+  encodeAudio(model: LoadedModel, media: MediaSource, plan: AudioPlan, channel: AudioChannel, progress: ProgressFn, signal?: AbortSignal): Promise<EncodedAudio>;
+  /** Where every piece goes (PIPELINE §4), text pieces included. */
+  layout(model: LoadedModel, input: LayoutInput): Layout;
+  /** Token ids around the audio-visual block (PIPELINE §5). */
+  promptIds(model: LoadedModel, question: string, options: ResolvedOptions): PromptIds;
+}

@@ -1,0 +1,346 @@
+/**
+ * CaptionSession: one media file opened once, many requests on it. Encoded features are
+ * cached per segment plan (frames by their sampling, audio by its windows and channel),
+ * so a second caption with other prompt, interleave or decoding settings decodes nothing
+ * and runs no encoder. The conversation and its KV cache are kept between requests:
+ * `ask` prefills only the new turn (after feeding the last generated token); `reset`
+ * forgets it. Family-neutral: the family (families/) encodes, lays out and prompts.
+ */
+import { CaptionError, checkAborted, interruptedError, toCaptionError } from './errors';
+import type { EncodedAudio, LoadedModel, ModelFamily, ProgressFn, Use } from './families/types';
+import { decoderOf } from './families/salmonn';
+import type { AudioPlan, FramePlan } from './media/plan';
+import { assertDecodable, planMedia, prepareFrame, type PreparedFrame } from './media/pipeline';
+import type { MediaSource } from './media/types';
+import type { Decoder, GenerateResult } from './model/decoder';
+import { materializeLayout, summarizeLayout, textSegments, type Layout } from './model/interleave';
+import { renderTurnText, StreamingDetokenizer } from './model/prompt';
+import { makeSampler } from './model/sampling';
+import { resolveOptions, type CaptionRequest, type Modality, type ResolvedOptions } from './options';
+import type { CaptionReport, LayoutEntry, Stage, TurnReport } from './report';
+import { now } from './runtime/ort';
+
+export type IntermediateTensor = 'visionFeatures' | 'audioFeatures' | 'inputsEmbeds';
+
+export interface SessionEvents {
+  onProgress?: ProgressFn;
+  onFrames?: (frames: PreparedFrame[]) => void;
+  onToken?: (delta: string, id: number, tokensPerSecond: number) => void;
+  /** Intermediate tensors, for parity tests and diagnostics: not copied, do not modify. */
+  onTensor?: (name: IntermediateTensor, data: Float32Array, shape: number[]) => void;
+}
+
+/** Which branches a run uses, given what it asked for and what the file has (§4). */
+export function resolveModality(asked: Modality, hasVideo: boolean, hasAudio: boolean, fileName: string): Use {
+  if (asked === 'v' && !hasVideo) throw new CaptionError('media/no-video-track', `“${fileName}” has no video track, so a visual-only caption is impossible. Choose “audio only” instead.`);
+  if (asked === 'a' && !hasAudio) throw new CaptionError('media/no-audio-track', `“${fileName}” has no audio track, so an audio-only caption is impossible. Choose “visual only” instead.`);
+  if (!hasVideo && !hasAudio) throw new CaptionError('media/no-tracks', `“${fileName}” has neither a video nor an audio track.`);
+  if (asked === 'av' && !hasAudio) return { video: true, audio: false, note: 'The file has no audio track: the caption uses the frames only.' };
+  if (asked === 'av' && !hasVideo) return { video: false, audio: true, note: 'The file has no video track: the caption uses the audio only.' };
+  return { video: asked !== 'a', audio: asked !== 'v' };
+}
+
+interface EncodedFrames {
+  plan: FramePlan;
+  frames: PreparedFrame[];
+  visual: Float32Array;
+}
+
+/** The conversation kept between requests: the decoder (its KV cache) and what the next turn must feed first. */
+interface Conversation {
+  decoder: Decoder;
+  /** Rows the cache holds. */
+  rows: number;
+  /** Generated ids not in the cache yet, and whether the last answer ended with a stop token. */
+  unfed: number[];
+  stopped: boolean;
+  /** Everything fed so far — prompt embeddings, or generated ids — to replay the conversation without the cache. */
+  history: (Float32Array | number[])[];
+  turns: TurnReport[];
+}
+
+/** How often each expensive step ran on this session (tests, reports). */
+export interface SessionCounters {
+  frameDecodes: number;
+  visionRuns: number;
+  audioRuns: number;
+}
+
+export class CaptionSession {
+  private readonly frameCache = new Map<string, EncodedFrames>();
+  private readonly audioCache = new Map<string, EncodedAudio>();
+  private conversation: Conversation | null = null;
+  readonly counters: SessionCounters = { frameDecodes: 0, visionRuns: 0, audioRuns: 0 };
+
+  constructor(
+    readonly model: LoadedModel,
+    readonly media: MediaSource,
+  ) {}
+
+  private get family(): ModelFamily {
+    return this.model.family;
+  }
+
+  /** Captions the media (a fresh conversation). Rejects with `runtime/interrupted` (partial caption and report in details) when `signal` aborts. */
+  async caption(request: CaptionRequest = {}, events: SessionEvents = {}, signal?: AbortSignal): Promise<CaptionReport> {
+    const { manifest } = this.model;
+    const options = resolveOptions(manifest, request);
+    const info = this.media.info;
+    const use = resolveModality(options.modality, info.video !== null, info.audio !== null, info.name);
+    assertDecodable(info, use);
+    const progress: ProgressFn = (stage, fraction, detail) => events.onProgress?.(stage, fraction, detail);
+    const timings: Partial<Record<Stage, number>> = {};
+
+    // Plan (§1, §3): the audio is truncated to the video's real time whenever the file has video.
+    const plan = planMedia(info, { fps: options.fps, maxFrames: options.maxFrames, minFrames: manifest.sampling.minFrames, rule: options.frameRule }, manifest.audio);
+    const framePlan = use.video ? plan.frames : null;
+    const audioPlan = use.audio ? plan.audio : null;
+    const duration = plan.frames?.realTime ?? (audioPlan ? audioPlan.sourceSamples / audioPlan.sampleRate : info.duration);
+
+    let t = now();
+    const encoded = framePlan ? await this.encodeFrames(framePlan, events, progress, signal, timings) : null;
+    if (encoded) events.onTensor?.('visionFeatures', encoded.visual, [encoded.frames.length, manifest.vision.tokensPerFrame, manifest.llm.hidden]);
+    timings.vision = now() - t - (timings.decode ?? 0);
+
+    t = now();
+    const audio = audioPlan ? await this.encodeAudio(audioPlan, options, progress, signal) : null;
+    if (audio?.features) events.onTensor?.('audioFeatures', audio.features, [audio.tokens, manifest.llm.hidden]);
+    timings.audio = now() - t;
+
+    // Interleave (§4) and the prompt (§5).
+    const layout = this.family.layout(this.model, { use, frameTimes: framePlan?.timestamps ?? [], audio, duration, options });
+    const decoder = this.freshConversation();
+    const textRows = await Promise.all(textSegments(layout).map((s) => decoder.embed(s.ids)));
+    const block = materializeLayout(layout, encoded?.visual ?? null, audio?.features ?? null, manifest.llm.hidden, textRows);
+    const ids = this.family.promptIds(this.model, options.prompt, options);
+    const prompt = concat([await decoder.embed(ids.before), block, await decoder.embed(ids.after)]);
+    const promptTokens = prompt.length / manifest.llm.hidden;
+    events.onTensor?.('inputsEmbeds', prompt, [1, promptTokens, manifest.llm.hidden]);
+
+    const base: Omit<CaptionReport, 'generatedTokenIds' | 'caption' | 'stopReason' | 'tokensPerSecond'> = {
+      model: { name: manifest.name, family: this.family.id, randomWeights: manifest.randomWeights },
+      options,
+      video: {
+        name: info.name,
+        bytes: info.bytes,
+        duration: info.duration,
+        hasAudio: info.audio !== null,
+        hasVideo: info.video !== null,
+        width: info.video?.width,
+        height: info.video?.height,
+        videoCodec: info.video?.codec,
+        audioCodec: info.audio?.codec,
+      },
+      frames: (encoded?.frames ?? []).map((f) => ({ index: framePlan!.indices[f.index], timestamp: f.timestamp })),
+      audio: {
+        sampleRate: manifest.audio.sampleRate,
+        samples: audioPlan?.totalSamples ?? 0,
+        windows: audioPlan?.windows.length ?? 0,
+        used: use.audio,
+        ...(use.note ? { note: use.note } : {}),
+      },
+      layout: layoutEntries(layout),
+      promptTokens,
+      backend: { ...this.model.backends },
+      timings,
+    };
+    const turn = await this.generate(prompt, options, [...ids.before, ...ids.after], events, signal, timings, (r, text) => ({ ...base, ...r, caption: text }));
+    return { ...base, generatedTokenIds: turn.result.tokenIds, caption: turn.text, stopReason: turn.result.stopReason, tokensPerSecond: turn.tokensPerSecond };
+  }
+
+  /**
+   * A follow-up question in the same conversation (multi-turn ChatML): the cache holds the
+   * audio-visual prompt and the answers so far, so only the new turn is prefilled.
+   * `reuseCache: false` replays the whole conversation from scratch instead (same tokens).
+   */
+  async ask(question: string, request: CaptionRequest = {}, events: SessionEvents = {}, signal?: AbortSignal, reuseCache = true): Promise<TurnReport> {
+    const conv = this.conversation;
+    if (!conv) throw new CaptionError('runtime/no-conversation', 'Caption the video first: a question continues the conversation of a caption.');
+    const options = resolveOptions(this.model.manifest, request);
+    const { tokenizer } = this.model;
+    const imEnd = tokenizer.encode('<|im_end|>', { add_special_tokens: false }).ids;
+    const close = conv.stopped ? conv.unfed : [...conv.unfed, ...imEnd];
+    const turnIds = [...close, ...tokenizer.encode(`\n${renderTurnText(this.model.manifest.prompt, question)}`, { add_special_tokens: false }).ids];
+    const embeds = await conv.decoder.embed(turnIds);
+    if (!reuseCache) {
+      conv.decoder.reset();
+      conv.rows = 0;
+    }
+    const replay = reuseCache ? [] : await Promise.all(conv.history.map((h) => (h instanceof Float32Array ? h : conv.decoder.embed(h))));
+    const input = concat([...replay, embeds]);
+    const timings: Partial<Record<Stage, number>> = {};
+    const turn = await this.generate(input, options, turnIds, events, signal, timings, (r, text) => ({ question, answer: text, ...r }));
+    const report: TurnReport = {
+      question,
+      answer: turn.text,
+      prefillTokens: turn.result.prefillTokens,
+      reusedTokens: turn.result.reusedTokens,
+      generatedTokenIds: turn.result.tokenIds,
+      stopReason: turn.result.stopReason,
+      timings,
+      tokensPerSecond: turn.tokensPerSecond,
+    };
+    conv.turns.push(report);
+    return report;
+  }
+
+  /** The questions and answers after the caption, in order. */
+  get turns(): readonly TurnReport[] {
+    return this.conversation?.turns ?? [];
+  }
+
+  /** Forgets the conversation (the cached features stay). */
+  reset(): void {
+    this.conversation?.decoder.dispose();
+    this.conversation = null;
+  }
+
+  close(): void {
+    this.reset();
+    this.frameCache.clear();
+    this.audioCache.clear();
+    this.media.close();
+  }
+
+  private freshConversation(): Decoder {
+    this.reset();
+    const decoder = decoderOf(this.model);
+    this.conversation = { decoder, rows: 0, unfed: [], stopped: false, history: [], turns: [] };
+    return decoder;
+  }
+
+  /** Prefill + generate on the conversation's decoder, streaming text; keeps the conversation consistent. */
+  private async generate<P>(
+    prompt: Float32Array,
+    options: ResolvedOptions,
+    promptIds: readonly number[],
+    events: SessionEvents,
+    signal: AbortSignal | undefined,
+    timings: Partial<Record<Stage, number>>,
+    partial: (r: { generatedTokenIds: number[]; stopReason: 'interrupted'; tokensPerSecond: number }, text: string) => P,
+  ): Promise<{ result: GenerateResult; text: string; tokensPerSecond: number }> {
+    const conv = this.conversation!;
+    const { generation } = this.model.manifest;
+    const stops = generation.stopTokenIds;
+    const detok = new StreamingDetokenizer(this.model.tokenizer);
+    const sample = makeSampler(options.decoding.kind === 'greedy' ? undefined : { temperature: options.decoding.temperature, topP: options.decoding.topP }, options.decoding.kind === 'greedy' ? 0 : options.decoding.seed);
+    const penalised = new Set(promptIds);
+    let firstTokenAt = 0;
+    let result: GenerateResult;
+    try {
+      result = await conv.decoder.generate(prompt, {
+        maxNewTokens: options.maxNewTokens,
+        stopTokenIds: stops,
+        pickToken: (logits, generated) => sample(options.repetitionPenalty === 1 ? logits : penalise(logits, penalised, generated, options.repetitionPenalty)),
+        prefillChunk: options.prefillChunk,
+        signal,
+        onPrefill: (done, total) => events.onProgress?.('prefill', done / total),
+        onToken: (id, step) => {
+          if (step === 0) firstTokenAt = now();
+          const delta = stops.includes(id) ? detok.flush() : detok.push(id);
+          const elapsed = (now() - firstTokenAt) / 1000;
+          events.onToken?.(delta, id, step > 0 && elapsed > 0 ? step / elapsed : 0);
+          events.onProgress?.('generate', (step + 1) / options.maxNewTokens);
+        },
+      });
+    } catch (e) {
+      this.reset(); // a failed step leaves the cache in no known state
+      const err = toCaptionError(e);
+      err.details.partialCaption ??= detok.text;
+      throw err;
+    }
+    detok.flush();
+    timings.prefill = result.prefillMs;
+    timings.generate = result.decodeMs;
+    const tokensPerSecond = result.decodeMs > 0 ? (result.tokenIds.length / result.decodeMs) * 1000 : 0;
+    if (result.stopReason === 'interrupted') {
+      const inPrefill = result.tokenIds.length === 0;
+      if (inPrefill) this.reset();
+      else this.recordTurn(conv, prompt, result);
+      throw interruptedError(inPrefill ? 'prefill' : 'generate', {
+        partialCaption: detok.text,
+        report: partial({ generatedTokenIds: result.tokenIds, stopReason: 'interrupted', tokensPerSecond }, detok.text),
+      });
+    }
+    this.recordTurn(conv, prompt, result);
+    return { result, text: detok.text, tokensPerSecond };
+  }
+
+  private recordTurn(conv: Conversation, prompt: Float32Array, result: GenerateResult): void {
+    conv.history.push(prompt);
+    const fed = result.tokenIds.slice(0, result.tokenIds.length - result.unfed.length);
+    if (fed.length) conv.history.push(fed);
+    conv.unfed = result.unfed;
+    conv.stopped = result.stopReason === 'stop-token';
+    conv.rows = conv.decoder.length;
+  }
+
+  /** Frames of a plan: decoded once, encoded once (cached by the sampling that made the plan). */
+  private async encodeFrames(plan: FramePlan, events: SessionEvents, progress: ProgressFn, signal: AbortSignal | undefined, timings: Partial<Record<Stage, number>>): Promise<EncodedFrames> {
+    const key = JSON.stringify(plan.indices) + JSON.stringify(plan.timestamps);
+    const hit = this.frameCache.get(key);
+    if (hit) {
+      events.onFrames?.(hit.frames);
+      progress('decode', 1);
+      progress('vision', 1);
+      timings.decode = 0;
+      return hit;
+    }
+    const t = now();
+    const frames: PreparedFrame[] = [];
+    this.counters.frameDecodes++;
+    for await (const f of this.media.frames(plan)) {
+      checkAborted(signal, 'decode');
+      frames.push(prepareFrame(f, this.model.manifest.vision));
+      progress('decode', frames.length / plan.indices.length);
+    }
+    events.onFrames?.(frames);
+    timings.decode = now() - t;
+    this.counters.visionRuns++;
+    const visual = await this.family.encodeFrames(this.model, frames, progress, signal);
+    const entry = { plan, frames, visual };
+    this.frameCache.set(key, entry);
+    return entry;
+  }
+
+  /** Audio of a plan and channel: decoded and encoded once. */
+  private async encodeAudio(plan: AudioPlan, options: ResolvedOptions, progress: ProgressFn, signal: AbortSignal | undefined): Promise<EncodedAudio> {
+    const key = `${plan.totalSamples}/${plan.windows.length}/${options.channel}`;
+    const hit = this.audioCache.get(key);
+    if (hit) {
+      progress('audio', 1);
+      return hit;
+    }
+    this.counters.audioRuns++;
+    const audio = await this.family.encodeAudio(this.model, this.media, plan, options.channel, progress, signal);
+    this.audioCache.set(key, audio);
+    return audio;
+  }
+}
+
+/** transformers' RepetitionPenaltyLogitsProcessor over the given ids: score < 0 ? score·p : score / p. */
+function penalise(logits: Float32Array, promptIds: ReadonlySet<number>, generated: readonly number[], p: number): Float32Array {
+  const out = logits.slice();
+  for (const id of new Set([...promptIds, ...generated])) {
+    if (id < 0 || id >= out.length) continue;
+    out[id] = out[id] < 0 ? out[id] * p : out[id] / p;
+  }
+  return out;
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function layoutEntries(layout: Layout): LayoutEntry[] {
+  const summary = summarizeLayout(layout);
+  const entries: LayoutEntry[] = summary.frames.map((f) => ({ frame: f.frame, visualTokens: f.visualTokens, audioTokens: f.audioTokens, ...(f.textTokens ? { textTokens: f.textTokens } : {}) }));
+  if (summary.trailingAudio) entries.push({ frame: null, visualTokens: 0, audioTokens: summary.trailingAudio });
+  return entries;
+}
