@@ -49,8 +49,6 @@ interface EncodedFrames {
 /** The conversation kept between requests: the decoder (its KV cache) and what the next turn must feed first. */
 interface Conversation {
   decoder: Decoder;
-  /** Rows the cache holds. */
-  rows: number;
   /** Generated ids not in the cache yet, and whether the last answer ended with a stop token. */
   unfed: number[];
   stopped: boolean;
@@ -159,17 +157,21 @@ export class CaptionSession {
     const options = resolveOptions(this.model.manifest, request);
     const { tokenizer } = this.model;
     const imEnd = tokenizer.encode('<|im_end|>', { add_special_tokens: false }).ids;
+    // The answer so far ends with ids the cache has not seen (its last token; <|im_end|> if it hit the limit).
     const close = conv.stopped ? conv.unfed : [...conv.unfed, ...imEnd];
-    const turnIds = [...close, ...tokenizer.encode(`\n${renderTurnText(this.model.manifest.prompt, question)}`, { add_special_tokens: false }).ids];
-    const embeds = await conv.decoder.embed(turnIds);
-    if (!reuseCache) {
-      conv.decoder.reset();
-      conv.rows = 0;
+    if (close.length) {
+      conv.history.push(close);
+      if (reuseCache) await conv.decoder.feed(await conv.decoder.embed(close), options.prefillChunk);
     }
+    conv.unfed = [];
+    conv.stopped = true;
+    const turnIds = tokenizer.encode(`\n${renderTurnText(this.model.manifest.prompt, question)}`, { add_special_tokens: false }).ids;
+    const embeds = await conv.decoder.embed(turnIds);
+    if (!reuseCache) conv.decoder.reset();
     const replay = reuseCache ? [] : await Promise.all(conv.history.map((h) => (h instanceof Float32Array ? h : conv.decoder.embed(h))));
     const input = concat([...replay, embeds]);
     const timings: Partial<Record<Stage, number>> = {};
-    const turn = await this.generate(input, options, turnIds, events, signal, timings, (r, text) => ({ question, answer: text, ...r }));
+    const turn = await this.generate(input, options, turnIds, events, signal, timings, (r, text) => ({ question, answer: text, ...r }), embeds);
     const report: TurnReport = {
       question,
       answer: turn.text,
@@ -205,7 +207,7 @@ export class CaptionSession {
   private freshConversation(): Decoder {
     this.reset();
     const decoder = decoderOf(this.model);
-    this.conversation = { decoder, rows: 0, unfed: [], stopped: false, history: [], turns: [] };
+    this.conversation = { decoder, unfed: [], stopped: false, history: [], turns: [] };
     return decoder;
   }
 
@@ -218,6 +220,8 @@ export class CaptionSession {
     signal: AbortSignal | undefined,
     timings: Partial<Record<Stage, number>>,
     partial: (r: { generatedTokenIds: number[]; stopReason: 'interrupted'; tokensPerSecond: number }, text: string) => P,
+    /** What the history keeps of this turn's input (default: all of it). */
+    recorded: Float32Array = prompt,
   ): Promise<{ result: GenerateResult; text: string; tokensPerSecond: number }> {
     const conv = this.conversation!;
     const { generation } = this.model.manifest;
@@ -256,13 +260,13 @@ export class CaptionSession {
     if (result.stopReason === 'interrupted') {
       const inPrefill = result.tokenIds.length === 0;
       if (inPrefill) this.reset();
-      else this.recordTurn(conv, prompt, result);
+      else this.recordTurn(conv, recorded, result);
       throw interruptedError(inPrefill ? 'prefill' : 'generate', {
         partialCaption: detok.text,
         report: partial({ generatedTokenIds: result.tokenIds, stopReason: 'interrupted', tokensPerSecond }, detok.text),
       });
     }
-    this.recordTurn(conv, prompt, result);
+    this.recordTurn(conv, recorded, result);
     return { result, text: detok.text, tokensPerSecond };
   }
 
@@ -272,7 +276,6 @@ export class CaptionSession {
     if (fed.length) conv.history.push(fed);
     conv.unfed = result.unfed;
     conv.stopped = result.stopReason === 'stop-token';
-    conv.rows = conv.decoder.length;
   }
 
   /** Frames of a plan: decoded once, encoded once (cached by the sampling that made the plan). */
@@ -294,10 +297,12 @@ export class CaptionSession {
       frames.push(prepareFrame(f, this.model.manifest.vision));
       progress('decode', frames.length / plan.indices.length);
     }
+    checkAborted(signal, 'decode');
     events.onFrames?.(frames);
     timings.decode = now() - t;
     this.counters.visionRuns++;
     const visual = await this.family.encodeFrames(this.model, frames, progress, signal);
+    checkAborted(signal, 'vision');
     const entry = { plan, frames, visual };
     this.frameCache.set(key, entry);
     return entry;
@@ -313,6 +318,7 @@ export class CaptionSession {
     }
     this.counters.audioRuns++;
     const audio = await this.family.encodeAudio(this.model, this.media, plan, options.channel, progress, signal);
+    checkAborted(signal, 'audio');
     this.audioCache.set(key, audio);
     return audio;
   }

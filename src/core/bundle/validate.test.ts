@@ -56,7 +56,8 @@ describe('validateManifest', () => {
     for (const v of [null, 3, 'x', [], undefined]) badManifest(() => validateManifest(v));
   });
 
-  const required = fieldPaths(sampleManifest());
+  // position_ids is the one optional port (decoders with GroupQueryAttention derive positions from the mask).
+  const required = fieldPaths(sampleManifest()).filter((f) => f !== 'graphs.decoder_model_merged.inputs.position_ids');
   it('knows every field of the sample manifest', () => {
     expect(required.length).toBeGreaterThan(60);
   });
@@ -82,8 +83,15 @@ describe('validateManifest', () => {
     ['graphs.vision_encoder.path', '/abs.onnx'],
     ['graphs.vision_encoder.path', 'onnx\\x.onnx'],
     ['graphs.audio_encoder.dtype', 'int8'],
+    ['graphs.vision_encoder.path', 'ftp://host/x.onnx'],
     ['graphs.audio_encoder.inputs', []],
+    ['graphs.audio_encoder.inputs', { input_features: '' }],
     ['graphs.audio_encoder.outputs', [1]],
+    ['graphs.audio_encoder.device', 'tpu'],
+    ['graphs.decoder_model_merged.kvCache', { dtype: 'int8', layout: 'batch,kv_heads,sequence,head_dim' }],
+    ['graphs.decoder_model_merged.kvCache', { dtype: 'float16', layout: 'batch,sequence,kv_heads,head_dim' }],
+    ['graphs.decoder_model_merged.logits', 'first'],
+    ['graphs.decoder_model_merged.largestTensorBytes', -5],
     ['graphs.embed_tokens.externalData', {}],
     ['vision.mean', [0.5, 0.5]],
     ['vision.std', [0.5, 0, 0.5]],
@@ -96,8 +104,9 @@ describe('validateManifest', () => {
     ['llm.kvHeads', 3],
     ['llm.tieEmbeddings', 1],
     ['interleave.default', 'random'],
-    ['prompt.stopTokenIds', []],
-    ['prompt.maxNewTokens', 0],
+    ['generation.stopTokenIds', []],
+    ['generation.maxNewTokens', 0],
+    ['generation.repetitionPenalty', 0],
     ['golden', { path: 'golden.json', bytes: 1 }],
   ])('rejects %s = %j', (path, value) => {
     const err = badManifest(() => validateManifest(withField(path, value)));
@@ -105,8 +114,8 @@ describe('validateManifest', () => {
   });
 
   it('names the exact element of a bad list entry', () => {
-    const m = withField('prompt.stopTokenIds', [151645, -1]);
-    expect(badManifest(() => validateManifest(m)).details.field).toBe('prompt.stopTokenIds[1]');
+    const m = withField('generation.stopTokenIds', [151645, -1]);
+    expect(badManifest(() => validateManifest(m)).details.field).toBe('generation.stopTokenIds[1]');
     const ext = withField('graphs.decoder_model_merged.externalData', [{ path: 'd.onnx_data', bytes: 3 }]);
     expect(badManifest(() => validateManifest(ext)).details.field).toBe('graphs.decoder_model_merged.externalData[0].sha256');
   });
@@ -120,9 +129,28 @@ describe('validateManifest', () => {
   });
 
   it('says a newer bundle version needs a newer app', () => {
-    const err = badManifest(() => validateManifest(withField('version', 2)));
+    const err = badManifest(() => validateManifest(withField('version', 3)));
     expect(err.details.field).toBe('version');
     expect(err.message).toMatch(/update the app/i);
+  });
+
+  it('accepts absolute https URLs for files (presets over public exports) and an omitted position_ids port', () => {
+    const m = withField('graphs.vision_encoder.path', 'https://huggingface.co/org/model/resolve/0123abc/onnx/vision_encoder.onnx');
+    delete ((m.graphs as Json).decoder_model_merged as { inputs: Json }).inputs.position_ids;
+    expect(() => validateManifest(m)).not.toThrow();
+  });
+
+  it('names a family it does not know, and the port a family needs', () => {
+    let err: unknown;
+    try {
+      validateManifest(withField('family', 'gpt-9'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'bundle/unknown-family', details: { family: 'gpt-9' } });
+    expect((err as Error).message).toContain('video-salmonn-2');
+    const noLogits = without('graphs.decoder_model_merged.outputs.logits');
+    expect(badManifest(() => validateManifest(noLogits)).message).toMatch(/decoder_model_merged port "logits"/);
   });
 
   it('rejects one path listed with two hashes', () => {

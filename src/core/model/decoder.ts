@@ -253,6 +253,16 @@ export class Decoder {
     return result('max-new-tokens', decodeStart);
   }
 
+  /** Appends rows to the cache without generating (the tail of an answer before the next turn). */
+  async feed(embeds: Float32Array, chunk: number): Promise<void> {
+    const H = this.llm.hidden;
+    const L = embeds.length / H;
+    for (let at = 0; at < L; at += chunk) {
+      const n = Math.min(chunk, L - at);
+      await this.step(embeds.subarray(at * H, (at + n) * H), n);
+    }
+  }
+
   /** Forgets the conversation. */
   reset(): void {
     this.cache.clear();
