@@ -3,14 +3,15 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import type { RobustHarness, RobustRun, RunPlan } from './harness/robust';
-import type { DebugAction, WorkerStats } from '../src/worker/protocol';
+import type { DebugAction, WorkerStats } from './harness/debug';
+import type { Prefer } from '../src/core/runtime/backend';
 
 /**
- * Robustness of the runtime in real Chromium, through the app's REAL worker
- * (src/worker/caption.worker.ts) driven by its CaptionEngine, on a real mp4 (the tiny
- * bundle's ffmpeg fixture): interrupts at two stages, a real WebGPU device loss, corrupt
- * graph files, and memory over repeated captions. The harness names its worker
- * `caption-debug-*`, which turns on the worker's dev-only test hooks (src/worker/debug.ts).
+ * Robustness of the runtime in real Chromium, through the app's worker engine and
+ * protocol (src/worker/serve.ts, run by the harness worker e2e/harness/debug.worker.ts,
+ * which adds memory stats and a real GPU device loss) driven by the app's WorkerEngine,
+ * on a real mp4 (the tiny bundle's ffmpeg fixture): interrupts at two stages, a real
+ * WebGPU device loss, corrupt graph files, and memory over repeated captions.
  */
 
 const TINY = '/bundles/tiny/';
@@ -25,12 +26,12 @@ async function open(page: Page): Promise<void> {
 }
 
 const h = (page: Page) => ({
-  load: (url: string, prefer: 'auto' | 'wasm') => page.evaluate(([u, p]) => (window as unknown as { robust: RobustHarness }).robust.load(u, p), [url, prefer] as const),
+  load: (url: string, prefer: Prefer) => page.evaluate(([u, p]) => (window as unknown as { robust: RobustHarness }).robust.load(u, p), [url, prefer] as const),
   caption: (plan: RunPlan): Promise<RobustRun> => page.evaluate((p) => (window as unknown as { robust: RobustHarness }).robust.caption(p), plan),
   debug: (action: DebugAction) => page.evaluate((a) => (window as unknown as { robust: RobustHarness }).robust.debug(a), action),
 });
 
-async function loaded(page: Page, url: string, prefer: 'auto' | 'wasm') {
+async function loaded(page: Page, url: string, prefer: Prefer) {
   const r = await h(page).load(url, prefer);
   if (!r.ok) throw new Error(`load failed: ${r.error.code}: ${r.error.message}`);
   return r.ready;
@@ -56,7 +57,7 @@ async function workerHeap(page: Page): Promise<number> {
   const cdp = await page.context().browser()!.newBrowserCDPSession();
   try {
     const { targetInfos } = await cdp.send('Target.getTargets');
-    const workers = targetInfos.filter((t) => t.type === 'worker' && t.url.includes('caption.worker'));
+    const workers = targetInfos.filter((t) => t.type === 'worker' && t.url.includes('debug.worker'));
     expect(workers.length, 'the caption worker target').toBeGreaterThan(0);
     const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: workers[workers.length - 1].targetId, flatten: false });
     let next = 0;
@@ -97,12 +98,14 @@ async function expectWorkingRun(page: Page) {
 }
 
 test.describe('interrupt (WASM)', () => {
-  test('during decoding: resolves with the partial caption; at most one step after the interrupt; the engine keeps working', async ({ page }) => {
+  test('during decoding: runtime/interrupted with the partial caption and report; at most one step after the interrupt; the engine keeps working', async ({ page }) => {
     await open(page);
     await loaded(page, TINY, 'wasm');
     const run = await h(page).caption({ maxNewTokens: 2000, interruptAfterTokens: 5 });
-    expect(run.error).toBeUndefined();
-    expect(run.ok).toBe(true);
+    expect(run.ok).toBe(false);
+    expect(run.error?.code).toBe('runtime/interrupted');
+    expect(run.error?.details.stage).toBe('generate');
+    expect(run.partialCaption).toBe(run.report?.caption);
     const report = run.report!;
     expect(report.stopReason).toBe('interrupted');
     // Everything streamed is in the caption (the promise settles after the last token event).
@@ -140,7 +143,7 @@ test.describe('GPU device loss (software WebGPU adapter)', () => {
   test('a destroyed device ends the run with runtime/device-lost; the next run works on WASM', async ({ page }) => {
     test.setTimeout(420_000);
     await open(page);
-    const ready = await loaded(page, TINY, 'auto');
+    const ready = await loaded(page, TINY, 'webgpu');
     expect(ready.adapter, 'this test needs the software WebGPU adapter (--enable-unsafe-webgpu)').not.toBeNull();
     expect(ready.backends.decoder_model_merged).toBe('webgpu');
     const before = await workerStats(page);
@@ -158,7 +161,7 @@ test.describe('GPU device loss (software WebGPU adapter)', () => {
   test('a device lost in the middle of decoding ends the run with runtime/device-lost and the partial caption', async ({ page }) => {
     test.setTimeout(420_000);
     await open(page);
-    const ready = await loaded(page, TINY, 'auto');
+    const ready = await loaded(page, TINY, 'webgpu');
     expect(ready.backends.decoder_model_merged).toBe('webgpu');
     const lost = await h(page).caption({ maxNewTokens: 40, loseDeviceAfterTokens: 2 });
     console.log(`device loss mid-decode: ${lost.error?.code} after ${lost.tokensSeen} tokens, ${lost.msAfterTrigger?.toFixed(0)} ms after the loss`);
@@ -268,7 +271,7 @@ test.describe('memory over repeated captions', () => {
   test('WebGPU: three captions; live GPU buffers and heaps do not grow from run 2 to run 3', async ({ page }) => {
     test.setTimeout(420_000);
     await open(page);
-    const ready = await loaded(page, TINY, 'auto');
+    const ready = await loaded(page, TINY, 'webgpu');
     expect(ready.backends.decoder_model_merged).toBe('webgpu');
     const after: Sample[] = [];
     for (let i = 1; i <= 3; i++) {

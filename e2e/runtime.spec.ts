@@ -38,7 +38,7 @@ test('WASM: every golden case and run gives the reference tokens', async ({ page
 
 test('WebGPU (software adapter): golden runs give the reference tokens', async ({ page }) => {
   test.setTimeout(600_000);
-  const result = await runGolden(page, { prefer: 'auto', cases: ['synthetic_4.5s'], marginTolerance: MARGIN_TOLERANCE });
+  const result = await runGolden(page, { prefer: 'webgpu', cases: ['synthetic_4.5s'], marginTolerance: MARGIN_TOLERANCE });
   expect(result.adapter).not.toBeNull();
   expect(result.backends.decoder_model_merged).toBe('webgpu');
   expect(result.backends.vision_encoder).toBe('webgpu');

@@ -98,7 +98,8 @@ export class CaptionSession {
     let t = now();
     const encoded = framePlan ? await this.encodeFrames(framePlan, events, progress, signal, timings) : null;
     if (encoded) events.onTensor?.('visionFeatures', encoded.visual, [encoded.frames.length, manifest.vision.tokensPerFrame, manifest.llm.hidden]);
-    timings.vision = now() - t - (timings.decode ?? 0);
+    timings.decode ??= 0;
+    timings.vision = now() - t - timings.decode;
 
     t = now();
     const audio = audioPlan ? await this.encodeAudio(audioPlan, options, progress, signal) : null;

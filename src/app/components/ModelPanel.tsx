@@ -116,7 +116,7 @@ export function ModelPanel() {
           <dl className="facts">
             <dt>Loaded</dt>
             <dd data-testid="model-name">
-              {ready.model}
+              {ready.name}
               {ready.randomWeights ? <span className="badge badge-warn">random weights: meaningless text</span> : null}
             </dd>
             <dt>From</dt>

@@ -1,12 +1,18 @@
 /**
- * The CaptionEngine (worker) and the state of the model and of the current run. Views
- * read this store and call its actions; no model code runs on the page.
+ * The Engine behind the worker (WorkerEngine) and the state of the model and of the
+ * current run. Views read this store and call its actions; no model code runs on the page.
+ * The picked file is opened in the worker once: later runs on it reuse its decoded and
+ * encoded features (CaptionSession).
  */
 import { create } from 'zustand';
 import type { SerializedError } from '../../core/errors';
 import { defaultOptions, type CaptionOptions } from '../../core/options';
+
+export type ReadyInfo = ModelInfo;
 import type { CaptionReport, Stage } from '../../core/report';
-import { CaptionEngine, EngineError, type ReadyInfo } from '../../worker/client';
+import type { ModelInfo } from '../../core/engine';
+import type { Prefer } from '../../core/runtime/backend';
+import { EngineError, WorkerEngine } from '../../worker/client';
 import type { BundleLocation, ProgressEvent } from '../../worker/protocol';
 import { presetById } from '../lib/presets';
 import type { RunRecord, RunStatus, RunThumbnail } from '../lib/run-record';
@@ -32,7 +38,7 @@ export interface StageProgress {
   fromCache?: boolean;
 }
 
-export type Prefer = 'auto' | 'wasm';
+export type { Prefer };
 
 export interface ModelState {
   status: 'none' | 'loading' | 'ready' | 'error';
@@ -79,10 +85,22 @@ interface EngineState {
   dismissRun: () => void;
 }
 
-let engine: CaptionEngine | null = null;
-function getEngine(): CaptionEngine {
-  engine ??= new CaptionEngine();
+let engine: WorkerEngine | null = null;
+function getEngine(): WorkerEngine {
+  engine ??= new WorkerEngine();
   return engine;
+}
+
+/** The file opened in the worker, and its media id there. */
+let opened: { file: File; mediaId: Promise<string> } | null = null;
+function mediaIdOf(file: File): Promise<string> {
+  if (opened?.file !== file) {
+    const previous = opened;
+    opened = { file, mediaId: getEngine().open(file).then((h) => h.mediaId) };
+    opened.mediaId.catch(() => (opened = null));
+    if (previous) void previous.mediaId.then((id) => getEngine().close(id)).catch(() => undefined);
+  }
+  return opened.mediaId;
 }
 
 const newId = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -126,7 +144,7 @@ export const useEngine = create<EngineState>((set, get) => ({
       if (run?.status === 'loading-model') set({ run: { ...run, activeStage: p.stage } });
     };
     try {
-      const ready = await getEngine().load(source.location, prefer, { onProgress });
+      const ready = await getEngine().load(source.location, { prefer }, { onProgress: (p) => onProgress({ type: 'progress', id: 0, ...p }) });
       set((s) => ({ busy: false, model: { ...s.model, status: 'ready', ready } }));
       return true;
     } catch (e) {
@@ -174,7 +192,7 @@ export const useEngine = create<EngineState>((set, get) => ({
 
     let text = '';
     try {
-      const report = await getEngine().caption(file, options, {
+      const report = await getEngine().caption(await mediaIdOf(file), options, {
         onProgress: (p) => set((s) => (s.run?.id === id ? { run: { ...s.run, activeStage: p.stage, stages: { ...s.run.stages, [p.stage]: progressOf(p) } } } : {})),
         onFrames: (frames) => update({ frames: frames.map((f) => ({ index: f.index, timestamp: f.timestamp, blob: f.thumbnail, url: f.thumbnail ? URL.createObjectURL(f.thumbnail) : null })) }),
         onToken: (delta, tps) => {
@@ -183,16 +201,17 @@ export const useEngine = create<EngineState>((set, get) => ({
         },
       });
       set({ busy: false });
-      finish(id, report.stopReason === 'interrupted' ? 'cancelled' : 'done', { report, text: report.caption, tokensPerSecond: report.tokensPerSecond });
+      finish(id, 'done', { report, text: report.caption, tokensPerSecond: report.tokensPerSecond });
     } catch (e) {
       set({ busy: false });
       const error: SerializedError = e instanceof EngineError ? e.error : { code: 'runtime/internal', message: String(e), details: {} };
       const partial = e instanceof EngineError && e.partialCaption ? e.partialCaption : text;
+      const partialReport = (error.details.report as CaptionReport | undefined) ?? null;
       if (error.code === 'runtime/device-lost') {
         // The worker reloads the same bundle on WASM by itself; show what the next run will use.
         set((s) => (s.model.ready ? { model: { ...s.model, prefer: 'wasm', ready: { ...s.model.ready, adapter: null, backends: Object.fromEntries(Object.keys(s.model.ready.backends).map((g) => [g, 'wasm' as const])) } } } : {}));
       }
-      finish(id, error.code === 'runtime/interrupted' ? 'cancelled' : 'error', { error, text: partial });
+      finish(id, error.code === 'runtime/interrupted' ? 'cancelled' : 'error', { error, text: partial, report: partialReport });
     }
   },
 
@@ -226,7 +245,7 @@ function finish(id: string, status: RunStatus, patch: Partial<LiveRun>): void {
     caption: run.text,
     options: run.options ?? buildOptions(currentSettings(), model.ready ? defaultOptions(model.ready.manifest) : FALLBACK_OPTIONS),
     model: {
-      name: model.ready?.model ?? model.source?.label ?? 'no model',
+      name: model.ready?.name ?? model.source?.label ?? 'no model',
       randomWeights: model.ready?.randomWeights ?? false,
       source: model.source?.label ?? '—',
       backends: { ...(run.report?.backend ?? model.ready?.backends ?? {}) },
@@ -249,5 +268,5 @@ function finish(id: string, status: RunStatus, patch: Partial<LiveRun>): void {
 
 /** Only for a run that failed before any model was loaded (its settings still get recorded). */
 const FALLBACK_OPTIONS: CaptionOptions = {
-  modality: 'av', interleave: 'spread', fps: 1, maxFrames: 30, frameRule: 'checkpoint', maxNewTokens: 512, prompt: '', decoding: { kind: 'greedy' }, prefillChunk: 256,
+  modality: 'av', interleave: 'spread', fps: 1, maxFrames: 30, frameRule: 'checkpoint', channel: 0, maxNewTokens: 512, prompt: '', decoding: { kind: 'greedy' }, repetitionPenalty: 1, prefillChunk: 256, textPieces: [],
 };

@@ -6,7 +6,7 @@
 import type { AudioPlan, FramePlan } from './plan';
 import { WindowAssembler } from './pipeline';
 import type { RgbImage } from './resize';
-import type { AudioWindow, MediaInfo, MediaSource, NativeFrame } from './types';
+import type { AudioChannel, AudioWindow, MediaInfo, MediaSource, NativeFrame } from './types';
 
 export interface MemoryMediaInput {
   name: string;
@@ -59,7 +59,7 @@ export class MemoryMediaSource implements MediaSource {
     }
   }
 
-  async *audioWindows(plan: AudioPlan): AsyncGenerator<AudioWindow> {
+  async *audioWindows(plan: AudioPlan, _options?: { channel?: AudioChannel }): AsyncGenerator<AudioWindow> {
     const a = this.input.audio;
     if (!a) return;
     if (a.sampleRate !== plan.sampleRate) throw new RangeError(`memory audio is at ${a.sampleRate} Hz, the plan wants ${plan.sampleRate} Hz`);

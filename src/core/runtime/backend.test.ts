@@ -22,7 +22,7 @@ describe('planBackends: the backend of each graph is data (manifest + adapter + 
     [g('fp32'), web(gpu({ isFallback: true })), ['wasm'], /software fallback/],
     // … unless WebGPU is asked for explicitly (the correctness tests on the software adapter).
     [g('fp32'), web(gpu({ isFallback: true }), 'webgpu'), ['webgpu', 'wasm'], null],
-    [g('fp32', 'cpu'), web(gpu(), 'webgpu'), ['webgpu', 'wasm'], null],
+    [g('fp32', 'cpu'), web(gpu(), 'webgpu'), ['wasm'], /places this graph on the CPU/],
     [g('q4f16'), { platform: 'node', prefer: 'auto', adapter: null }, ['cpu'], null],
   ] as const)('%j on %j → %j', (graph, opts, order, why) => {
     const plan = planBackends(graph, opts as RuntimeOptions);

@@ -32,7 +32,7 @@ export function planBackends(graph: Pick<GraphEntry, 'dtype' | 'device' | 'large
   const gpu = opts.adapter;
   if (opts.prefer === 'wasm') return wasm('WASM was chosen in the settings.');
   if (!gpu) return wasm('No WebGPU adapter is available.');
-  if (graph.device === 'cpu' && opts.prefer !== 'webgpu') return wasm('The bundle places this graph on the CPU.');
+  if (graph.device === 'cpu') return wasm('The bundle places this graph on the CPU.');
   if ((graph.dtype === 'fp16' || graph.dtype === 'q4f16') && !gpu.shaderF16) {
     return wasm(`The graph is ${graph.dtype} and this GPU has no shader-f16.`);
   }
