@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { openNodeMedia, type NodeMediaSource } from '../src/core/media/node';
 import { planAudio, planFrames } from '../src/core/media/plan';
 import { blockRmsDiff } from '../src/core/media/resample';
-import { meanAbsDiff, resizeBicubic } from '../src/core/media/resize';
+import { meanAbsDiff, resizeBicubic } from '../src/core/features/pixels';
 import { FIXTURES, fetchAudio, fetchBytes, loadManifest, runHarness, tonePower } from './harness/run';
 
 const manifest = loadManifest();

@@ -5,7 +5,8 @@
  */
 import { serializeError } from '../../src/core/errors';
 import { assertDecodable, openBrowserMedia } from '../../src/core/media/browser';
-import { planMedia, prepareFrame } from '../../src/core/media/pipeline';
+import { prepareFrame } from '../../src/core/features/pixels';
+import { planMedia } from '../../src/core/media/pipeline';
 import type { SamplingRule } from '../../src/core/media/plan';
 
 export interface HarnessRequest {

@@ -10,7 +10,8 @@ import { CaptionError, checkAborted, interruptedError, toCaptionError } from './
 import type { EncodedAudio, LoadedModel, ModelFamily, ProgressFn, Use } from './families/types';
 import { decoderOf } from './families/salmonn';
 import type { AudioPlan, FramePlan } from './media/plan';
-import { assertDecodable, planMedia, prepareFrame, type PreparedFrame } from './media/pipeline';
+import { prepareFrame, type PreparedFrame } from './features/pixels';
+import { assertDecodable, planMedia } from './media/pipeline';
 import type { MediaSource } from './media/types';
 import type { Decoder, GenerateResult } from './model/decoder';
 import { materializeLayout, summarizeLayout, textSegments, type Layout } from './model/interleave';

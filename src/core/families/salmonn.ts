@@ -10,7 +10,7 @@
  */
 import type { BundleManifest } from '../bundle/manifest';
 import { logMel, makeLogMelExtractor } from '../features/logmel';
-import { framesToTensor } from '../media/pipeline';
+import { framesToTensor } from '../features/pixels';
 import { Decoder, yieldToEventLoop } from '../model/decoder';
 import { planInterleave, placeText } from '../model/interleave';
 import { buildPromptIds } from '../model/prompt';

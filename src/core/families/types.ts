@@ -6,7 +6,7 @@
  */
 import type { BundleManifest } from '../bundle/manifest';
 import type { AudioPlan } from '../media/plan';
-import type { PreparedFrame } from '../media/pipeline';
+import type { PreparedFrame } from '../features/pixels';
 import type { AudioChannel, MediaSource } from '../media/types';
 import type { Layout, TextPiece } from '../model/interleave';
 import type { PromptIds, TextTokenizer } from '../model/prompt';

@@ -21,7 +21,7 @@ import { timelineFromTimestamps } from './plan';
 import { TimelineAligner, WindowAssembler, unsupportedCodecError } from './pipeline';
 export { assertDecodable } from './pipeline';
 import { StreamingResampler, downmix } from './resample';
-import { rgbaToRgb, type RgbImage } from './resize';
+import { rgbaToRgb, type RgbImage } from '../features/pixels';
 import { matrixFromColorSpace, rotateRgb, yuv420ToRgb } from './yuv';
 import { sniffKind } from './sniff';
 export { sniffKind };

@@ -6,7 +6,6 @@
 export * from './plan';
 export * from './pipeline';
 export * from './resample';
-export * from './resize';
 export * from './sniff';
 export * from './types';
 export * from './yuv';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TimelineAligner, WindowAssembler, planMedia, unsupportedCodecError } from './pipeline';
 import { planAudio } from './plan';
 import { downmix, downmixWeights, resample, StreamingResampler } from './resample';
-import { meanAbsDiff, resizeBicubic, toPixelTensor } from './resize';
+import { meanAbsDiff, resizeBicubic, toPixelTensor } from '../features/pixels';
 import { sniffKind } from './sniff';
 import { rotateRgb, yuv420ToRgb } from './yuv';
 import type { MediaInfo } from './types';

@@ -5,7 +5,7 @@
  */
 import type { AudioPlan, FramePlan } from './plan';
 import { WindowAssembler } from './pipeline';
-import type { RgbImage } from './resize';
+import type { RgbImage } from '../features/pixels';
 import type { AudioChannel, AudioWindow, MediaInfo, MediaSource, NativeFrame } from './types';
 
 export interface MemoryMediaInput {

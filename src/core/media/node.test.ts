@@ -13,7 +13,7 @@ import { openNodeMedia } from './node';
 import { planMedia } from './pipeline';
 import { planAudio, planFrames } from './plan';
 import { blockRmsDiff, resample } from './resample';
-import { meanAbsDiff } from './resize';
+import { meanAbsDiff } from '../features/pixels';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 const OUT = join(import.meta.dirname, '../../../e2e/fixtures/out');

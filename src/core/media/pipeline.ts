@@ -1,13 +1,11 @@
 /**
  * Glue shared by both media sides: plan from a probed file, assemble 30 s windows from a
- * stream of samples, turn native frames into the bundle's pixels and a thumbnail, and the
- * user-facing codec errors. Pure; no platform globals.
+ * stream of samples, and the user-facing codec errors (pixels: ../features/pixels.ts). Pure; no platform globals.
  */
 import { CaptionError } from '../errors';
-import type { AudioConfig, SamplingConfig, VisionConfig } from '../bundle/manifest';
+import type { AudioConfig, SamplingConfig } from '../bundle/manifest';
 import { planAudio, planFrames, type AudioPlan, type FramePlan, type SamplingRule } from './plan';
-import { resizeBicubic, toPixelTensor, type RgbImage } from './resize';
-import type { AudioWindow, MediaInfo, NativeFrame } from './types';
+import type { AudioWindow, MediaInfo } from './types';
 
 export interface MediaPlan {
   frames: FramePlan | null;
@@ -116,40 +114,6 @@ export class TimelineAligner {
     this.next += out.length;
     return out;
   }
-}
-
-export interface PreparedFrame {
-  index: number;
-  timestamp: number;
-  /** size × size RGB (PIL-bicubic), what the vision encoder sees before normalisation. */
-  pixels: RgbImage;
-  /** ~thumbWidth px wide RGB for the UI. */
-  thumbnail: RgbImage;
-}
-
-/** Native frame → the bundle's square RGB + a small thumbnail. */
-export function prepareFrame(frame: NativeFrame, vision: Pick<VisionConfig, 'imageSize'>, thumbWidth = 160): PreparedFrame {
-  const size = vision.imageSize;
-  const pixels = resizeBicubic(frame.image, size, size);
-  return { index: frame.index, timestamp: frame.timestamp, pixels, thumbnail: thumbnailOf(frame.image, thumbWidth) };
-}
-
-export function thumbnailOf(img: RgbImage, thumbWidth = 160): RgbImage {
-  const w = Math.min(thumbWidth, img.width);
-  const h = Math.max(1, Math.round((img.height * w) / img.width));
-  return resizeBicubic(img, w, h);
-}
-
-/** Frames → one [F, 3, size, size] float tensor with the manifest's mean / std. */
-export function framesToTensor(frames: readonly RgbImage[], vision: Pick<VisionConfig, 'imageSize' | 'mean' | 'std'>): Float32Array {
-  const s = vision.imageSize;
-  const per = 3 * s * s;
-  const out = new Float32Array(frames.length * per);
-  frames.forEach((f, i) => {
-    const img = f.width === s && f.height === s ? f : resizeBicubic(f, s, s);
-    toPixelTensor(img, vision.mean, vision.std, out, i * per);
-  });
-  return out;
 }
 
 const CODEC_NAMES: Record<string, string> = {

@@ -3,7 +3,7 @@
  * worker) and node.ts (Debian's ffmpeg / ffprobe, for the CLI and the tests).
  */
 import type { AudioPlan, FramePlan, VideoTimeline } from './plan';
-import type { RgbImage } from './resize';
+import type { RgbImage } from '../features/pixels';
 
 export type Rotation = 0 | 90 | 180 | 270;
 

@@ -5,7 +5,7 @@
  * matrix otherwise, limited or full range, chroma taken from the 2×2 block it covers
  * (swscale's unscaled yuv420p → rgb24 path). Then rotation. Pure functions.
  */
-import type { RgbImage } from './resize';
+import type { RgbImage } from '../features/pixels';
 import type { Rotation } from './types';
 
 export interface PlaneLayoutLike {

@@ -5,7 +5,7 @@
  */
 import type { BundleManifest } from '../bundle/manifest';
 import type { MemoryMediaInput } from '../media/memory-source';
-import type { RgbImage } from '../media/resize';
+import type { RgbImage } from '../features/pixels';
 import type { CaptionRequest, Modality } from '../options';
 import type { CaptionReport } from '../report';
 

@@ -1,5 +1,6 @@
 /**
- * Frame → the bundle's pixel tensor (PIPELINE §1 preprocessing), pure TS.
+ * Frame → the bundle's pixel tensor (PIPELINE §1 preprocessing), pure TS: the frames'
+ * square model input, their thumbnails and the normalised [F, 3, S, S] tensor.
  *
  * The checkpoint's SigLipImageProcessor calls transformers' `resize(..., resample=BICUBIC)`,
  * which goes through PIL: `Image.resize((w, h), Image.BICUBIC)` on the uint8 RGB frame
@@ -8,6 +9,8 @@
  * reimplements that algorithm (Pillow's libImaging/Resample.c) so the browser and the
  * Node CLI produce the same uint8 image as the reference. Then /255, (x − mean) / std, CHW.
  */
+import type { VisionConfig } from '../bundle/manifest';
+import type { NativeFrame } from '../media/types';
 
 export interface RgbImage {
   width: number;
@@ -170,4 +173,38 @@ export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
+}
+
+export interface PreparedFrame {
+  index: number;
+  timestamp: number;
+  /** size × size RGB (PIL-bicubic), what the vision encoder sees before normalisation. */
+  pixels: RgbImage;
+  /** ~thumbWidth px wide RGB for the UI. */
+  thumbnail: RgbImage;
+}
+
+/** Native frame → the bundle's square RGB + a small thumbnail. */
+export function prepareFrame(frame: NativeFrame, vision: Pick<VisionConfig, 'imageSize'>, thumbWidth = 160): PreparedFrame {
+  const size = vision.imageSize;
+  const pixels = resizeBicubic(frame.image, size, size);
+  return { index: frame.index, timestamp: frame.timestamp, pixels, thumbnail: thumbnailOf(frame.image, thumbWidth) };
+}
+
+export function thumbnailOf(img: RgbImage, thumbWidth = 160): RgbImage {
+  const w = Math.min(thumbWidth, img.width);
+  const h = Math.max(1, Math.round((img.height * w) / img.width));
+  return resizeBicubic(img, w, h);
+}
+
+/** Frames → one [F, 3, size, size] float tensor with the manifest's mean / std. */
+export function framesToTensor(frames: readonly RgbImage[], vision: Pick<VisionConfig, 'imageSize' | 'mean' | 'std'>): Float32Array {
+  const s = vision.imageSize;
+  const per = 3 * s * s;
+  const out = new Float32Array(frames.length * per);
+  frames.forEach((f, i) => {
+    const img = f.width === s && f.height === s ? f : resizeBicubic(f, s, s);
+    toPixelTensor(img, vision.mean, vision.std, out, i * per);
+  });
+  return out;
 }
