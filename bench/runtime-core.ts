@@ -9,7 +9,7 @@
  */
 import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
 import { Decoder } from '../src/core/model/decoder';
-import { disposeAll, float32Tensor, readFloat32, type Backend, type Ort, type Session } from '../src/core/runtime/ort';
+import { disposeAll, float32Tensor, now, readFloat32, type Backend, type Ort, type Session } from '../src/core/runtime/ort';
 import type { GraphBytes } from '../src/core/bundle/load';
 
 export interface BenchConfig {
@@ -37,7 +37,7 @@ export interface StageResult {
 
 export type GraphLoader = (name: GraphName) => Promise<GraphBytes>;
 
-const now = () => performance.now();
+
 
 /** Deterministic pseudo-random fill in [−1, 1). */
 function noise(n: number, seed = 1): Float32Array {

@@ -129,7 +129,7 @@ export const salmonnFamily: ModelFamily = {
     const m = model.manifest;
     const layout = planInterleave({
       mode: options.interleave,
-      modality: use.video && use.audio ? 'audio-video' : use.video ? 'video' : 'audio',
+      use,
       frameTimes: use.video ? frameTimes : [],
       tokensPerFrame: m.vision.tokensPerFrame,
       audioTokens: audio?.tokens ?? 0,

@@ -36,7 +36,7 @@ describe('golden parity: model', () => {
   it.each(runs)('%s: layout, audio indices, input ids', (_, c, run) => {
     const layout = planInterleave({
       mode: run.interleave === 'any' ? manifest.interleave.default : run.interleave,
-      modality: run.modality,
+      use: { video: run.modality !== 'audio', audio: run.modality !== 'video' },
       frameTimes: run.modality === 'audio' ? [] : c.timestamps,
       tokensPerFrame: manifest.vision.tokensPerFrame,
       audioTokens: run.modality === 'video' ? 0 : c.inputs.windows * manifest.audio.tokensPerWindow,

@@ -21,7 +21,7 @@ function perFrameAudio(layout: Layout): { frames: number[][]; trailing: number[]
 }
 
 const input = (over: Partial<InterleaveInput>): InterleaveInput => ({
-  mode: 'timestamp', modality: 'audio-video', frameTimes: [], tokensPerFrame: TPF,
+  mode: 'timestamp', use: { video: true, audio: true }, frameTimes: [], tokensPerFrame: TPF,
   audioTokens: 60, duration: 0, audio: AUDIO, ...over,
 });
 
@@ -145,8 +145,8 @@ describe('modalities and planInterleave', () => {
 
   it('dispatches on modality, then mode, taking w and frames/s from the audio config', () => {
     const frameTimes = range(12);
-    expect(planInterleave(input({ modality: 'video', frameTimes })).length).toBe(12 * TPF);
-    expect(planInterleave(input({ modality: 'audio', frameTimes: [] })).length).toBe(60);
+    expect(planInterleave(input({ use: { video: true, audio: false }, frameTimes })).length).toBe(12 * TPF);
+    expect(planInterleave(input({ use: { video: false, audio: true }, frameTimes: [] })).length).toBe(60);
     expect(planInterleave(input({ frameTimes, audioTokens: 0 })).length).toBe(12 * TPF);
     const ts = planInterleave(input({ frameTimes, duration: 12 }));
     expect(ts).toEqual(timestampLayout(frameTimes, TPF, 60, 12, 0.5));

@@ -60,11 +60,11 @@ export interface Layout {
   repeatedAudio: number;
 }
 
-export type Modality = 'audio-video' | 'video' | 'audio';
 
 export interface InterleaveInput {
   mode: InterleaveMode;
-  modality: Modality;
+  /** Which branches the run uses (session.ts resolveModality). */
+  use: { video: boolean; audio: boolean };
   /** Seconds from the start of the video, one per frame, ascending. */
   frameTimes: number[];
   tokensPerFrame: number;
@@ -174,9 +174,9 @@ export function audioOnlyLayout(audioTokens: number): Layout {
 
 /** The layout for a run: modality first (§4 "No audio track" / "Audio-only"), then mode. */
 export function planInterleave(input: InterleaveInput): Layout {
-  const { mode, modality, frameTimes, tokensPerFrame, audioTokens, duration, audio } = input;
-  if (modality === 'audio') return audioOnlyLayout(audioTokens);
-  if (modality === 'video' || audioTokens === 0) return visualOnlyLayout(frameTimes.length, tokensPerFrame);
+  const { mode, use, frameTimes, tokensPerFrame, audioTokens, duration, audio } = input;
+  if (!use.video) return audioOnlyLayout(audioTokens);
+  if (!use.audio || audioTokens === 0) return visualOnlyLayout(frameTimes.length, tokensPerFrame);
   if (frameTimes.length === 0) throw new RangeError('audio-video interleaving needs at least one frame');
   if (mode === 'spread') {
     return spreadLayout(frameTimes.length, tokensPerFrame, audioTokens, duration, audio.encoderFrames / audio.windowSeconds);
