@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Page, expect, test } from '@playwright/test';
-import { type FakeBundle, makeFakeBundle } from '../src/core/bundle/fake-bundle';
-import { writeFakeBundle } from '../src/core/bundle/fake-bundle-fs';
+import { type FakeBundle, makeFakeBundle } from '../src/core/bundle/fake-bundle.testutil';
+import { writeFakeBundle } from '../src/core/bundle/fake-bundle-fs.testutil';
 import type { BundleHarness } from './harness/bundle';
 import type { LoadResult } from './harness/bundle-run';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultOptions, type CaptionOptions } from '../../core/options';
-import { sampleManifest } from '../../core/bundle/fake-bundle';
+import { sampleManifest } from '../../core/bundle/fake-bundle.testutil';
 import { describeError, ERROR_TEXT } from './errors';
 import { exportFileName, toExport, toJson, toMarkdown, toText } from './export';
 import { formatBytes, formatMs, formatTime } from './format';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeFakeBundle } from './fake-bundle';
+import { makeFakeBundle } from './fake-bundle.testutil';
 import { FileListBundleSource } from './filelist-source';
 import { type BundleProgress, loadBundle } from './load';
 import { rejection } from './rejection.testutil';

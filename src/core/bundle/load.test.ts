@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeBundle, makeFakeBundle } from './fake-bundle';
-import { writeFakeBundle } from './fake-bundle-fs';
+import { type FakeBundle, makeFakeBundle } from './fake-bundle.testutil';
+import { writeFakeBundle } from './fake-bundle-fs.testutil';
 import { sha256Hex } from './hash';
 import { FsBundleSource } from './fs-source';
 import { type BundleProgress, loadBundle } from './load';

@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CaptionError } from '../errors';
-import { type FakeBundle, makeFakeBundle } from './fake-bundle';
+import { type FakeBundle, makeFakeBundle } from './fake-bundle.testutil';
 import { type BundleProgress, loadBundle } from './load';
-import { MemoryCacheStorage } from './memory-cache';
+import { MemoryCacheStorage } from './memory-cache.testutil';
 import { BUNDLE_CACHE_NAME, type CacheEvent, UrlBundleSource, deleteCachedBundle, listCachedBundles, normalizeBaseUrl } from './url-source';
 import { rejection } from './rejection.testutil';
 

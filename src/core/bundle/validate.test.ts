@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CaptionError } from '../errors';
-import { sampleManifest } from './fake-bundle';
+import { sampleManifest } from './fake-bundle.testutil';
 import { validateManifest } from './validate';
 
 type Json = Record<string, unknown>;
