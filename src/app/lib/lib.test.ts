@@ -7,20 +7,21 @@ import { formatBytes, formatMs, formatTime } from './format';
 import { isQuotaError, StorageFullError } from './idb';
 import { PRESETS } from './presets';
 import type { RunRecord } from './run-record';
-import { buildOptions, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings } from './settings';
+import { buildOptions, buildRequest, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings } from './settings';
 import { captionStats, summarizeFlags } from './stats';
 import { computePeaks, windowStarts } from './waveform';
 
 const defaults: CaptionOptions = defaultOptions(sampleManifest());
 
 describe('settings → options', () => {
-  it('uses the bundle default prompt and interleave unless overridden', () => {
+  it('settings left alone follow the bundle: the request names only what the user chose', () => {
+    expect(buildRequest(DEFAULT_SETTINGS)).toEqual({ modality: 'av' });
     const o = buildOptions(DEFAULT_SETTINGS, defaults);
-    expect(o.prompt).toBe(defaults.prompt);
-    expect(o.interleave).toBe(defaults.interleave);
-    expect(o.decoding).toEqual({ kind: 'greedy' });
-    expect(o.maxNewTokens).toBe(DEFAULT_SETTINGS.maxNewTokens);
-    expect(o.prefillChunk).toBe(defaults.prefillChunk);
+    expect(o).toEqual({ ...defaults, modality: 'av' });
+    expect(o.maxNewTokens).toBe(sampleManifest().generation.maxNewTokens);
+    expect(o.fps).toBe(sampleManifest().sampling.fps);
+    expect(o.maxFrames).toBe(sampleManifest().sampling.maxFrames);
+    expect(buildRequest({ ...DEFAULT_SETTINGS, maxNewTokens: 20, fps: 2 })).toEqual({ modality: 'av', maxNewTokens: 20, fps: 2 });
   });
 
   it('applies edits, clamps numbers, and builds sampling', () => {
@@ -38,6 +39,7 @@ describe('settings → options', () => {
 
   it('sanitizes persisted settings', () => {
     expect(sanitizeSettings(null)).toEqual(DEFAULT_SETTINGS);
+    expect(sanitizeSettings({ maxNewTokens: null, fps: 3 })).toMatchObject({ maxNewTokens: null, fps: 3 });
     const s = sanitizeSettings({ fps: '2', maxFrames: 8, modality: 'x', interleave: 'weird', prompt: 7, decoding: 'sample', extra: 1 });
     expect(s.fps).toBe(DEFAULT_SETTINGS.fps);
     expect(s.maxFrames).toBe(8);
