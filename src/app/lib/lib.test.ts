@@ -112,7 +112,7 @@ describe('exports', () => {
     expect(md).toContain('> **failed**: Broken.');
     expect(md).toContain('random weights');
     expect(md).toContain('| Repetition rate | 60.0 % |');
-    expect(md).toContain('- **Max new tokens:** 512');
+    expect(md).toContain('- **Max new tokens:** 64');
     expect(md).not.toMatch(/\n\n\n/);
   });
 
