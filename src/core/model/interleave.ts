@@ -6,6 +6,7 @@
  */
 
 import type { AudioConfig, InterleaveMode } from '../bundle/manifest.ts';
+import { pythonRound } from '../pyround.ts';
 
 /** Rows of the visual features [F·tokensPerFrame, H] (start = frame·tokensPerFrame). */
 export interface VisualSegment {
@@ -77,11 +78,8 @@ class LayoutBuilder {
   }
 }
 
-/** Python's round(): halves go to the even neighbour (the checkpoint rounds with it). */
-export function pythonRound(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/** Python's round() (one shared helper, src/core/pyround.ts; re-exported for this module's users). */
+export { pythonRound };
 
 /**
  * Source index of PyTorch `F.interpolate(mode='nearest')` for output index `dst`
