@@ -16,6 +16,22 @@ describe('caption CLI arguments', () => {
     });
   });
 
+  it('reads the run set-up flags (sampling preset, channel, prompt variant, repetition penalty)', () => {
+    expect(parseArgs(['x.mp4', '--sampling', 'checkpoint', '--channel', '0', '--prompt-variant', 'training', '--repetition-penalty', '1.1']).overrides).toEqual({
+      sampling: 'checkpoint',
+      channel: 0,
+      promptVariant: 'training',
+      repetitionPenalty: 1.1,
+    });
+    expect(parseArgs(['x.mp4', '--sampling', 'paper', '--channel', 'mix', '--prompt-variant', 'official']).overrides).toEqual({
+      sampling: 'paper',
+      channel: 'mix',
+      promptVariant: 'official',
+    });
+    // the preset does not fix φ and m: explicit flags are kept beside it
+    expect(parseArgs(['x.mp4', '--sampling', 'checkpoint', '--fps', '2', '--max-frames', '64']).overrides).toEqual({ sampling: 'checkpoint', fps: 2, maxFrames: 64 });
+  });
+
   it('turns sampling flags into a sampling decoder', () => {
     expect(parseArgs(['x.mp4', '--temperature', '0.7', '--seed', '3']).overrides.decoding).toEqual({ kind: 'sample', temperature: 0.7, topP: 1, seed: 3 });
   });
@@ -29,6 +45,11 @@ describe('caption CLI arguments', () => {
     [['a.mp4', '--prompt'], /--prompt needs a value/],
     [['a.mp4', '--bogus'], /unknown option --bogus/],
     [['a.mp4', '--top-p', '1.5'], /--top-p must be at most 1/],
+    [['a.mp4', '--sampling', 'fast'], /--sampling must be one of paper, checkpoint/],
+    [['a.mp4', '--channel', '1'], /--channel must be one of 0, mix/],
+    [['a.mp4', '--prompt-variant', 'raw'], /--prompt-variant must be one of official, training/],
+    [['a.mp4', '--repetition-penalty', '0'], /--repetition-penalty needs a positive number/],
+    [['a.mp4', '--sampling'], /--sampling needs a value/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv as string[])).toThrow(UsageError);
     expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);

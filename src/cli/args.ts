@@ -1,9 +1,13 @@
 /**
  * `npm run caption -- <file> [--bundle DIR] [--mode av|v|a] [--interleave spread|timestamp]
- * [--fps N] [--max-frames N] [--max-new-tokens N] [--prompt TEXT] [--json]`
+ * [--sampling paper|checkpoint] [--fps N] [--max-frames N] [--channel 0|mix]
+ * [--prompt-variant official|training] [--repetition-penalty X] [--max-new-tokens N]
+ * [--prompt TEXT] [--json]`
  */
 import type { InterleaveMode } from '../core/bundle/manifest';
-import type { CaptionOptions, Decoding, Modality } from '../core/options';
+import type { SamplingPresetName } from '../core/media/plan';
+import type { PromptVariant } from '../core/model/prompt';
+import type { AudioChannel, CaptionOptions, Decoding, Modality } from '../core/options';
 
 export interface CliArgs {
   file: string;
@@ -22,8 +26,16 @@ export const USAGE = `usage: npm run caption -- <video> [options]
   --mode av|v|a           audio+visual, visual only, audio only (default av)
   --interleave spread|timestamp
                           checkpoint "spread" or paper "timestamp" interleaving
-  --fps N                 frames per second to sample (default from the bundle, 1)
-  --max-frames N          frame cap (default from the bundle, 30)
+  --sampling paper|checkpoint
+                          frame sampling preset: paper (≤ 30 frames, default) or
+                          checkpoint (max_time 110 s at 1/s → ≤ 110 frames, as released)
+  --fps N                 frames per second to sample (default from the preset, 1)
+  --max-frames N          frame cap (default from the preset: 30 or 110)
+  --channel 0|mix         audio channel 0 (as the checkpoint, default) or a downmix
+  --prompt-variant official|training
+                          official (both <|im_end|> dropped, as the released inference;
+                          default) or training (kept)
+  --repetition-penalty X  decoding penalty (default from the bundle's generation config)
   --max-new-tokens N      generation limit
   --prompt TEXT           the question (default: the bundle's captioning prompt)
   --temperature T --top-p P --seed S
@@ -59,6 +71,14 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--json': out.json = true; break;
       case '--mode': out.overrides.modality = oneOf<Modality>(a, value(a), ['av', 'v', 'a']); break;
       case '--interleave': out.overrides.interleave = oneOf<InterleaveMode>(a, value(a), ['spread', 'timestamp']); break;
+      case '--sampling': out.overrides.sampling = oneOf<SamplingPresetName>(a, value(a), ['paper', 'checkpoint']); break;
+      case '--channel': {
+        const c = oneOf(a, value(a), ['0', 'mix']);
+        out.overrides.channel = (c === '0' ? 0 : 'mix') satisfies AudioChannel;
+        break;
+      }
+      case '--prompt-variant': out.overrides.promptVariant = oneOf<PromptVariant>(a, value(a), ['official', 'training']); break;
+      case '--repetition-penalty': out.overrides.repetitionPenalty = positiveNumber(a, value(a), false); break;
       case '--fps': out.overrides.fps = positiveNumber(a, value(a), false); break;
       case '--max-frames': out.overrides.maxFrames = positiveNumber(a, value(a), true); break;
       case '--max-new-tokens': out.overrides.maxNewTokens = positiveNumber(a, value(a), true); break;

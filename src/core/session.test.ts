@@ -93,11 +93,11 @@ describe('text pieces in the interleave', () => {
     };
     const plain = capture();
     const { mediaId } = await engine.open(new MemoryMediaSource(goldenMedia(c, 16000)));
-    const base = await engine.caption(mediaId, greedy({ modality: 'v' }), { onTensor: plain.onTensor });
+    const base = await engine.caption(mediaId, greedy({ modality: 'v', timeTokens: false, promptVariant: 'training' }), { onTensor: plain.onTensor });
     // Frames are at 0, 1, 2, … s: a note at 1.5 s goes after frame 1, one at 0 s after frame 0.
     const text = ' a dog barks';
     const noted = capture();
-    const report = await engine.caption(mediaId, greedy({ modality: 'v', textPieces: [{ time: 1.5, text }, { time: 0, text: '!' }] }), { onTensor: noted.onTensor });
+    const report = await engine.caption(mediaId, greedy({ modality: 'v', timeTokens: false, promptVariant: 'training', textPieces: [{ time: 1.5, text }, { time: 0, text: '!' }] }), { onTensor: noted.onTensor });
     const ids = engine.loaded!.tokenizer.encode(text, { add_special_tokens: false }).ids;
     const bang = engine.loaded!.tokenizer.encode('!', { add_special_tokens: false }).ids;
     expect(ids.length).toBeGreaterThan(1);

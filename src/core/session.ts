@@ -15,8 +15,8 @@ import { assertDecodable, planMedia } from './media/pipeline';
 import type { MediaSource } from './media/types';
 import type { Decoder, GenerateResult } from './model/decoder';
 import { materializeLayout, summarizeLayout, textSegments, type Layout } from './model/interleave';
-import { renderTurnText, StreamingDetokenizer } from './model/prompt';
-import { makeSampler } from './model/sampling';
+import { promptTokenIdsReport, renderTurnText, StreamingDetokenizer } from './model/prompt';
+import { makeSampler, RepetitionPenalty } from './model/sampling';
 import { resolveOptions, type CaptionRequest, type Modality, type ResolvedOptions } from './options';
 import type { CaptionReport, LayoutEntry, Stage, TurnReport } from './report';
 import { now } from './runtime/ort';
@@ -91,7 +91,7 @@ export class CaptionSession {
     const timings: Partial<Record<Stage, number>> = {};
 
     // Plan (§1, §3): the audio is truncated to the video's real time whenever the file has video.
-    const plan = planMedia(info, { fps: options.fps, maxFrames: options.maxFrames, minFrames: manifest.sampling.minFrames, rule: options.frameRule }, manifest.audio);
+    const plan = planMedia(info, { fps: options.fps, maxFrames: options.maxFrames, minFrames: manifest.sampling.minFrames, rule: options.frameRule, maxTime: options.maxTime }, manifest.audio);
     const framePlan = use.video ? plan.frames : null;
     const audioPlan = use.audio ? plan.audio : null;
     const duration = plan.frames?.realTime ?? (audioPlan ? audioPlan.sourceSamples / audioPlan.sampleRate : info.duration);
@@ -114,6 +114,7 @@ export class CaptionSession {
     const block = materializeLayout(layout, encoded?.visual ?? null, audio?.features ?? null, manifest.llm.hidden, textRows);
     const ids = this.family.promptIds(this.model, options.prompt, options);
     const prompt = concat([await decoder.embed(ids.before), block, await decoder.embed(ids.after)]);
+    const promptTokenIds = promptTokenIdsReport(ids);
     const promptTokens = prompt.length / manifest.llm.hidden;
     events.onTensor?.('inputsEmbeds', prompt, [1, promptTokens, manifest.llm.hidden]);
 
@@ -141,6 +142,7 @@ export class CaptionSession {
       },
       layout: layoutEntries(layout),
       promptTokens,
+      promptTokenIds,
       backend: { ...this.model.backends },
       timings,
     };
@@ -230,18 +232,20 @@ export class CaptionSession {
     const stops = generation.stopTokenIds;
     const detok = new StreamingDetokenizer(this.model.tokenizer);
     const sample = makeSampler(options.decoding.kind === 'greedy' ? undefined : { temperature: options.decoding.temperature, topP: options.decoding.topP }, options.decoding.kind === 'greedy' ? 0 : options.decoding.seed);
-    const penalised = new Set(promptIds);
+    // The official inference passes inputs_embeds only, so transformers' penalty covers the generated ids (model/sampling.ts).
+    const penalty = options.repetitionPenalty === 1 ? null : new RepetitionPenalty(options.repetitionPenalty, 'generated', promptIds);
     let firstTokenAt = 0;
     let result: GenerateResult;
     try {
       result = await conv.decoder.generate(prompt, {
         maxNewTokens: options.maxNewTokens,
         stopTokenIds: stops,
-        pickToken: (logits, generated) => sample(options.repetitionPenalty === 1 ? logits : penalise(logits, penalised, generated, options.repetitionPenalty)),
+        pickToken: (logits) => sample(penalty ? penalty.apply(logits.slice()) : logits),
         prefillChunk: options.prefillChunk,
         signal,
         onPrefill: (done, total) => events.onProgress?.('prefill', done / total),
         onToken: (id, step) => {
+          penalty?.observe(id);
           if (step === 0) firstTokenAt = now();
           const delta = stops.includes(id) ? detok.flush() : detok.push(id);
           const elapsed = (now() - firstTokenAt) / 1000;
@@ -326,16 +330,6 @@ export class CaptionSession {
   }
 }
 
-/** transformers' RepetitionPenaltyLogitsProcessor over the given ids: score < 0 ? score·p : score / p. */
-function penalise(logits: Float32Array, promptIds: ReadonlySet<number>, generated: readonly number[], p: number): Float32Array {
-  const out = logits.slice();
-  for (const id of new Set([...promptIds, ...generated])) {
-    if (id < 0 || id >= out.length) continue;
-    out[id] = out[id] < 0 ? out[id] * p : out[id] / p;
-  }
-  return out;
-}
-
 function concat(parts: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -348,7 +342,13 @@ function concat(parts: readonly Float32Array[]): Float32Array {
 
 function layoutEntries(layout: Layout): LayoutEntry[] {
   const summary = summarizeLayout(layout);
-  const entries: LayoutEntry[] = summary.frames.map((f) => ({ frame: f.frame, visualTokens: f.visualTokens, audioTokens: f.audioTokens, ...(f.textTokens ? { textTokens: f.textTokens } : {}) }));
+  const entries: LayoutEntry[] = summary.frames.map((f) => ({
+    frame: f.frame,
+    visualTokens: f.visualTokens,
+    audioTokens: f.audioTokens,
+    ...(f.textTokens?.time !== undefined ? { timeTokens: f.textTokens.time } : {}),
+    ...(f.textTokens ? { textTokens: f.textTokens } : {}),
+  }));
   if (summary.trailingAudio) entries.push({ frame: null, visualTokens: 0, audioTokens: summary.trailingAudio });
   return entries;
 }

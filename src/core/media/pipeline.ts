@@ -15,7 +15,8 @@ export interface MediaPlan {
 /** Plans frames (if a video track) and audio (if an audio track) for a probed file. */
 export function planMedia(
   info: MediaInfo,
-  sampling: SamplingConfig & { rule?: SamplingRule },
+  /** `maxTime`: audio-only input (no video track) is cut to it (PIPELINE §3). */
+  sampling: SamplingConfig & { rule?: SamplingRule; maxTime?: number },
   audio: Pick<AudioConfig, 'sampleRate' | 'windowSeconds'>,
 ): MediaPlan {
   if (!info.video && !info.audio) {
@@ -25,7 +26,7 @@ export function planMedia(
   }
   const frames = info.video ? planFrames(info.video.timeline, sampling) : null;
   const audioPlan = info.audio
-    ? planAudio({ audioDuration: Math.max(0, info.audio.duration), videoRealTime: frames?.realTime ?? null }, audio)
+    ? planAudio({ audioDuration: Math.max(0, info.audio.duration), videoRealTime: frames?.realTime ?? null, maxTime: frames ? null : sampling.maxTime }, audio)
     : null;
   return { frames, audio: audioPlan };
 }
