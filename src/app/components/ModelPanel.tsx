@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { formatBytes } from '../lib/format';
-import { PRESETS, presetById } from '../lib/presets';
+import { buildCommandFor, PRESETS, presetById } from '../lib/presets';
 import { folderSource, useEngine } from '../state/engine';
 import { useModelCache } from '../state/model-cache';
 import { useSettings } from '../state/settings';
@@ -150,7 +150,7 @@ export function ModelPanel() {
             ) : null}
           </dl>
         ) : null}
-        {model.status === 'error' && model.error ? <ErrorNotice error={model.error} /> : null}
+        {model.status === 'error' && model.error ? <ErrorNotice error={model.error} buildCommand={buildCommandFor(model.source?.location.kind === 'url' ? model.source.location.url : null)} /> : null}
       </div>
 
       <details className="cached" open={cache.bundles.length > 0}>

@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import type { Stage } from '../../core/report';
 import { formatMs, formatPercent, formatRate } from '../lib/format';
+import { buildCommandFor } from '../lib/presets';
 import { STATUS_LABEL } from '../lib/run-record';
 import { captionStats, summarizeFlags, FLAG_LABEL } from '../lib/stats';
 import { useEngine } from '../state/engine';
@@ -50,7 +51,7 @@ export function RunPanel() {
           {run.status !== 'loading-model' && (running || Object.keys(run.stages).length > 0) ? (
             <StageList stages={run.stages} order={RUN_STAGES} active={run.activeStage} tokensPerSecond={run.tokensPerSecond} skipped={skipped} finished={!running} />
           ) : null}
-          {run.error && run.status === 'error' ? <ErrorNotice error={run.error} /> : null}
+          {run.error && run.status === 'error' ? <ErrorNotice error={run.error} buildCommand={buildCommandFor(model.source?.location.kind === 'url' ? model.source.location.url : null)} /> : null}
           {run.status === 'cancelled' ? (
             <p className="notice notice-info" role="status" data-testid="cancelled-note">
               Cancelled. {run.text ? 'The text generated so far is kept below and in the history.' : 'No text had been generated yet.'}
