@@ -104,6 +104,12 @@ export function CaptionView({ text, running, tokensPerSecond, wallMs }: { text: 
           </dd>
         </div>
         <div>
+          <dt>Loop rate</dt>
+          <dd data-testid="loop-rate" title={stats.loopUnits.map((l) => `“${l.unit}” ×${l.count}`).join(', ')}>
+            {formatPercent(stats.loops)}
+          </dd>
+        </div>
+        <div>
           <dt>Time</dt>
           <dd>{formatMs(wallMs)}</dd>
         </div>

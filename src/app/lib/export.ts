@@ -16,7 +16,7 @@ export interface RunExport {
   settings: RunRecord['options'];
   model: RunRecord['model'];
   video: RunRecord['video'];
-  metrics: { words: number; repetitionRate: number; flags: { kind: string; text: string; index: number }[] };
+  metrics: { words: number; repetitionRate: number; loopRate: number; flags: { kind: string; text: string; index: number }[] };
   /** The full CaptionReport (null for a run that failed before it finished). */
   report: RunRecord['report'];
   error: RunRecord['error'];
@@ -34,7 +34,7 @@ export function toExport(r: RunRecord, now = new Date()): RunExport {
     settings: r.options,
     model: r.model,
     video: r.video,
-    metrics: { words: stats.words, repetitionRate: stats.repetition, flags: stats.flags },
+    metrics: { words: stats.words, repetitionRate: stats.repetition, loopRate: stats.loops, flags: stats.flags },
     report: r.report,
     error: r.error,
     frames: r.thumbnails.map((t) => ({ timestamp: t.timestamp })),
@@ -69,6 +69,7 @@ export function toMarkdown(r: RunRecord): string {
     `| Video | ${r.video.name}, ${formatBytes(r.video.bytes)}, ${formatTime(r.video.duration, 1)} |`,
     `| Words | ${stats.words} |`,
     `| Repetition rate | ${(stats.repetition * 100).toFixed(1)} % |`,
+    `| Loop rate | ${(stats.loops * 100).toFixed(1)} % |`,
     `| Tokens/s | ${r.tokensPerSecond.toFixed(1)} |`,
     `| Time | ${formatMs(r.wallMs)} |`,
     '',

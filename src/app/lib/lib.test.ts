@@ -5,7 +5,7 @@ import { describeError, ERROR_TEXT } from './errors';
 import { exportFileName, toExport, toJson, toMarkdown, toText } from './export';
 import { formatBytes, formatMs, formatTime } from './format';
 import { isQuotaError, StorageFullError } from './idb';
-import { PRESETS } from './presets';
+import { buildCommandFor, PRESETS } from './presets';
 import type { RunRecord } from './run-record';
 import { buildOptions, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings } from './settings';
 import { captionStats, summarizeFlags } from './stats';
@@ -154,6 +154,9 @@ describe('small helpers', () => {
     expect(s.flags.length).toBe(2);
     expect(summarizeFlags(s.flags)).toBe('1 × section header, 1 × odd characters');
     expect(summarizeFlags([])).toBe('none');
+    const loop = captionStats(Array.from({ length: 90 }, () => '$uel').join(' '));
+    expect(loop).toMatchObject({ words: 90, repetition: 0, loops: 1, loopUnits: [{ unit: 'uel', count: 90 }] });
+    expect(summarizeFlags(loop.flags)).toBe('1 × repetition loop');
   });
 
   it('presets: the tiny test bundle and honest export-required real presets', () => {
@@ -162,5 +165,9 @@ describe('small helpers', () => {
     const real = PRESETS.filter((p) => p.kind === 'real');
     expect(real.length).toBeGreaterThan(0);
     for (const p of real) expect(p.exportRequired).toBe(true);
+    // A fresh clone has no tiny bundle: the error names the command that builds it.
+    expect(buildCommandFor('/bundles/tiny/')).toBe('npm run models:tiny');
+    expect(buildCommandFor(real[0].url)).toBeNull();
+    expect(buildCommandFor('https://example.org/b/')).toBeNull();
   });
 });
