@@ -21,7 +21,18 @@ export function App() {
 
   return (
     <div className="app">
-      <a className="skip-link" href="#run-h">
+      <a
+        className="skip-link"
+        href="#run-h"
+        onClick={(e) => {
+          // Move the focus too, not only the scroll position (the heading has tabIndex -1).
+          const target = document.getElementById('run-h');
+          if (!target) return;
+          e.preventDefault();
+          target.focus();
+          target.scrollIntoView({ block: 'start' });
+        }}
+      >
         Skip to the caption
       </a>
       <header className="app-header">

@@ -1,7 +1,7 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { useEngine } from '../state/engine';
 import { useMedia } from '../state/media';
-import { formatBytes, formatTime } from '../lib/format';
+import { formatBytes, formatTimestamp } from '../lib/format';
 import { Timeline } from './Timeline';
 
 /** Fallback window length until a model's manifest says otherwise (PIPELINE §3: 30 s). */
@@ -9,7 +9,12 @@ const DEFAULT_WINDOW_SECONDS = 30;
 
 /** Drop zone and file picker, the preview, and the timeline (frames + waveform). */
 export function InputPanel() {
-  const { file, url, duration, waveform, waveformStatus, previewFailed, setFile, setDuration, setPreviewFailed } = useMedia();
+  const { file, url, duration, waveform, waveformStatus, previewFailed, setFile: setMediaFile, setDuration, setPreviewFailed } = useMedia();
+  // A new file clears the previous file's run (frames, stages, error) from the page; the history keeps it.
+  const setFile = (f: File) => {
+    useEngine.getState().dismissRun();
+    setMediaFile(f);
+  };
   const run = useEngine((s) => s.run);
   const windowSeconds = useEngine((s) => s.model.ready?.manifest.audio.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
   const busy = useEngine((s) => s.busy);
@@ -23,8 +28,9 @@ export function InputPanel() {
     const f = e.dataTransfer.files[0];
     if (f && !busy) setFile(f);
   };
-  const frames = run && run.fileName === file?.name ? run.frames : [];
-  const timelineDuration = duration ?? run?.report?.video.duration ?? null;
+  const sameFile = run !== null && run.fileName === file?.name;
+  const frames = sameFile ? run.frames : [];
+  const timelineDuration = duration ?? (sameFile ? run.report?.video.duration : null) ?? null;
 
   return (
     <section className="panel input-panel" aria-labelledby="input-h">
@@ -54,6 +60,8 @@ export function InputPanel() {
           accept="video/*,audio/*,.mkv,.webm,.mov,.m4a"
           data-testid="file-input"
           aria-label="Video file"
+          // The "choose a file" button opens it; the input itself is no tab stop.
+          tabIndex={-1}
           disabled={busy}
           onChange={(e) => {
             const f = e.target.files?.[0];
@@ -64,7 +72,7 @@ export function InputPanel() {
         {file ? (
           <p className="file-facts" data-testid="file-facts">
             <strong>{file.name}</strong> · {formatBytes(file.size)}
-            {duration ? ` · ${formatTime(duration, 1)}` : ''}
+            {duration ? ` · ${formatTimestamp(duration)}` : ''}
           </p>
         ) : null}
       </div>

@@ -26,15 +26,24 @@ export function RunPanel() {
   const skipped: Stage[] = [];
   if (run?.options?.modality === 'v') skipped.push('audio');
   if (run?.options?.modality === 'a') skipped.push('decode', 'vision');
+  // Stages run in order: one that never started while a later one did was not used (an
+  // audio-only file in audio+visual mode has no decode/vision).
+  RUN_STAGES.forEach((stage, i) => {
+    if (run && !run.stages[stage] && RUN_STAGES.slice(i + 1).some((later) => run.stages[later])) skipped.push(stage);
+  });
+  const note = run?.report?.audio.note ?? null;
 
   return (
     <section className="panel run-panel" aria-labelledby="run-h" data-testid="run-panel">
-      <h2 id="run-h">Caption</h2>
+      <h2 id="run-h" tabIndex={-1}>
+        Caption
+      </h2>
       <div className="row wrap">
-        <button type="button" className="primary" data-testid="caption-button" onClick={() => void caption()} disabled={!file || busy}>
+        {/* aria-disabled, not disabled, while busy: a disabled button drops the keyboard focus to <body>. */}
+        <button type="button" className="primary" data-testid="caption-button" onClick={() => (busy ? undefined : void caption())} disabled={!file} aria-disabled={busy}>
           {model.status === 'ready' ? 'Caption' : 'Load model and caption'}
         </button>
-        <button type="button" className="danger" data-testid="cancel-button" onClick={cancel} disabled={!busy}>
+        <button type="button" className="danger" data-testid="cancel-button" onClick={() => (busy ? cancel() : undefined)} aria-disabled={!busy}>
           Cancel
         </button>
         {!file ? <span className="muted">Choose a video first.</span> : null}
@@ -52,6 +61,11 @@ export function RunPanel() {
             <StageList stages={run.stages} order={RUN_STAGES} active={run.activeStage} tokensPerSecond={run.tokensPerSecond} skipped={skipped} finished={!running} />
           ) : null}
           {run.error && run.status === 'error' ? <ErrorNotice error={run.error} buildCommand={buildCommandFor(model.source?.location.kind === 'url' ? model.source.location.url : null)} /> : null}
+          {note ? (
+            <p className="notice notice-info" role="status" data-testid="modality-note">
+              {note}
+            </p>
+          ) : null}
           {run.status === 'cancelled' ? (
             <p className="notice notice-info" role="status" data-testid="cancelled-note">
               Cancelled. {run.text ? 'The text generated so far is kept below and in the history.' : 'No text had been generated yet.'}

@@ -6,6 +6,7 @@ import { exportFileName, toExport, toJson, toMarkdown, toText } from './export';
 import { formatBytes, formatMs, formatTime } from './format';
 import { isQuotaError, StorageFullError } from './idb';
 import { buildCommandFor, PRESETS } from './presets';
+import { backendReason } from './backend';
 import type { RunRecord } from './run-record';
 import { buildOptions, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings } from './settings';
 import { captionStats, summarizeFlags } from './stats';
@@ -169,5 +170,20 @@ describe('small helpers', () => {
     expect(buildCommandFor('/bundles/tiny/')).toBe('npm run models:tiny');
     expect(buildCommandFor(real[0].url)).toBeNull();
     expect(buildCommandFor('https://example.org/b/')).toBeNull();
+  });
+
+  it('backend reason: why the model runs on WASM', () => {
+    const swiftshader = { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallback: true, shaderF16: false, maxBufferSize: 0 };
+    const gpu = { ...swiftshader, vendor: 'nvidia', architecture: 'ampere', isFallback: false };
+    const wasm = { backends: { vision_encoder: 'wasm', decoder_model_merged: 'wasm' }, adapter: swiftshader, fallbackReasons: [] };
+    expect(backendReason({ webgpu: swiftshader, webgpuUnavailableReason: null }, wasm, 'auto')).toBe(
+      'WASM, because the only WebGPU adapter is a software fallback (google swiftshader): it computes on the CPU, 20–60× slower than WASM.',
+    );
+    // The adapter from the probe is used when the ready event carries none.
+    expect(backendReason({ webgpu: swiftshader, webgpuUnavailableReason: null }, { ...wasm, adapter: null }, 'auto')).toMatch(/software fallback/);
+    expect(backendReason({ webgpu: swiftshader, webgpuUnavailableReason: null }, wasm, 'wasm')).toBe('WASM, because “Force WASM” is on.');
+    expect(backendReason({ webgpu: null, webgpuUnavailableReason: 'navigator.gpu is missing' }, { ...wasm, adapter: null }, 'auto')).toBe('WASM, because this browser offers no WebGPU (navigator.gpu is missing).');
+    expect(backendReason({ webgpu: gpu, webgpuUnavailableReason: null }, { backends: { d: 'webgpu' }, adapter: gpu, fallbackReasons: [] }, 'auto')).toBeNull();
+    expect(backendReason({ webgpu: gpu, webgpuUnavailableReason: null }, null, 'auto')).toBeNull();
   });
 });
