@@ -1,8 +1,11 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useCallback, useRef, useState, type DragEvent } from 'react';
+import type { LiveFrame } from '../state/engine';
 import { useEngine } from '../state/engine';
 import { useMedia } from '../state/media';
 import { formatBytes, formatTimestamp } from '../lib/format';
 import { Timeline } from './Timeline';
+
+const NO_FRAMES: LiveFrame[] = [];
 
 /** Fallback window length until a model's manifest says otherwise (PIPELINE §3: 30 s). */
 const DEFAULT_WINDOW_SECONDS = 30;
@@ -15,7 +18,11 @@ export function InputPanel() {
     useEngine.getState().dismissRun();
     setMediaFile(f);
   };
-  const run = useEngine((s) => s.run);
+  // Narrow selectors: the run object changes with every token, its frames do not (a
+  // re-render of the timeline per token stalled the page).
+  const runFile = useEngine((s) => s.run?.fileName ?? null);
+  const runFrames = useEngine((s) => s.run?.frames ?? NO_FRAMES);
+  const runDuration = useEngine((s) => s.run?.report?.video.duration ?? null);
   const windowSeconds = useEngine((s) => s.model.ready?.manifest.audio.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
   const busy = useEngine((s) => s.busy);
   const [dragging, setDragging] = useState(false);
@@ -28,9 +35,12 @@ export function InputPanel() {
     const f = e.dataTransfer.files[0];
     if (f && !busy) setFile(f);
   };
-  const sameFile = run !== null && run.fileName === file?.name;
-  const frames = sameFile ? run.frames : [];
-  const timelineDuration = duration ?? (sameFile ? run.report?.video.duration : null) ?? null;
+  const sameFile = runFile !== null && runFile === file?.name;
+  const frames = sameFile ? runFrames : NO_FRAMES;
+  const timelineDuration = duration ?? (sameFile ? runDuration : null);
+  const onSeek = useCallback((t: number) => {
+    if (video.current) video.current.currentTime = t;
+  }, []);
 
   return (
     <section className="panel input-panel" aria-labelledby="input-h">
@@ -97,9 +107,7 @@ export function InputPanel() {
           waveform={waveform}
           waveformStatus={waveformStatus}
           windowSeconds={windowSeconds}
-          onSeek={(t) => {
-            if (video.current) video.current.currentTime = t;
-          }}
+          onSeek={onSeek}
         />
       ) : null}
     </section>

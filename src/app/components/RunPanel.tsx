@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useDeferredValue, useMemo } from 'react';
 import type { Stage } from '../../core/report';
 import { formatMs, formatPercent, formatRate } from '../lib/format';
 import { buildCommandFor } from '../lib/presets';
@@ -7,6 +7,7 @@ import { captionStats, summarizeFlags, FLAG_LABEL } from '../lib/stats';
 import { useEngine } from '../state/engine';
 import { useHistory } from '../state/history';
 import { useMedia } from '../state/media';
+import { useThrottledRun } from '../state/throttled';
 import { ErrorNotice } from './ErrorNotice';
 import { ExportButtons } from './ExportButtons';
 import { StageList } from './Progress';
@@ -16,7 +17,7 @@ const RUN_STAGES: Stage[] = ['decode', 'vision', 'audio', 'prefill', 'generate']
 /** The Caption / Cancel buttons, progress per stage, the streaming caption and its metrics. */
 export function RunPanel() {
   const file = useMedia((s) => s.file);
-  const run = useEngine((s) => s.run);
+  const run = useThrottledRun();
   const busy = useEngine((s) => s.busy);
   const model = useEngine((s) => s.model);
   const { caption, cancel } = useEngine.getState();
@@ -95,7 +96,10 @@ function statusText(s: NonNullable<ReturnType<typeof useEngine.getState>['run']>
 }
 
 export function CaptionView({ text, running, tokensPerSecond, wallMs }: { text: string; running: boolean; tokensPerSecond: number; wallMs: number | null }) {
-  const stats = useMemo(() => captionStats(text), [text]);
+  // The metrics trail the streaming text (a deferred, interruptible render), so scanning a
+  // long caption after every token never blocks the page.
+  const deferredText = useDeferredValue(text);
+  const stats = useMemo(() => captionStats(deferredText), [deferredText]);
   return (
     <>
       <div className="caption-text" aria-live="polite" aria-busy={running} data-testid="caption-text">

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type RefObject } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { formatTimestamp } from '../lib/format';
 import { windowStarts, type Waveform } from '../lib/waveform';
 
@@ -40,7 +40,7 @@ function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
  * windows. Labels are laid out for the measured width: at 360 px only every k-th frame
  * gets its time (all of them keep it in their tooltip), and window labels shorten to fit.
  */
-export function Timeline({ duration, frames, waveform, waveformStatus, windowSeconds, onSeek }: Props) {
+export const Timeline = memo(function Timeline({ duration, frames, waveform, waveformStatus, windowSeconds, onSeek }: Props) {
   const [ref, width] = useWidth<HTMLDivElement>();
   const px = width || 640;
   // A tick whose label would run past the right edge is left out.
@@ -100,7 +100,7 @@ export function Timeline({ duration, frames, waveform, waveformStatus, windowSec
         )}
       </div>
       <div className="wave-wrap" data-testid="waveform" data-status={waveformStatus}>
-        {waveform ? <WaveCanvas waveform={waveform} /> : <p className="muted wave-note">{waveformStatus === 'loading' ? 'Reading the audio…' : 'No waveform: this browser cannot decode the file’s audio here (or there is none).'}</p>}
+        {waveform ? <WaveCanvas waveform={waveform} /> : <p className="muted wave-note">{waveformStatus === 'loading' ? 'Reading the audio…' : 'No waveform: the file has no audio this browser can decode here, or it is over 30 minutes long.'}</p>}
         {waveformStatus !== 'loading'
           ? windows.map((start, i) => {
               const end = Math.min(duration, start + windowSeconds);
@@ -120,7 +120,7 @@ export function Timeline({ duration, frames, waveform, waveformStatus, windowSec
       </div>
     </div>
   );
-}
+});
 
 function rulerTicks(duration: number, maxTicks: number): number[] {
   const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];
@@ -130,38 +130,30 @@ function rulerTicks(duration: number, maxTicks: number): number[] {
   return out;
 }
 
+/**
+ * The waveform as one SVG path (upper envelope left to right, lower one back), built once
+ * per waveform: no per-pixel canvas drawing on the main thread, and it scales by itself.
+ */
 function WaveCanvas({ waveform }: { waveform: Waveform }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const canvas = ref.current;
-    const ctx = canvas?.getContext('2d');
-    if (!canvas || !ctx) return;
-    const draw = () => {
-      const w = canvas.clientWidth;
-      const h = canvas.clientHeight;
-      const dpr = window.devicePixelRatio || 1;
-      canvas.width = Math.max(1, Math.round(w * dpr));
-      canvas.height = Math.max(1, Math.round(h * dpr));
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.clearRect(0, 0, w, h);
-      ctx.fillStyle = getComputedStyle(canvas).color;
-      const buckets = waveform.peaks.length / 2;
-      let peak = 0;
-      for (const v of waveform.peaks) peak = Math.max(peak, Math.abs(v));
-      const scale = peak > 0 ? (h / 2) / peak : 0;
-      for (let x = 0; x < w; x++) {
-        const b = Math.min(buckets - 1, Math.floor((x / w) * buckets));
-        const lo = waveform.peaks[2 * b];
-        const hi = waveform.peaks[2 * b + 1];
-        const y0 = h / 2 - hi * scale;
-        const y1 = h / 2 - lo * scale;
-        ctx.fillRect(x, y0, 1, Math.max(1, y1 - y0));
-      }
-    };
-    draw();
-    const ro = new ResizeObserver(draw);
-    ro.observe(canvas);
-    return () => ro.disconnect();
+  const { d, peak, n } = useMemo(() => {
+    const p = waveform.peaks;
+    const buckets = p.length / 2;
+    let max = 0;
+    for (let i = 0; i < p.length; i++) max = Math.max(max, Math.abs(p[i]));
+    const minHalf = max * 0.01; // silence still draws a hairline
+    const up: string[] = [];
+    const down: string[] = [];
+    for (let b = 0; b < buckets; b++) {
+      const hi = Math.max(p[2 * b + 1], minHalf);
+      const lo = Math.min(p[2 * b], -minHalf);
+      up.push(`${b} ${(-hi).toFixed(4)}`);
+      down.push(`${b} ${(-lo).toFixed(4)}`);
+    }
+    return { d: `M${up.join('L')}L${down.reverse().join('L')}Z`, peak: max || 1, n: Math.max(1, buckets - 1) };
   }, [waveform]);
-  return <canvas ref={ref} className="wave" aria-label="Audio waveform" role="img" />;
+  return (
+    <svg className="wave" viewBox={`0 ${-peak} ${n} ${2 * peak}`} preserveAspectRatio="none" aria-label="Audio waveform" role="img">
+      <path d={d} fill="currentColor" />
+    </svg>
+  );
 }
