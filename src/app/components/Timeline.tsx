@@ -37,8 +37,8 @@ function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
 
 /**
  * A time ruler, the sampled frames at their timestamps, and the audio waveform with its
- * windows. Labels are laid out for the measured width: at 360 px only every k-th frame
- * gets its time (all of them keep it in their tooltip), and window labels shorten to fit.
+ * windows. Labels are laid out for the measured width: at 360 px only the frames whose
+ * label fits get their time (all of them keep it in their tooltip), and window labels shorten to fit.
  */
 export const Timeline = memo(function Timeline({ duration, frames, waveform, waveformStatus, windowSeconds, onSeek }: Props) {
   const [ref, width] = useWidth<HTMLDivElement>();
@@ -48,10 +48,17 @@ export const Timeline = memo(function Timeline({ duration, frames, waveform, wav
   const n = Math.max(1, frames.length);
   const thumbPx = Math.min(THUMB_MAX_PX, px / n);
   const frameLeftPx = (t: number) => Math.min((Math.min(1, t / duration) * px), px - thumbPx);
-  // Label every k-th frame so that labels never overlap (frames can be closer than their width).
-  let minGap = Infinity;
-  for (let i = 1; i < frames.length; i++) minGap = Math.min(minGap, frameLeftPx(frames[i].timestamp) - frameLeftPx(frames[i - 1].timestamp));
-  const every = frames.length < 2 ? 1 : Math.max(1, Math.ceil(LABEL_PX / Math.max(1, Math.min(minGap, thumbPx))));
+  // Label frames left to right wherever a label fits after the last one (frames can be
+  // closer together than a label is wide); the rest keep their time in the tooltip.
+  const labelAt: (number | null)[] = [];
+  let lastRight = -Infinity;
+  for (const f of frames) {
+    const c = Math.min(px - LABEL_PX / 2, Math.max(LABEL_PX / 2, frameLeftPx(f.timestamp) + thumbPx / 2));
+    if (c - LABEL_PX / 2 >= lastRight) {
+      labelAt.push(c);
+      lastRight = c + LABEL_PX / 2;
+    } else labelAt.push(null);
+  }
   const windows = windowStarts(duration, windowSeconds);
   return (
     <div className="timeline" aria-label="Timeline" ref={ref}>
@@ -82,13 +89,8 @@ export const Timeline = memo(function Timeline({ duration, frames, waveform, wav
             </ol>
             <div className="frame-labels" aria-hidden="true">
               {frames.map((f, i) =>
-                i % every === 0 ? (
-                  <span
-                    key={`${i}-${f.timestamp}`}
-                    className="frame-time"
-                    data-testid="frame-time"
-                    style={{ left: `${Math.min(px - LABEL_PX / 2, Math.max(LABEL_PX / 2, frameLeftPx(f.timestamp) + thumbPx / 2))}px` }}
-                  >
+                labelAt[i] !== null ? (
+                  <span key={`${i}-${f.timestamp}`} className="frame-time" data-testid="frame-time" style={{ left: `${labelAt[i]}px` }}>
                     {formatTimestamp(f.timestamp)}
                   </span>
                 ) : null,
