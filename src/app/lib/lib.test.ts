@@ -8,7 +8,7 @@ import { isQuotaError, StorageFullError } from './idb';
 import { buildCommandFor, PRESETS } from './presets';
 import { backendReason } from './backend';
 import type { RunRecord } from './run-record';
-import { buildOptions, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings, summarizeOptions } from './settings';
+import { buildOptions, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings } from './settings';
 import { captionStats, summarizeFlags } from './stats';
 import { computePeaks, windowStarts } from './waveform';
 
@@ -47,14 +47,6 @@ describe('settings → options', () => {
     expect(s.prompt).toBeNull();
     expect(s.decoding).toBe('sample');
     expect('extra' in s).toBe(false);
-  });
-
-  it('summarizeOptions tells runs of one file apart', () => {
-    const o = buildOptions({ ...DEFAULT_SETTINGS, prompt: 'Describe the scene and the sounds in detail, please, now.' }, defaults);
-    expect(summarizeOptions(o)).toBe('audio + visual · 1 fps, ≤ 30 frames · spread · greedy · 512 tokens · “Describe the scene and the sounds in det…”');
-    expect(summarizeOptions({ ...o, modality: 'a', decoding: { kind: 'sample', temperature: 0.7, topP: 0.9, seed: 3 } })).toBe(
-      'audio only · sampling T 0.7, top-p 0.9, seed 3 · 512 tokens · “Describe the scene and the sounds in det…”',
-    );
   });
 
   it('compareOptions marks exactly the differing rows', () => {
