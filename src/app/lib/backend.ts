@@ -12,7 +12,7 @@ export interface LoadedBackends {
  * says why: the switch, no WebGPU at all, only a software (fallback) adapter, or the
  * reasons the runtime gave.
  */
-export function backendReason(caps: Pick<Capabilities, 'webgpu' | 'webgpuUnavailableReason'> | null, ready: LoadedBackends | null, prefer: 'auto' | 'wasm'): string | null {
+export function backendReason(caps: Pick<Capabilities, 'webgpu' | 'webgpuUnavailableReason'> | null, ready: LoadedBackends | null, prefer: string): string | null {
   if (!ready) return null;
   const used = new Set(Object.values(ready.backends));
   const adapter = ready.adapter ?? caps?.webgpu ?? null;
