@@ -72,7 +72,7 @@ export function RunPanel() {
               Cancelled. {run.text ? 'The text generated so far is kept below and in the history.' : 'No text had been generated yet.'}
             </p>
           ) : null}
-          {model.ready?.randomWeights ? <p className="small muted">Test model with random weights: the caption below is meaningless by design.</p> : null}
+          {model.ready?.randomWeights && (running || run.text) ? <p className="small muted">Test model with random weights: the caption below is meaningless by design.</p> : null}
           {running || run.text || run.status !== 'error' ? (
             <CaptionView text={run.text} running={running} tokensPerSecond={run.tokensPerSecond} wallMs={run.endedAt ? run.endedAt - run.startedAt : null} />
           ) : (
