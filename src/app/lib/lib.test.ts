@@ -5,7 +5,8 @@ import { describeError, ERROR_TEXT } from './errors';
 import { exportFileName, toExport, toJson, toMarkdown, toText } from './export';
 import { formatBytes, formatMs, formatTime } from './format';
 import { isQuotaError, StorageFullError } from './idb';
-import { PRESETS } from './presets';
+import { buildCommandFor, PRESETS } from './presets';
+import { backendReason } from './backend';
 import type { RunRecord } from './run-record';
 import { buildOptions, buildRequest, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings } from './settings';
 import { captionStats, summarizeFlags } from './stats';
@@ -107,6 +108,7 @@ describe('exports', () => {
   it('text and markdown mark partial runs', () => {
     expect(toText(record())).toBe(`${record().caption}\n`);
     expect(toText(record({ status: 'cancelled' }))).toMatch(/^\[cancelled \(partial\)\]\n\n/);
+    expect(toText(record({ status: 'error', error: { code: 'media/corrupt', message: 'It is cut off.', details: {} } }))).toMatch(/^\[failed: It is cut off\.\]\n\n/);
     const md = toMarkdown(record({ status: 'error', error: { code: 'media/corrupt', message: 'Broken.', details: {} } }));
     expect(md).toContain('# Caption of my clip (1).mp4');
     expect(md).toContain('> **failed**: Broken.');
@@ -156,6 +158,9 @@ describe('small helpers', () => {
     expect(s.flags.length).toBe(2);
     expect(summarizeFlags(s.flags)).toBe('1 × section header, 1 × odd characters');
     expect(summarizeFlags([])).toBe('none');
+    const loop = captionStats(Array.from({ length: 90 }, () => '$uel').join(' '));
+    expect(loop).toMatchObject({ words: 90, repetition: 0, loops: 1, loopUnits: [{ unit: 'uel', count: 90 }] });
+    expect(summarizeFlags(loop.flags)).toBe('1 × repetition loop');
   });
 
   it('presets: the tiny test bundle and honest export-required real presets', () => {
@@ -164,5 +169,24 @@ describe('small helpers', () => {
     const real = PRESETS.filter((p) => p.kind === 'real');
     expect(real.length).toBeGreaterThan(0);
     for (const p of real) expect(p.exportRequired).toBe(true);
+    // A fresh clone has no tiny bundle: the error names the command that builds it.
+    expect(buildCommandFor('/bundles/tiny/')).toBe('npm run models:tiny');
+    expect(buildCommandFor(real[0].url)).toBeNull();
+    expect(buildCommandFor('https://example.org/b/')).toBeNull();
+  });
+
+  it('backend reason: why the model runs on WASM', () => {
+    const swiftshader = { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallback: true, shaderF16: false, maxBufferSize: 0 };
+    const gpu = { ...swiftshader, vendor: 'nvidia', architecture: 'ampere', isFallback: false };
+    const wasm = { backends: { vision_encoder: 'wasm', decoder_model_merged: 'wasm' }, adapter: swiftshader, fallbackReasons: [] };
+    expect(backendReason({ webgpu: swiftshader, webgpuUnavailableReason: null }, wasm, 'auto')).toBe(
+      'WASM, because the only WebGPU adapter is a software fallback (google swiftshader): it computes on the CPU, 20–60× slower than WASM.',
+    );
+    // The adapter from the probe is used when the ready event carries none.
+    expect(backendReason({ webgpu: swiftshader, webgpuUnavailableReason: null }, { ...wasm, adapter: null }, 'auto')).toMatch(/software fallback/);
+    expect(backendReason({ webgpu: swiftshader, webgpuUnavailableReason: null }, wasm, 'wasm')).toBe('WASM, because “Force WASM” is on.');
+    expect(backendReason({ webgpu: null, webgpuUnavailableReason: 'navigator.gpu is missing' }, { ...wasm, adapter: null }, 'auto')).toBe('WASM, because this browser offers no WebGPU (navigator.gpu is missing).');
+    expect(backendReason({ webgpu: gpu, webgpuUnavailableReason: null }, { backends: { d: 'webgpu' }, adapter: gpu, fallbackReasons: [] }, 'auto')).toBeNull();
+    expect(backendReason({ webgpu: gpu, webgpuUnavailableReason: null }, null, 'auto')).toBeNull();
   });
 });

@@ -99,6 +99,20 @@ export function describeOptions(o: CaptionOptions): { key: string; label: string
   ];
 }
 
+/**
+ * One line that tells runs of the same file apart in the history: "audio + visual · 1 fps,
+ * ≤ 30 frames · spread · greedy · 512 tokens · “Give a detailed…”".
+ */
+export function summarizeOptions(o: CaptionOptions): string {
+  const decoding = o.decoding.kind === 'greedy' ? 'greedy' : `sampling T ${o.decoding.temperature}, top-p ${o.decoding.topP}, seed ${o.decoding.seed}`;
+  const prompt = o.prompt.replace(/\s+/g, ' ').trim();
+  const parts = [MODALITY_LABEL[o.modality] ?? o.modality];
+  if (o.modality !== 'a') parts.push(`${o.fps} fps, ≤ ${o.maxFrames} frames`);
+  if (o.modality === 'av') parts.push(o.interleave);
+  parts.push(decoding, `${o.maxNewTokens} tokens`, `“${prompt.length > 40 ? `${prompt.slice(0, 40)}…` : prompt}”`);
+  return parts.join(' · ');
+}
+
 export interface SettingRow {
   key: string;
   label: string;
