@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { formatBytes } from '../lib/format';
 import { buildCommandFor, PRESETS, presetById } from '../lib/presets';
-import { folderSource, useEngine } from '../state/engine';
+import { folderSource, preferOf, useEngine } from '../state/engine';
 import { useModelCache } from '../state/model-cache';
 import { useSettings } from '../state/settings';
 import { ErrorNotice } from './ErrorNotice';
@@ -12,6 +12,7 @@ export function ModelPanel() {
   const presetId = useSettings((s) => s.presetId);
   const customUrl = useSettings((s) => s.customUrl);
   const forceWasm = useSettings((s) => s.forceWasm);
+  const allowSoftwareGpu = useSettings((s) => s.allowSoftwareGpu);
   const update = useSettings((s) => s.update);
   const model = useEngine((s) => s.model);
   const busy = useEngine((s) => s.busy);
@@ -24,10 +25,11 @@ export function ModelPanel() {
     void useModelCache.getState().refresh();
   }, []);
 
-  const toggleWasm = (on: boolean) => {
-    update({ forceWasm: on });
+  /** A changed backend switch reloads a loaded model on the backend it now asks for. */
+  const toggle = (patch: { forceWasm?: boolean; allowSoftwareGpu?: boolean }) => {
+    update(patch);
     const { model: m, busy: b } = useEngine.getState();
-    if (m.source && (m.status === 'ready' || m.status === 'error') && !b) void loadModel(m.source, on ? 'wasm' : 'auto');
+    if (m.source && (m.status === 'ready' || m.status === 'error') && !b) void loadModel(m.source, preferOf({ forceWasm, allowSoftwareGpu, ...patch }));
   };
   const ready = model.ready;
 
@@ -108,8 +110,12 @@ export function ModelPanel() {
           }}
         />
         <label className="switch">
-          <input type="checkbox" checked={forceWasm} onChange={(e) => toggleWasm(e.target.checked)} disabled={busy} data-testid="force-wasm" />
+          <input type="checkbox" checked={forceWasm} onChange={(e) => toggle({ forceWasm: e.target.checked })} disabled={busy} data-testid="force-wasm" />
           Force WASM (no WebGPU)
+        </label>
+        <label className="switch">
+          <input type="checkbox" checked={allowSoftwareGpu} onChange={(e) => toggle({ allowSoftwareGpu: e.target.checked })} disabled={busy || forceWasm} data-testid="software-gpu" />
+          Use WebGPU even on a software adapter (slow; for testing)
         </label>
       </div>
 
