@@ -3,7 +3,12 @@ import { DEFAULT_BUNDLE, parseArgs, UsageError } from './args';
 
 describe('caption CLI arguments', () => {
   it('takes the file and defaults', () => {
-    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {} });
+    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [] });
+  });
+
+  it('collects follow-up questions in order', () => {
+    expect(parseArgs(['x.mp4', '--ask', 'What is heard?', '--json', '--ask', 'Who speaks?']).ask).toEqual(['What is heard?', 'Who speaks?']);
+    expect(() => parseArgs(['x.mp4', '--ask', '  '])).toThrow(UsageError);
   });
 
   it('reads every option', () => {
@@ -13,6 +18,7 @@ describe('caption CLI arguments', () => {
       bundle: 'b',
       json: true,
       overrides: { modality: 'v', interleave: 'timestamp', fps: 0.5, maxFrames: 8, maxNewTokens: 40, prompt: 'What happens?' },
+      ask: [],
     });
   });
 

@@ -15,6 +15,8 @@ export interface CliArgs {
   json: boolean;
   /** Only the options given on the command line; the rest come from the bundle. */
   overrides: Partial<CaptionOptions>;
+  /** Follow-up questions, asked in order after the caption (--ask, repeatable). */
+  ask: string[];
 }
 
 export const DEFAULT_BUNDLE = 'public/bundles/tiny';
@@ -40,6 +42,8 @@ export const USAGE = `usage: npm run caption -- <video> [options]
   --prompt TEXT           the question (default: the bundle's captioning prompt)
   --temperature T --top-p P --seed S
                           sample instead of greedy decoding
+  --ask TEXT              a follow-up question after the caption (repeatable; only the
+                          new turn is prefilled, the caption's KV cache is reused)
   --json                  print one JSON report instead of streaming text`;
 
 function positiveNumber(flag: string, v: string, integer: boolean): number {
@@ -57,7 +61,7 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const rest = [...argv];
-  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, json: false, overrides: {} };
+  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [] };
   const sampling: { temperature?: number; topP?: number; seed?: number } = {};
   const value = (flag: string) => {
     const v = rest.shift();
@@ -69,6 +73,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     switch (a) {
       case '--bundle': out.bundle = value(a); break;
       case '--json': out.json = true; break;
+      case '--ask': {
+        const q = value(a);
+        if (!q.trim()) throw new UsageError('--ask needs a question');
+        out.ask.push(q);
+        break;
+      }
       case '--mode': out.overrides.modality = oneOf<Modality>(a, value(a), ['av', 'v', 'a']); break;
       case '--interleave': out.overrides.interleave = oneOf<InterleaveMode>(a, value(a), ['spread', 'timestamp']); break;
       case '--sampling': out.overrides.sampling = oneOf<SamplingPresetName>(a, value(a), ['paper', 'checkpoint']); break;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CaptionReport } from '../core/report';
 import type { Golden } from '../core/testing/golden';
+import { loadTokenizer } from '../core/model/prompt';
 
 const TINY = 'public/bundles/tiny';
 const FIXTURE = join(TINY, 'golden/fixture.mp4');
@@ -51,6 +52,24 @@ describe('npm run caption', () => {
       for (const stage of ['decode', 'vision', 'audio', 'prefill', 'generate'] as const) expect(report.timings[stage]).toBeGreaterThanOrEqual(0);
     });
   }
+
+  it('--ask: follow-up questions reuse the caption\'s KV cache and prefill only their own turn', () => {
+    const r = caption(FIXTURE, '--json', '--max-new-tokens', '6', '--ask', 'What is heard?', '--ask', 'And seen?');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as CaptionReport & { turns: import('../core/report').TurnReport[] };
+    expect(report.turns.map((t) => t.question)).toEqual(['What is heard?', 'And seen?']);
+    const [t1, t2] = report.turns;
+    // The cache holds the prompt and the answer (its last token, and <|im_end|> when it hit the limit, fed before the turn).
+    const closed = (stop: string) => (stop === 'stop-token' ? 0 : 1);
+    expect(t1.reusedTokens).toBe(report.promptTokens + report.generatedTokenIds.length + closed(report.stopReason));
+    expect(t2.reusedTokens).toBe(t1.reusedTokens + t1.prefillTokens + t1.generatedTokenIds.length + closed(t1.stopReason));
+    // The new turn only: "\n<|im_start|>user\nWhat is heard?<|im_end|>\n<|im_start|>assistant\n".
+    const tok = loadTokenizer(JSON.parse(readFileSync(join(TINY, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(TINY, 'tokenizer_config.json'), 'utf8')));
+    const turn = tok.encode('\n<|im_start|>user\nWhat is heard?<|im_end|>\n<|im_start|>assistant\n', { add_special_tokens: false }).ids;
+    expect(turn.slice(0, 4)).toEqual([198, 151644, 872, 198]);
+    expect(t1.prefillTokens).toBe(turn.length);
+    expect(t1.generatedTokenIds.length).toBeGreaterThan(0);
+  });
 
   it('streams the caption as text and says the weights are random', () => {
     const json = JSON.parse(caption(FIXTURE, '--json', '--max-new-tokens', '8').stdout) as CaptionReport;

@@ -7,7 +7,7 @@
  * bundle (bundle/*), 130 interrupted (Ctrl-C; the partial caption is printed).
  */
 import { toCaptionError, type CaptionError } from '../core/errors';
-import type { CaptionReport, Stage } from '../core/report';
+import type { CaptionReport, Stage, TurnReport } from '../core/report';
 import { parseArgs, USAGE, UsageError } from './args';
 import { nodeEngine } from './engine';
 
@@ -62,8 +62,14 @@ async function main(argv: string[]): Promise<number> {
     const { mediaId } = await engine.open(args.file);
     if (!args.json && info.randomWeights) process.stderr.write(`note: "${info.name}" has random weights: its caption is meaningless text.\n`);
     const report = await engine.caption(mediaId, args.overrides, { onProgress: status, onToken });
-    if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    else process.stdout.write('\n');
+    if (!args.json) process.stdout.write('\n');
+    const turns: TurnReport[] = [];
+    for (const question of args.ask) {
+      if (!args.json) process.stdout.write(`\n> ${question}\n`);
+      turns.push(await engine.ask(mediaId, question, args.overrides, { onToken }));
+      if (!args.json) process.stdout.write('\n');
+    }
+    if (args.json) process.stdout.write(JSON.stringify(args.ask.length ? { ...report, turns } : report, null, 2) + '\n');
     if (report.audio.note) process.stderr.write(`note: ${report.audio.note}\n`);
     return EXIT.ok;
   } catch (e) {
