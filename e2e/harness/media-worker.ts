@@ -7,11 +7,11 @@ import { serializeError } from '../../src/core/errors';
 import { assertDecodable, openBrowserMedia } from '../../src/core/media/browser';
 import { prepareFrame } from '../../src/core/features/pixels';
 import { planMedia } from '../../src/core/media/pipeline';
-import type { SamplingRule } from '../../src/core/media/plan';
+import type { FrameRule } from '../../src/core/media/plan';
 
 export interface HarnessRequest {
   file: File;
-  sampling: { fps: number; maxFrames: number; minFrames: number; rule?: SamplingRule };
+  sampling: { fps: number; maxFrames: number; minFrames: number; rule?: FrameRule };
   vision: { imageSize: number; mean: [number, number, number]; std: [number, number, number] };
   audio: { sampleRate: number; windowSeconds: number };
   raw: boolean;

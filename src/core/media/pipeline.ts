@@ -4,7 +4,7 @@
  */
 import { CaptionError } from '../errors';
 import type { AudioConfig, SamplingConfig } from '../bundle/manifest';
-import { planAudio, planFrames, type AudioPlan, type FramePlan, type SamplingRule } from './plan';
+import { planAudio, planFrames, type AudioPlan, type FrameRule, type FramePlan } from './plan';
 import type { AudioWindow, MediaInfo } from './types';
 
 export interface MediaPlan {
@@ -16,7 +16,7 @@ export interface MediaPlan {
 export function planMedia(
   info: MediaInfo,
   /** `maxTime`: audio-only input (no video track) is cut to it (PIPELINE §3). */
-  sampling: SamplingConfig & { rule?: SamplingRule; maxTime?: number },
+  sampling: SamplingConfig & { rule?: FrameRule; maxTime?: number },
   audio: Pick<AudioConfig, 'sampleRate' | 'windowSeconds'>,
 ): MediaPlan {
   if (!info.video && !info.audio) {

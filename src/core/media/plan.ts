@@ -20,8 +20,6 @@ import { pythonRound } from '../pyround';
  * which only sets φ and the cap.
  */
 export type FrameRule = 'checkpoint' | 'paper';
-/** @deprecated the same type under its old name (media/pipeline.ts still imports it). */
-export type SamplingRule = FrameRule;
 
 // ---------------------------------------------------------------------------------------
 // Sampling presets (PIPELINE §1): the one place their numbers live.
