@@ -46,6 +46,8 @@ export interface ResolvedOptions {
   prefillChunk: number;
   /** Text to place among the frames in time order (notes, transcripts). */
   textPieces: TextPieceRequest[];
+  /** A local caption of this time range (s) of the file; null: the whole file. */
+  range: { start: number; end: number } | null;
 }
 
 /** A request: any subset of the settings; what is absent follows the bundle. */
@@ -73,6 +75,7 @@ export function defaultOptions(m: Pick<BundleManifest, 'sampling' | 'interleave'
     repetitionPenalty: m.generation.repetitionPenalty,
     prefillChunk: 256,
     textPieces: [],
+    range: null,
   };
 }
 

@@ -41,6 +41,8 @@ export interface CaptionReport {
   /** Every setting the run used (the request's over the bundle's). */
   options: ResolvedOptions;
   video: VideoFacts;
+  /** The time range captioned (a local caption), clamped to the file; null: the whole file. */
+  range: { start: number; end: number } | null;
   frames: FrameFact[];
   audio: { sampleRate: number; samples: number; windows: number; used: boolean; note?: string };
   layout: LayoutEntry[];

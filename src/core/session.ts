@@ -12,6 +12,7 @@ import { decoderOf } from './families/salmonn';
 import type { AudioPlan, FramePlan } from './media/plan';
 import { prepareFrame, type PreparedFrame } from './features/pixels';
 import { assertDecodable, planMedia } from './media/pipeline';
+import { planRange, rangeMedia } from './media/range';
 import type { MediaSource } from './media/types';
 import type { Decoder, GenerateResult } from './model/decoder';
 import { materializeLayout, summarizeLayout, textSegments, type Layout } from './model/interleave';
@@ -90,11 +91,15 @@ export class CaptionSession {
     const progress: ProgressFn = (stage, fraction, detail) => events.onProgress?.(stage, fraction, detail);
     const timings: Partial<Record<Stage, number>> = {};
 
-    // Plan (§1, §3): the audio is truncated to the video's real time whenever the file has video.
-    const plan = planMedia(info, { fps: options.fps, maxFrames: options.maxFrames, minFrames: manifest.sampling.minFrames, rule: options.frameRule, maxTime: options.maxTime }, manifest.audio);
+    // Plan (§1, §3): the audio is truncated to the video's real time whenever the file has
+    // video. A range is planned as a video of its own (local caption, §10).
+    const sampling = { fps: options.fps, maxFrames: options.maxFrames, minFrames: manifest.sampling.minFrames, rule: options.frameRule, maxTime: options.maxTime };
+    const ranged = options.range ? planRange(info, options.range, sampling, manifest.audio) : null;
+    const plan = ranged ?? planMedia(info, sampling, manifest.audio);
     const framePlan = use.video ? plan.frames : null;
     const audioPlan = use.audio ? plan.audio : null;
     const duration = plan.frames?.realTime ?? (audioPlan ? audioPlan.sourceSamples / audioPlan.sampleRate : info.duration);
+    const origin = ranged?.range.start ?? 0;
 
     let t = now();
     const encoded = framePlan ? await this.encodeFrames(framePlan, events, progress, signal, timings) : null;
@@ -103,12 +108,12 @@ export class CaptionSession {
     timings.vision = now() - t - timings.decode;
 
     t = now();
-    const audio = audioPlan ? await this.encodeAudio(audioPlan, options, progress, signal) : null;
+    const audio = audioPlan ? await this.encodeAudio(audioPlan, options, progress, signal, ranged?.audioStartSample ?? 0) : null;
     if (audio?.features) events.onTensor?.('audioFeatures', audio.features, [audio.tokens, manifest.llm.hidden]);
     timings.audio = now() - t;
 
     // Interleave (§4) and the prompt (§5).
-    const layout = this.family.layout(this.model, { use, frameTimes: framePlan?.timestamps ?? [], audio, duration, options });
+    const layout = this.family.layout(this.model, { use, frameTimes: (framePlan?.timestamps ?? []).map((t) => t - origin), audio, duration, options });
     const decoder = this.freshConversation();
     const textRows = await Promise.all(textSegments(layout).map((s) => decoder.embed(s.ids)));
     const block = materializeLayout(layout, encoded?.visual ?? null, audio?.features ?? null, manifest.llm.hidden, textRows);
@@ -132,6 +137,7 @@ export class CaptionSession {
         videoCodec: info.video?.codec,
         audioCodec: info.audio?.codec,
       },
+      range: ranged?.range ?? null,
       frames: (encoded?.frames ?? []).map((f) => ({ index: framePlan!.indices[f.index], timestamp: f.timestamp })),
       audio: {
         sampleRate: manifest.audio.sampleRate,
@@ -315,15 +321,16 @@ export class CaptionSession {
   }
 
   /** Audio of a plan and channel: decoded and encoded once. */
-  private async encodeAudio(plan: AudioPlan, options: ResolvedOptions, progress: ProgressFn, signal: AbortSignal | undefined): Promise<EncodedAudio> {
-    const key = `${plan.totalSamples}/${plan.windows.length}/${options.channel}`;
+  private async encodeAudio(plan: AudioPlan, options: ResolvedOptions, progress: ProgressFn, signal: AbortSignal | undefined, startSample = 0): Promise<EncodedAudio> {
+    const key = `${startSample}/${plan.totalSamples}/${plan.windows.length}/${options.channel}`;
     const hit = this.audioCache.get(key);
     if (hit) {
       progress('audio', 1);
       return hit;
     }
     this.counters.audioRuns++;
-    const audio = await this.family.encodeAudio(this.model, this.media, plan, options.channel, progress, signal);
+    const media = startSample ? rangeMedia(this.media, startSample) : this.media;
+    const audio = await this.family.encodeAudio(this.model, media, plan, options.channel, progress, signal);
     checkAborted(signal, 'audio');
     this.audioCache.set(key, audio);
     return audio;

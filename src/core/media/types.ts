@@ -74,11 +74,16 @@ export interface AudioWindow {
   samples: Float32Array;
 }
 
+export interface AudioWindowsOptions {
+  /** Default 0 (the checkpoint's choice). */
+  channel?: AudioChannel;
+}
+
 export interface MediaSource {
   readonly info: MediaInfo;
   /** Decodes the planned frames in order (RGB, display orientation, native size). */
   frames(plan: FramePlan): AsyncGenerator<NativeFrame>;
   /** Decodes, downmixes and resamples the audio window by window (bounded memory). */
-  audioWindows(plan: AudioPlan, options?: { channel?: AudioChannel }): AsyncGenerator<AudioWindow>;
+  audioWindows(plan: AudioPlan, options?: AudioWindowsOptions): AsyncGenerator<AudioWindow>;
   close(): void;
 }
