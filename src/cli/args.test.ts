@@ -3,7 +3,22 @@ import { DEFAULT_BUNDLE, parseArgs, UsageError } from './args';
 
 describe('caption CLI arguments', () => {
   it('takes the file and defaults', () => {
-    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [] });
+    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null });
+  });
+
+  it.each([
+    // flag value → range (seconds, by hand)
+    ['10-20', { start: 10, end: 20 }],
+    ['1:10-1:40', { start: 70, end: 100 }],
+    ['0:07.5-12', { start: 7.5, end: 12 }],
+  ])('--range %s', (v, range) => {
+    expect(parseArgs(['x.mp4', '--range', v]).overrides.range).toEqual(range);
+  });
+
+  it('refuses bad ranges and track options', () => {
+    for (const v of ['20-10', '1:75-2:00', '10', 'a-b']) expect(() => parseArgs(['x.mp4', '--range', v])).toThrow(UsageError);
+    expect(() => parseArgs(['x.mp4', '--vtt', 'x.vtt'])).toThrow(/need --track/);
+    expect(parseArgs(['x.mp4', '--track', '10', '--vtt', 'a.vtt', '--srt', 'a.srt'])).toMatchObject({ track: 10, vtt: 'a.vtt', srt: 'a.srt' });
   });
 
   it('collects follow-up questions in order', () => {
@@ -19,6 +34,9 @@ describe('caption CLI arguments', () => {
       json: true,
       overrides: { modality: 'v', interleave: 'timestamp', fps: 0.5, maxFrames: 8, maxNewTokens: 40, prompt: 'What happens?' },
       ask: [],
+      track: null,
+      vtt: null,
+      srt: null,
     });
   });
 

@@ -17,6 +17,17 @@ export interface CliArgs {
   overrides: Partial<CaptionOptions>;
   /** Follow-up questions, asked in order after the caption (--ask, repeatable). */
   ask: string[];
+  /** A caption track of segments this long (s) instead of one caption (--track), written to --vtt / --srt. */
+  track: number | null;
+  vtt: string | null;
+  srt: string | null;
+}
+
+/** Seconds ("75", "12.5") or m:ss[.s] ("1:15", "0:07.5"). */
+export function parseTime(flag: string, v: string): number {
+  const m = /^(?:(\d+):)?(\d+(?:\.\d+)?)$/.exec(v.trim());
+  if (!m || (m[1] !== undefined && Number(m[2]) >= 60)) throw new UsageError(`${flag} needs seconds or m:ss, got "${v}"`);
+  return Number(m[1] ?? 0) * 60 + Number(m[2]);
 }
 
 export const DEFAULT_BUNDLE = 'public/bundles/tiny';
@@ -42,6 +53,10 @@ export const USAGE = `usage: npm run caption -- <video> [options]
   --prompt TEXT           the question (default: the bundle's captioning prompt)
   --temperature T --top-p P --seed S
                           sample instead of greedy decoding
+  --range START-END       a local caption of this part (seconds or m:ss, e.g. 1:10-1:40)
+  --track SECONDS         a caption track: one short local caption per segment of this
+                          length (the cues go into the JSON report)
+  --vtt FILE, --srt FILE  with --track: also write the cues as WebVTT / SubRip
   --ask TEXT              a follow-up question after the caption (repeatable; only the
                           new turn is prefilled, the caption's KV cache is reused)
   --json                  print one JSON report instead of streaming text`;
@@ -61,7 +76,7 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const rest = [...argv];
-  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [] };
+  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null };
   const sampling: { temperature?: number; topP?: number; seed?: number } = {};
   const value = (flag: string) => {
     const v = rest.shift();
@@ -73,6 +88,19 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     switch (a) {
       case '--bundle': out.bundle = value(a); break;
       case '--json': out.json = true; break;
+      case '--range': {
+        const v = value(a);
+        const [s, e, ...more] = v.split('-');
+        if (e === undefined || more.length) throw new UsageError(`--range needs START-END, got "${v}"`);
+        const start = parseTime(a, s);
+        const end = parseTime(a, e);
+        if (!(end > start)) throw new UsageError(`--range ends before it starts ("${v}")`);
+        out.overrides.range = { start, end };
+        break;
+      }
+      case '--track': out.track = positiveNumber(a, value(a), false); break;
+      case '--vtt': out.vtt = value(a); break;
+      case '--srt': out.srt = value(a); break;
       case '--ask': {
         const q = value(a);
         if (!q.trim()) throw new UsageError('--ask needs a question');
@@ -105,6 +133,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
   }
   if (!out.file) throw new UsageError('no video file given');
+  if ((out.vtt || out.srt) && out.track === null) throw new UsageError('--vtt and --srt need --track SECONDS');
+  if (out.track !== null && out.overrides.range) throw new UsageError('--track covers the whole video: drop --range');
   if (sampling.temperature !== undefined || sampling.topP !== undefined || sampling.seed !== undefined) {
     const decoding: Decoding = { kind: 'sample', temperature: sampling.temperature ?? 1, topP: sampling.topP ?? 1, seed: sampling.seed ?? 0 };
     if (decoding.topP > 1) throw new UsageError('--top-p must be at most 1');

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CaptionReport } from '../core/report';
 import type { Golden } from '../core/testing/golden';
 import { loadTokenizer } from '../core/model/prompt';
+import { parseCues } from '../core/timed/track';
 
 const TINY = 'public/bundles/tiny';
 const FIXTURE = join(TINY, 'golden/fixture.mp4');
@@ -69,6 +70,34 @@ describe('npm run caption', () => {
     expect(turn.slice(0, 4)).toEqual([198, 151644, 872, 198]);
     expect(t1.prefillTokens).toBe(turn.length);
     expect(t1.generatedTokenIds.length).toBeGreaterThan(0);
+  });
+
+  it('--range: a local caption of 1–3 s of the 5 s, 10 fps mp4 (frames only from the range, audio from its start)', () => {
+    const r = caption(FIXTURE, '--json', '--max-new-tokens', '4', '--range', '1-3');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as CaptionReport;
+    expect(report.range).toEqual({ start: 1, end: 3 });
+    // Frames 10…29 lie in [1, 3); step round(10 fps / 1) = 10 → 10 and 20, at 1 s and 2 s.
+    expect(report.frames).toEqual([{ index: 10, timestamp: 1 }, { index: 20, timestamp: 2 }]);
+    expect(report.audio).toMatchObject({ samples: 32_000, windows: 1 });
+  });
+
+  it('--track: cues in order, without overlap, covering the video, written as WebVTT and SRT that parse back', () => {
+    const vtt = join(tmp, 'track.vtt');
+    const srt = join(tmp, 'track.srt');
+    const r = caption(FIXTURE, '--json', '--max-new-tokens', '3', '--track', '2', '--vtt', vtt, '--srt', srt);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { track: { seconds: number; cues: { start: number; end: number; text: string }[] }; segments: CaptionReport[] };
+    // 5 s in 2 s segments: [0,2) [2,4) [4,5) (the 1 s tail ≥ 2/4 keeps its own cue).
+    expect(out.track.cues.map((c) => [c.start, c.end])).toEqual([[0, 2], [2, 4], [4, 5]]);
+    expect(out.segments.map((s) => s.range)).toEqual([{ start: 0, end: 2 }, { start: 2, end: 4 }, { start: 4, end: 5 }]);
+    expect(out.segments.every((s) => s.frames.every((f) => f.timestamp >= s.range!.start && f.timestamp < s.range!.end))).toBe(true);
+    for (const file of [vtt, srt]) {
+      const back = parseCues(readFileSync(file, 'utf8'));
+      expect(back.map((c) => [c.start, c.end])).toEqual([[0, 2], [2, 4], [4, 5]]);
+      expect(back.map((c) => c.text)).toEqual(out.track.cues.map((c) => c.text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join('\n') || '…'));
+    }
+    expect(readFileSync(vtt, 'utf8').startsWith('WEBVTT\n')).toBe(true);
   });
 
   it('streams the caption as text and says the weights are random', () => {

@@ -49,3 +49,24 @@ describe('WebVTT and SRT', () => {
     expect(toSrt(cues).split('\n').slice(0, 4)).toEqual(['1', '00:00:00,000 --> 00:00:10,000', 'A man walks in.', 'He says hello.']);
   });
 });
+
+describe('CaptionTrack', () => {
+  it('captions the segments in order and recomputes nothing for the same settings', async () => {
+    const { CaptionTrack } = await import('./track-run');
+    const calls: string[] = [];
+    const track = new CaptionTrack(async (r, prompt, settings) => {
+      calls.push(`${r.start}-${r.end} ${String(settings.mode)}`);
+      return ` ${prompt.slice(0, 8)} ${r.start} `;
+    });
+    const seen: number[] = [];
+    const cues = await track.run(25, { seconds: 10, settings: { mode: 'av' } }, (_c, i) => seen.push(i));
+    expect(cues.map((c) => [c.start, c.end])).toEqual([[0, 10], [10, 20], [20, 25]]); // the 5 s tail ≥ 10/4: a cue of its own
+    expect(seen).toEqual([0, 1, 2]);
+    expect(cues[0].text).toBe('Describe 0');
+    await track.run(25, { seconds: 10, settings: { mode: 'av' } });
+    expect(calls).toEqual(['0-10 av', '10-20 av', '20-25 av']);
+    await track.run(25, { seconds: 10, settings: { mode: 'v' } });
+    expect(calls).toHaveLength(6);
+    expect(parseCues(toWebVtt(cues)).map((c) => c.text)).toEqual(['Describe 0', 'Describe 10', 'Describe 20']);
+  });
+});
