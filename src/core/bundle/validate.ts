@@ -235,6 +235,7 @@ export function validateManifest(json: unknown): BundleManifest {
     seen.set(f.path, f.sha256);
   }
 
+  family.checkManifest?.(typed);
   return typed;
 }
 
