@@ -354,6 +354,12 @@ def write_configs(out):
         "processor_class": "LlavaOnevisionProcessor", "resample": 3, "rescale_factor": 1 / 255,
         "size": {"height": IMAGE, "width": IMAGE},
     })
+    dump(os.path.join(out, "video_processor", "preprocessor_config.json"), {
+        "do_convert_rgb": True, "do_normalize": True, "do_pad": True, "do_rescale": True, "do_resize": True,
+        "image_mean": [0.5, 0.5, 0.5], "image_processor_type": "LlavaOnevisionVideoProcessor", "image_std": [0.5, 0.5, 0.5],
+        "processor_class": "LlavaOnevisionProcessor", "resample": 3, "rescale_factor": 1 / 255,
+        "size": {"height": IMAGE, "width": IMAGE},
+    })
     dump(os.path.join(out, "generation_config.json"), {"bos_token_id": 151643, "eos_token_id": 151645})
     dump(os.path.join(out, "whisper", "config.json"), {
         "architectures": ["WhisperForConditionalGeneration"], "model_type": "whisper", "d_model": W_HIDDEN,
