@@ -24,7 +24,7 @@ import { openNodeMedia } from '../media/node';
 import { planMedia } from '../media/pipeline';
 import type { CaptionReport } from '../report';
 import { loadModel, disposeModel } from './load';
-import { liteFamily } from './lite';
+import { buildLitePromptIds, liteFamily } from './lite';
 
 const FIXTURE = 'public/bundles/lite-fixture';
 const VIDEO = 'e2e/fixtures/out/h264_aac.mp4'; // 12 s, 320×240, 30 fps, with an AAC track
@@ -118,6 +118,15 @@ describe('lite family (llava-onevision-whisper) on the fixture', () => {
       expect(deltas.join('')).toBe(report.caption);
       expect(report.caption.length).toBeGreaterThan(0);
       expect(Object.values(report.backend).every((b) => b === 'cpu')).toBe(true);
+
+      // A follow-up prefills only the template's own user turn (content-list form) on the kept cache.
+      const turn = await engine.ask(mediaId, 'What is said?', { maxNewTokens: 3 });
+      const turnText = '<|im_start|>user \nWhat is said?<|im_end|><|im_start|>assistant\n';
+      expect(liteFamily.turnText!(model, 'What is said?')).toBe(turnText);
+      const closing = report.stopReason === 'stop-token' ? 1 : 2; // the last answer token (+ <|im_end|> when cut off)
+      expect(turn.prefillTokens).toBe(model.tokenizer.encode(turnText, { add_special_tokens: false }).ids.length);
+      expect(turn.reusedTokens).toBe(report.promptTokens + report.generatedTokenIds.length - 1 + closing);
+      expect(turn.generatedTokenIds.length).toBeGreaterThan(0);
     } finally {
       await engine.dispose();
     }
@@ -131,6 +140,20 @@ describe('lite family (llava-onevision-whisper) on the fixture', () => {
     expect(report.layout.some((e) => (e.textTokens?.transcript ?? 0) > 0)).toBe(true);
     expect(report.generatedTokenIds.length).toBe(6);
   }, 240_000);
+});
+
+describe('lite prompt (LLaVA-OneVision chat template)', () => {
+  it('puts the audio-visual block where the template renders <video>: "<|im_start|>user " + block + "\\n" + question', async () => {
+    const bundle = await loadBundle(new FsBundleSource(FIXTURE));
+    const { loadTokenizer } = await import('../model/prompt');
+    const tok = loadTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+    const m = bundle.manifest;
+    const ids = buildLitePromptIds(tok, m.prompt.chatTemplate, m.prompt.systemPrompt, '<video>', ' What happens? ');
+    expect(tok.decode(ids.before, { skip_special_tokens: false })).toBe('<|im_start|>user ');
+    expect(tok.decode(ids.after, { skip_special_tokens: false })).toBe('\nWhat happens?<|im_end|><|im_start|>assistant\n');
+    expect(ids.before[0]).toBe(151644);
+    expect(ids.after).not.toContain(151647); // the <video> placeholder itself is replaced, never embedded
+  });
 });
 
 describe('lite family contract checks', () => {

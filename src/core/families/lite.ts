@@ -240,6 +240,12 @@ export const liteFamily: ModelFamily = {
     return pieces.length ? placeText(layout, times, pieces, m.audio.windowSeconds / m.audio.tokensPerWindow) : layout;
   },
 
+  turnText(model, question) {
+    // the template's own user turn (content list), which ends its <|im_end|> without a newline
+    const m = liteOf(model.manifest);
+    return new Template(m.prompt.chatTemplate).render({ messages: [{ role: 'user', content: [{ type: 'text', text: question.trim() }] }], add_generation_prompt: true });
+  },
+
   promptIds(model, question): PromptIds {
     const m = liteOf(model.manifest);
     return buildLitePromptIds(model.tokenizer, m.prompt.chatTemplate, m.prompt.systemPrompt, m.lite.vision.videoToken, question);

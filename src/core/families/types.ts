@@ -81,6 +81,8 @@ export interface ModelFamily {
   encodeAudio(model: LoadedModel, media: MediaSource, plan: AudioPlan, channel: AudioChannel, progress: ProgressFn, signal?: AbortSignal): Promise<EncodedAudio>;
   /** Where every piece goes (PIPELINE §4), text pieces included. */
   layout(model: LoadedModel, input: LayoutInput): Layout;
+  /** The text of a follow-up user turn after an answer (default: "\n" + the ChatML turn of the bundle's template). */
+  turnText?(model: LoadedModel, question: string): string;
   /** Token ids around the audio-visual block (PIPELINE §5). */
   promptIds(model: LoadedModel, question: string, options: ResolvedOptions): PromptIds;
 }
