@@ -10,24 +10,24 @@ import { expect, test, type Page } from '@playwright/test';
 import type { LiteResult } from './harness/lite-worker';
 import { FIXTURES } from './harness/run';
 
-async function runLite(page: Page, prefer: 'wasm' | 'webgpu', maxNewTokens: number): Promise<LiteResult> {
+async function runLite(page: Page, prefer: 'wasm' | 'webgpu', maxNewTokens: number, maxFrames?: number): Promise<LiteResult> {
   await page.goto('/e2e/harness/lite.html');
   await expect(page.getByTestId('status')).toHaveText('ready');
-  await page.evaluate((r) => (window.__liteRequest = r), { prefer, maxNewTokens });
+  await page.evaluate((r) => (window.__liteRequest = r), { prefer, maxNewTokens, maxFrames });
   await page.setInputFiles('#file', join(FIXTURES, 'h264_aac.mp4'));
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 400_000 });
   return page.evaluate(() => window.__lite!);
 }
 
-function expectCaption(r: LiteResult, maxNewTokens: number) {
+function expectCaption(r: LiteResult, maxNewTokens: number, frames = 12, minTextFrames = 3) {
   expect(r.error).toBeUndefined();
   expect(r.family).toBe('llava-onevision-whisper');
   expect(r.label).toMatch(/not video-SALMONN 2/);
   const report = r.report!;
-  expect(report.frames).toHaveLength(12);
+  expect(report.frames).toHaveLength(frames);
   expect(report.layout.every((e) => e.visualTokens === 196 && e.audioTokens === 0)).toBe(true);
   const withText = report.layout.filter((e) => (e.textTokens?.transcript ?? 0) > 0).map((e) => e.frame!);
-  expect(withText.length).toBeGreaterThanOrEqual(3); // transcript pieces spread over the clip, after their frames
+  expect(withText.length).toBeGreaterThanOrEqual(minTextFrames); // transcript pieces spread over the clip, after their frames
   expect([...withText].sort((a, b) => a - b)).toEqual(withText);
   expect(report.generatedTokenIds.length).toBeGreaterThan(0);
   expect(report.generatedTokenIds.length).toBeLessThanOrEqual(maxNewTokens);
@@ -43,9 +43,10 @@ test('WASM: the lite fixture captions an mp4 in the worker through the URL loade
 
 test('WebGPU (explicit): the lite fixture captions the same mp4 with the GPU graphs on WebGPU', async ({ page }) => {
   test.setTimeout(600_000);
-  const r = await runLite(page, 'webgpu', 4);
+  // three frames: the software adapter is 20–60× slower than WASM
+  const r = await runLite(page, 'webgpu', 4, 3);
   test.skip(r.error?.code === 'runtime/session-create' && /webgpu/i.test(r.error.message), 'no WebGPU in this Chromium');
-  expectCaption(r, 4);
+  expectCaption(r, 4, 3, 2);
   // graphs the manifest places on the GPU run there; embed_tokens and the Whisper decoder are CPU-placed (WASM)
   expect(r.backends).toMatchObject({ vision_encoder: 'webgpu', decoder_model_merged: 'webgpu', speech_encoder: 'webgpu', embed_tokens: 'wasm', speech_decoder: 'wasm' });
 });

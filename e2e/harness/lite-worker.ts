@@ -18,6 +18,8 @@ export interface LiteRequest {
   file: File;
   prefer: Prefer;
   maxNewTokens: number;
+  /** The frame cap (default: the bundle's). */
+  maxFrames?: number;
 }
 
 export interface LiteResult {
@@ -32,7 +34,7 @@ export interface LiteResult {
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 scope.onmessage = async (ev: MessageEvent<LiteRequest>) => {
-  const { file, prefer, maxNewTokens } = ev.data;
+  const { file, prefer, maxNewTokens, maxFrames } = ev.data;
   const engine = new InProcessEngine<string, Blob>({
     ort: ortWeb(),
     platform: 'web',
@@ -46,7 +48,7 @@ scope.onmessage = async (ev: MessageEvent<LiteRequest>) => {
     Object.assign(result, { family: info.family, label: info.label, backends: { ...info.backends } });
     const { mediaId } = await engine.open(file);
     const deltas: string[] = [];
-    result.report = await engine.caption(mediaId, { maxNewTokens }, { onToken: (d) => deltas.push(d) });
+    result.report = await engine.caption(mediaId, { maxNewTokens, ...(maxFrames ? { maxFrames } : {}) }, { onToken: (d) => deltas.push(d) });
     result.deltas = deltas;
   } catch (e) {
     result.error = serializeError(e);
