@@ -24,7 +24,6 @@ import shutil
 import sys
 import warnings
 
-import numpy as np
 import onnx
 import torch
 from torch import nn
@@ -208,7 +207,7 @@ def bytes_to_unicode():
     return {b: chr(c) for b, c in zip(bs, cs)}
 
 
-def whisper_tokenizer(out, rng):
+def whisper_tokenizer(out):
     """A synthetic byte-level BPE with Whisper's id layout: 256 byte tokens, filler words up to
     <|endoftext|> 50257, then the special tokens and 1501 timestamps (ids as in whisper-base)."""
     alphabet = bytes_to_unicode()
@@ -266,7 +265,6 @@ def graph_entry(root, rel, inputs, outputs, device="gpu", **extra):
 
 def build(out, seed, break_contract=None):
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     if os.path.isdir(out):
         shutil.rmtree(out)
     os.makedirs(os.path.join(out, "onnx"))
@@ -325,7 +323,7 @@ def build(out, seed, break_contract=None):
            ["input_ids", "encoder_hidden_states"] + w_in + ["use_cache_branch"], ["logits"] + w_out, w_axes)
 
     qwen_tokenizer(out)
-    whisper_tokenizer(out, rng)
+    whisper_tokenizer(out)
     write_configs(out)
     manifest = build_manifest(out)
     dump(os.path.join(out, "bundle.json"), manifest)
