@@ -49,3 +49,48 @@ describe('the lite preset', () => {
     expect(lite.sizeBytes).toBeLessThanOrEqual(1.2e9);
   });
 });
+
+describe('buildLiteManifest (what scripts/lite-pin.ts writes), on the fixture\'s copies of the public config files', () => {
+  const dir = 'public/bundles/lite-fixture';
+  const read = (p: string) => JSON.parse(readFileSync(`${dir}/${p}`, 'utf8'));
+  const fixture = read('bundle.json');
+  const sources = {
+    config: read('config.json'),
+    addedTokens: read('added_tokens.json'),
+    chatTemplate: read('chat_template.json').chat_template,
+    videoProcessor: read('video_processor/preprocessor_config.json'),
+    generation: read('generation_config.json'),
+    whisperConfig: read('whisper/config.json'),
+    whisperGeneration: read('whisper/generation_config.json'),
+    whisperPreprocessor: read('whisper/preprocessor_config.json'),
+  };
+  const files = {
+    graphs: fixture.graphs,
+    tokenizer: fixture.tokenizer.files,
+    name: fixture.name,
+    description: fixture.description,
+    randomWeights: true,
+  };
+
+  it('reads the same numbers, token ids, template and graph ports the fixture was built with, and the app accepts it', async () => {
+    const { buildLiteManifest } = await import('./lite-preset');
+    const { validateManifest } = await import('../bundle/validate');
+    const built = buildLiteManifest(sources, files) as typeof fixture;
+    for (const k of ['format', 'version', 'family', 'graphs', 'tokenizer', 'vision', 'audio', 'llm', 'interleave']) expect(built[k], k).toEqual(fixture[k]);
+    expect(built.prompt.chatTemplate).toBe(fixture.prompt.chatTemplate);
+    expect(built.generation.stopTokenIds).toEqual(fixture.generation.stopTokenIds);
+    expect(built.lite.vision).toEqual(fixture.lite.vision);
+    const { maxNewTokens: _a, ...tokens } = built.lite.speech.tokens;
+    const { maxNewTokens: _b, ...expected } = fixture.lite.speech.tokens;
+    expect(tokens).toEqual(expected);
+    expect(built.lite.speech.tokens.maxNewTokens).toBe(224); // max_target_positions 448 / 2
+    expect({ ...built.lite.speech, tokens: undefined }).toEqual({ ...fixture.lite.speech, tokens: undefined });
+    expect(validateManifest(built).family).toBe('llava-onevision-whisper');
+  });
+
+  it('stops on a repo whose token ids or feature strategy do not fit the family', async () => {
+    const { buildLiteManifest } = await import('./lite-preset');
+    expect(() => buildLiteManifest({ ...sources, addedTokens: { ...sources.addedTokens, '<video>': 1 } }, files)).toThrow(/video_token_index 151647 vs added_tokens\.json <video> 1/);
+    expect(() => buildLiteManifest({ ...sources, config: { ...sources.config, vision_feature_select_strategy: 'default' } }, files)).toThrow(/vision_feature_select_strategy default/);
+  });
+});
