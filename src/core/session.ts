@@ -175,7 +175,8 @@ export class CaptionSession {
     }
     conv.unfed = [];
     conv.stopped = true;
-    const turnIds = tokenizer.encode(`\n${renderTurnText(this.model.manifest.prompt, question)}`, { add_special_tokens: false }).ids;
+    const turnText = this.family.turnText ? this.family.turnText(this.model, question) : `\n${renderTurnText(this.model.manifest.prompt, question)}`;
+    const turnIds = tokenizer.encode(turnText, { add_special_tokens: false }).ids;
     const embeds = await conv.decoder.embed(turnIds);
     if (!reuseCache) conv.decoder.reset();
     const replay = reuseCache ? [] : await Promise.all(conv.history.map((h) => (h instanceof Float32Array ? h : conv.decoder.embed(h))));

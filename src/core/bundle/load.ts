@@ -45,6 +45,8 @@ export interface LoadedBundle {
   source: string;
   /** The bytes of a loaded graph; throws for a graph not in `options.graphs`. */
   graph(name: GraphName): GraphBytes;
+  /** The bytes of a loaded non-graph file (tokenizer, golden) by its manifest path. */
+  file(path: string): Uint8Array;
   /** The graphs that were loaded. */
   graphs: GraphName[];
   tokenizerJson: Record<string, unknown>;
@@ -188,6 +190,11 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
         model: bytes.get(entry.path)!,
         externalData: entry.externalData.map((e) => ({ path: relativeToGraph(entry.path, e.path), data: bytes.get(e.path)! })),
       };
+    },
+    file(path: string): Uint8Array {
+      const data = bytes.get(path);
+      if (!data) throw new CaptionError('runtime/internal', `The file "${path}" is not part of this load of the bundle.`, { file: path });
+      return data;
     },
     tokenizerJson,
     tokenizerConfig,
