@@ -65,8 +65,11 @@ export interface ResamplerOptions {
 
 /**
  * Streaming resampler for integer rates (any ratio: 8000, 11025, 22050, 44100, 48000,
- * 96000 → 16000 …). Feed mono blocks with `push`, finish with `flush`; memory stays
- * bounded by one filter length plus the block.
+ * 96000 → 16000 …). Feed mono blocks with `push` (or write them in place: `input(n)`, then
+ * `commit(n)`), finish with `flush`; memory stays bounded by one filter length plus the
+ * block. The dot product runs on four f64 accumulators (the FP-add latency, not the
+ * multiplies, bounds a single chain): the same filter as a one-accumulator sum, rounded
+ * to f32 the output differs from it by at most 1 ulp.
  */
 export class StreamingResampler {
   readonly inRate: number;
@@ -74,9 +77,11 @@ export class StreamingResampler {
   private readonly up: number; // L
   private readonly down: number; // M
   private readonly half: number; // K: taps each side
-  private readonly bank: Float32Array; // [L][2K], taps j = −K+1 … K
-  private buf = new Float32Array(0);
-  private bufStart = 0; // global input index of buf[0]; input before 0 is silence
+  private readonly bank: Float64Array; // [L][2K], taps j = −K+1 … K (f32 values, held as f64: one conversion less per tap)
+  private buf = new Float32Array(1 << 14);
+  private off = 0; // buf[off] is global input sample bufStart
+  private len = 0; // valid samples from off
+  private bufStart = 0; // global input index of buf[off]; input before 0 is silence
   private consumed = 0; // total input samples pushed
   private n = 0; // next output index
 
@@ -99,7 +104,7 @@ export class StreamingResampler {
     this.half = K;
     const taps = 2 * K;
     const L = this.up;
-    this.bank = new Float32Array(L * taps);
+    this.bank = new Float64Array(L * taps);
     const i0b = besselI0(beta);
     for (let p = 0; p < L; p++) {
       const frac = p / L;
@@ -114,7 +119,7 @@ export class StreamingResampler {
         row[t] = 2 * fc * sinc * w;
         sum += row[t];
       }
-      for (let t = 0; t < taps; t++) this.bank[p * taps + t] = row[t] / sum;
+      for (let t = 0; t < taps; t++) this.bank[p * taps + t] = Math.fround(row[t] / sum);
     }
   }
 
@@ -123,63 +128,101 @@ export class StreamingResampler {
     return Math.ceil((inputSamples * this.up) / this.down);
   }
 
-  push(block: Float32Array): Float32Array {
-    if (block.length) {
-      const merged = new Float32Array(this.buf.length + block.length);
-      merged.set(this.buf);
-      merged.set(block, this.buf.length);
-      this.buf = merged;
-      this.consumed += block.length;
+  /** Room for the next `n` input samples: write them into the returned view, then `commit(n)`. */
+  input(n: number): Float32Array {
+    const need = this.len + n;
+    if (this.off + need > this.buf.length) {
+      if (need <= this.buf.length >> 1) {
+        this.buf.copyWithin(0, this.off, this.off + this.len);
+      } else {
+        let cap = this.buf.length;
+        while (cap < need * 2) cap *= 2;
+        const grown = new Float32Array(cap);
+        grown.set(this.buf.subarray(this.off, this.off + this.len));
+        this.buf = grown;
+      }
+      this.off = 0;
     }
-    return this.run(this.consumed, false);
+    return this.buf.subarray(this.off + this.len, this.off + need);
+  }
+
+  /** Takes the `n` samples written into `input(n)`; returns the outputs they complete. */
+  commit(n: number): Float32Array {
+    this.len += n;
+    this.consumed += n;
+    return this.run(false);
+  }
+
+  push(block: Float32Array): Float32Array {
+    if (!block.length) return this.run(false);
+    this.input(block.length).set(block);
+    return this.commit(block.length);
   }
 
   flush(): Float32Array {
-    return this.run(this.consumed, true);
+    return this.run(true);
   }
 
-  private run(available: number, final: boolean): Float32Array {
+  private run(final: boolean): Float32Array {
     const L = this.up;
     const M = this.down;
     const K = this.half;
     const taps = 2 * K;
-    const limit = final ? this.outputLength(this.consumed) : Infinity;
-    // outputs n whose last tap (base + K) is < available (or all, when final)
+    // outputs n whose last tap (base + K) is < consumed (or all, when final)
     let count = 0;
-    if (final) count = Math.max(0, limit - this.n);
+    if (final) count = Math.max(0, this.outputLength(this.consumed) - this.n);
     else {
-      // largest n with floor(n·M/L) + K ≤ available − 1
-      const maxBase = available - 1 - K;
+      // largest n with floor(n·M/L) + K ≤ consumed − 1
+      const maxBase = this.consumed - 1 - K;
       if (maxBase >= 0) count = Math.max(0, Math.floor(((maxBase + 1) * L - 1) / M) + 1 - this.n);
     }
     const out = new Float32Array(count);
     const buf = this.buf;
-    const bs = this.bufStart;
-    const bl = buf.length;
+    const lo = this.off; // buffer index of global sample bufStart
+    const hi = this.off + this.len;
+    const shift = this.off - this.bufStart; // buffer index = global index + shift
     const bank = this.bank;
+    const dBase = Math.floor(M / L);
+    const dPhase = M - dBase * L;
+    let base = Math.floor((this.n * M) / L);
+    let phase = this.n * M - base * L;
     for (let o = 0; o < count; o++) {
-      const n = this.n + o;
-      const num = n * M;
-      const base = Math.floor(num / L);
-      const phase = num - base * L;
-      const first = base - K + 1; // global index of tap 0
+      const i0 = base - K + 1 + shift; // buffer index of tap 0
       const row = phase * taps;
-      let acc = 0;
-      let i = first - bs;
-      let t = 0;
-      if (i < 0 || i + taps > bl) {
-        for (; t < taps; t++, i++) if (i >= 0 && i < bl) acc += bank[row + t] * buf[i];
+      let acc: number;
+      if (i0 < lo || i0 + taps > hi) {
+        acc = 0;
+        for (let t = 0, i = i0; t < taps; t++, i++) if (i >= lo && i < hi) acc += bank[row + t] * buf[i];
       } else {
-        for (; t < taps; t++, i++) acc += bank[row + t] * buf[i];
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        let t = 0;
+        for (; t + 4 <= taps; t += 4) {
+          a0 += bank[row + t] * buf[i0 + t];
+          a1 += bank[row + t + 1] * buf[i0 + t + 1];
+          a2 += bank[row + t + 2] * buf[i0 + t + 2];
+          a3 += bank[row + t + 3] * buf[i0 + t + 3];
+        }
+        for (; t < taps; t++) a0 += bank[row + t] * buf[i0 + t];
+        acc = a0 + a1 + (a2 + a3);
       }
       out[o] = acc;
+      base += dBase;
+      phase += dPhase;
+      if (phase >= L) {
+        phase -= L;
+        base++;
+      }
     }
     this.n += count;
     // drop input no longer needed
     const nextFirst = Math.floor((this.n * M) / L) - K + 1;
-    const drop = Math.min(Math.max(0, nextFirst - this.bufStart), this.buf.length);
+    const drop = Math.min(Math.max(0, nextFirst - this.bufStart), this.len);
     if (drop > 0) {
-      this.buf = this.buf.slice(drop);
+      this.off += drop;
+      this.len -= drop;
       this.bufStart += drop;
     }
     return out;
