@@ -9,7 +9,6 @@ import {
   BlobSource,
   EncodedPacketSink,
   Input,
-  type AudioSample,
   type InputAudioTrack,
   type VideoSample,
   VideoSampleSink,
@@ -18,14 +17,14 @@ import {
 import { CaptionError, isCaptionError } from '../errors';
 import type { AudioPlan, FramePlan } from './plan';
 import { timelineFromTimestamps } from './plan';
-import { TimelineAligner, WindowAssembler, unsupportedCodecError } from './pipeline';
+import { unsupportedCodecError } from './pipeline';
 export { assertDecodable } from './pipeline';
-import { StreamingResampler, downmix } from './resample';
+import { AudioStreamAssembler, DecoderClock } from './audio-stream';
 import { rgbaToRgb, type RgbImage } from './resize';
 import { matrixFromColorSpace, rotateRgb, yuv420ToRgb } from './yuv';
 import { sniffKind } from './sniff';
 export { sniffKind };
-import type { AudioTrackInfo, AudioWindow, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
+import type { AudioChannel, AudioTrackInfo, AudioWindow, AudioWindowsOptions, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
 
 export interface OpenOptions {
   /** Give up on a decode step that makes no progress for this long (ms). */
@@ -159,6 +158,182 @@ function flipRgb(img: RgbImage): RgbImage {
   return { width: w, height: h, data: out };
 }
 
+// eslint-disable-next-line require-yield
+async function* failing(e: Error): AsyncGenerator<AudioWindow> {
+  throw e;
+}
+
+/** Packets queued in the AudioDecoder at most (mediabunny's sink keeps ≤ 8 decoded + 40). */
+const MAX_DECODE_QUEUE = 64;
+
+/**
+ * One run of the audio: a feeding loop (packets → decoder) and the decoder's output
+ * callback (→ AudioStreamAssembler → ready windows) fill a queue of at most `ahead`
+ * windows that `windows()` hands out. Errors (decoder, demuxer, stall) end the queue.
+ */
+class AudioPump {
+  private readonly ready: AudioWindow[] = [];
+  private error: unknown = null;
+  private finished = false;
+  private stopped = false;
+  private wakeConsumer: (() => void) | null = null;
+  private wakeFeeder: (() => void) | null = null;
+  private lastProgress = performance.now();
+  private readonly asm: AudioStreamAssembler;
+
+  constructor(
+    private readonly track: InputAudioTrack,
+    plan: AudioPlan,
+    channel: AudioChannel,
+    private readonly ahead: number,
+    private readonly name: string,
+    private readonly stallMs: number,
+  ) {
+    this.asm = new AudioStreamAssembler(plan, channel);
+    void this.run();
+  }
+
+  private push(ws: AudioWindow[]): void {
+    if (ws.length === 0) return;
+    this.ready.push(...ws);
+    this.lastProgress = performance.now();
+    this.wakeConsumer?.();
+  }
+
+  private fail(e: unknown, stage: string): void {
+    if (this.error === null && !this.stopped) this.error = decodeError(e, this.name, stage);
+    this.stopped = true;
+    this.wakeConsumer?.();
+    this.wakeFeeder?.();
+  }
+
+  private async run(): Promise<void> {
+    const watchdog = setInterval(() => {
+      // waiting for the consumer is not a stall
+      if (this.ready.length < this.ahead && !this.finished && performance.now() - this.lastProgress > this.stallMs) {
+        this.fail(
+          new CaptionError(
+            'media/decode-failed',
+            `Decoding “${this.name}” stopped making progress (decoding audio). The file may be damaged or incomplete; re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 -c:a aac out.mp4) and try again.`,
+            { name: this.name, stage: 'decoding audio' },
+          ),
+          'decoding the audio',
+        );
+      }
+    }, Math.min(1000, this.stallMs));
+    try {
+      const config = await this.track.getDecoderConfig();
+      const native =
+        config !== null && typeof AudioDecoder !== 'undefined' && ((await AudioDecoder.isConfigSupported(config).catch(() => null))?.supported ?? false);
+      if (native) await this.viaAudioDecoder(config!);
+      else await this.viaSampleSink();
+      if (!this.stopped) this.push(this.asm.finish());
+    } catch (e) {
+      this.fail(e, 'decoding the audio');
+    } finally {
+      clearInterval(watchdog);
+      this.finished = true;
+      this.wakeConsumer?.();
+    }
+  }
+
+  /** Resolves when the feeder may go on: the consumer took a window, or the decoder drained. */
+  private feederWait(decoder: AudioDecoder | null): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.wakeFeeder = null;
+        decoder?.removeEventListener('dequeue', done);
+        resolve();
+      };
+      this.wakeFeeder = done;
+      decoder?.addEventListener('dequeue', done);
+    });
+  }
+
+  private async viaAudioDecoder(config: AudioDecoderConfig): Promise<void> {
+    let clock: DecoderClock | null = null;
+    const decoder = new AudioDecoder({
+      output: (data) => {
+        try {
+          if (!this.stopped && !this.asm.done && data.numberOfFrames > 0) {
+            const t = clock!.next(data.timestamp / 1e6, data.numberOfFrames, data.sampleRate);
+            this.push(this.asm.write(t, data));
+          }
+        } catch (e) {
+          this.fail(e, 'decoding the audio');
+        } finally {
+          data.close();
+        }
+      },
+      error: (e) => this.fail(e, 'decoding the audio'),
+    });
+    decoder.configure(config);
+    const packets = new EncodedPacketSink(this.track).packets();
+    try {
+      for (;;) {
+        if (this.stopped || this.asm.done) break;
+        while (!this.stopped && (decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.ready.length >= this.ahead)) await this.feederWait(decoder);
+        if (this.stopped) break;
+        const r = await packets.next();
+        if (r.done) break;
+        this.lastProgress = performance.now();
+        clock ??= new DecoderClock(r.value.timestamp);
+        decoder.decode(r.value.toEncodedAudioChunk());
+      }
+      if (!this.stopped && decoder.state === 'configured') await decoder.flush();
+    } finally {
+      await packets.return(undefined).catch(() => undefined);
+      if (decoder.state !== 'closed') decoder.close();
+    }
+  }
+
+  private async viaSampleSink(): Promise<void> {
+    const it = new AudioSampleSink(this.track).samples();
+    try {
+      while (!this.stopped && !this.asm.done) {
+        while (!this.stopped && this.ready.length >= this.ahead) await this.feederWait(null);
+        if (this.stopped) break;
+        const r = await it.next();
+        if (r.done) break;
+        const s = r.value;
+        try {
+          this.lastProgress = performance.now();
+          this.push(this.asm.write(s.timestamp, s));
+        } finally {
+          s.close();
+        }
+      }
+    } finally {
+      await it.return(undefined).catch(() => undefined);
+    }
+  }
+
+  async *windows(): AsyncGenerator<AudioWindow> {
+    try {
+      for (;;) {
+        if (this.ready.length > 0) {
+          const w = this.ready.shift()!;
+          this.wakeFeeder?.();
+          yield w;
+          continue;
+        }
+        if (this.error !== null) throw this.error;
+        if (this.finished) return;
+        await new Promise<void>((resolve) => {
+          this.wakeConsumer = () => {
+            this.wakeConsumer = null;
+            resolve();
+          };
+        });
+      }
+    } finally {
+      // consumer done or gone (break, error): stop decoding
+      this.stopped = true;
+      this.wakeFeeder?.();
+    }
+  }
+}
+
 export class BrowserMediaSource implements MediaSource {
   readonly info: MediaInfo;
   private readonly input: Input;
@@ -224,48 +399,22 @@ export class BrowserMediaSource implements MediaSource {
     }
   }
 
-  async *audioWindows(plan: AudioPlan): AsyncGenerator<AudioWindow> {
+  /**
+   * Audio windows (PIPELINE §3). AAC, Opus, Vorbis, MP3, FLAC … go packet by packet to one
+   * WebCodecs AudioDecoder kept well fed (up to 64 packets queued): each output is copied
+   * (channel 0 straight into the resampler's input) and resampled in its output callback,
+   * so decoding on the browser's media thread overlaps the resampling here. Decoding starts
+   * at the call and runs up to `prefetch` windows ahead of the consumer. Formats WebCodecs
+   * cannot take (PCM) go through mediabunny's AudioSampleSink.
+   */
+  audioWindows(plan: AudioPlan, options: AudioWindowsOptions = {}): AsyncGenerator<AudioWindow> {
     const a = this.info.audio;
-    if (!a || !this.audioTrack) throw new CaptionError('media/no-audio-track', `“${this.info.name}” has no audio track.`, {});
-    if (!a.decodable) throw unsupportedCodecError('audio', a.codec, a.codecString, this.info.name);
-    const asm = new WindowAssembler(plan);
-    let resampler: StreamingResampler | null = null;
-    let aligner: TimelineAligner | null = null;
-    const sink = new AudioSampleSink(this.audioTrack);
-    const it = sink.samples();
-    try {
-      while (!asm.done) {
-        let r: IteratorResult<AudioSample, void>;
-        try {
-          r = await withStall(it.next(), this.stallMs, 'decoding audio', this.info.name);
-        } catch (e) {
-          throw decodeError(e, this.info.name, 'decoding the audio');
-        }
-        if (r.done) break;
-        const s = r.value;
-        try {
-          const planes: Float32Array[] = [];
-          for (let c = 0; c < s.numberOfChannels; c++) {
-            const p = new Float32Array(s.numberOfFrames);
-            s.copyTo(p, { planeIndex: c, format: 'f32-planar' });
-            planes.push(p);
-          }
-          if (!resampler || resampler.inRate !== s.sampleRate) {
-            // (a mid-stream rate change restarts the filter: rare, and only blurs one block)
-            resampler = new StreamingResampler(s.sampleRate, plan.sampleRate);
-            aligner = new TimelineAligner(s.sampleRate);
-          }
-          const mono = aligner!.place(s.timestamp, downmix(planes));
-          for (const w of asm.write(resampler.push(mono))) yield w;
-        } finally {
-          s.close();
-        }
-      }
-      if (resampler && !asm.done) for (const w of asm.write(resampler.flush())) yield w;
-      for (const w of asm.finish()) yield w;
-    } finally {
-      await it.return(undefined).catch(() => undefined);
-    }
+    const name = this.info.name;
+    if (!a || !this.audioTrack) return failing(new CaptionError('media/no-audio-track', `“${name}” has no audio track.`, {}));
+    if (!a.decodable) return failing(unsupportedCodecError('audio', a.codec, a.codecString, name));
+    const channel = options.channel ?? 0;
+    if (channel !== 0 && channel !== 'mix') throw new RangeError(`audio channel must be 0 or 'mix' (got ${String(channel)})`);
+    return new AudioPump(this.audioTrack, plan, channel, Math.max(1, options.prefetch ?? 4), name, this.stallMs).windows();
   }
 
   close(): void {

@@ -100,21 +100,25 @@ export class TimelineAligner {
   ) {}
 
   place(timestamp: number, samples: Float32Array): Float32Array {
+    const { zeros, skip } = this.offsets(timestamp, samples.length);
+    if (zeros > 0) {
+      const out = new Float32Array(zeros + samples.length);
+      out.set(samples, zeros);
+      return out;
+    }
+    return skip > 0 ? samples.subarray(skip) : samples;
+  }
+
+  /** The same decision without copying: `zeros` to insert before the chunk, or its first `skip` samples to drop. */
+  offsets(timestamp: number, length: number): { zeros: number; skip: number } {
     const at = Math.round(timestamp * this.rate);
     let diff = at - this.next;
     if (this.started && Math.abs(diff) <= this.tolerance) diff = 0;
     this.started = true;
-    let out: Float32Array;
-    if (diff > 0) {
-      out = new Float32Array(diff + samples.length);
-      out.set(samples, diff);
-    } else if (diff < 0) {
-      out = samples.subarray(Math.min(-diff, samples.length));
-    } else {
-      out = samples;
-    }
-    this.next += out.length;
-    return out;
+    const zeros = Math.max(0, diff);
+    const skip = diff < 0 ? Math.min(-diff, length) : 0;
+    this.next += zeros + length - skip;
+    return { zeros, skip };
   }
 }
 
