@@ -68,10 +68,30 @@ function decodeError(e: unknown, name: string, stage: string): CaptionError {
   );
 }
 
-async function probeVideo(track: InputVideoTrack, name: string, stallMs: number): Promise<VideoTrackInfo> {
-  const codec = (await track.getCodec()) ?? 'unknown';
+/**
+ * Container codec ids (MP4 sample entry, Matroska CodecID) of codecs mediabunny does not
+ * decode → the names node.ts reports for them (ffmpeg's mpeg4 → 'mp4v', …), so an
+ * unsupported file is named, not 'unknown'. Other ids are reported as they are.
+ */
+const INTERNAL_CODECS: Record<string, string> = {
+  mp4v: 'mp4v', xvid: 'mp4v', divx: 'mp4v', dx50: 'mp4v', fmp4: 'mp4v',
+  'v_mpeg4/iso/asp': 'mp4v', 'v_mpeg4/iso/sp': 'mp4v', 'v_mpeg4/iso/ap': 'mp4v',
+  mp2v: 'mpeg2', m2v1: 'mpeg2', v_mpeg2: 'mpeg2',
+  jpeg: 'mjpeg', mjpa: 'mjpeg', mjpb: 'mjpeg', v_mjpeg: 'mjpeg',
+};
+
+async function codecOf(track: InputVideoTrack | InputAudioTrack): Promise<{ codec: string; codecString: string | null }> {
+  const codec = await track.getCodec();
   const codecString = await track.getCodecParameterString().catch(() => null);
-  const decodable = codec !== 'unknown' && (await track.canDecode().catch(() => false));
+  if (codec) return { codec, codecString };
+  const id = await track.getInternalCodecId().catch(() => null);
+  const raw = id === null ? null : String(id).trim();
+  return { codec: (raw && INTERNAL_CODECS[raw.toLowerCase()]) ?? raw ?? 'unknown', codecString: codecString ?? raw };
+}
+
+async function probeVideo(track: InputVideoTrack, name: string, stallMs: number): Promise<VideoTrackInfo> {
+  const { codec, codecString } = await codecOf(track);
+  const decodable = (await track.getCodec()) !== null && (await track.canDecode().catch(() => false));
   const sink = new EncodedPacketSink(track);
   const ts: number[] = [];
   let lastDur = 0;
@@ -103,15 +123,16 @@ async function probeVideo(track: InputVideoTrack, name: string, stallMs: number)
 }
 
 async function probeAudio(track: InputAudioTrack): Promise<AudioTrackInfo> {
-  const codec = (await track.getCodec()) ?? 'unknown';
+  const { codec, codecString } = await codecOf(track);
+  const known = (await track.getCodec()) !== null;
   return {
     codec,
-    codecString: await track.getCodecParameterString().catch(() => null),
+    codecString,
     sampleRate: await track.getSampleRate(),
     channels: await track.getNumberOfChannels(),
     firstTimestamp: await track.getFirstTimestamp(),
     duration: await track.computeDuration(),
-    decodable: codec !== 'unknown' && (await track.canDecode().catch(() => false)),
+    decodable: known && (await track.canDecode().catch(() => false)),
   };
 }
 

@@ -1,5 +1,6 @@
 /** Pure helpers of src/core/media: resize, YUV, rotation, downmix, windows, timeline. */
 import { describe, expect, it } from 'vitest';
+import { AudioStreamAssembler, DecoderClock } from './audio-stream';
 import { TimelineAligner, WindowAssembler, planMedia, unsupportedCodecError } from './pipeline';
 import { planAudio } from './plan';
 import { downmix, downmixWeights, resample, StreamingResampler } from './resample';
@@ -123,6 +124,53 @@ describe('StreamingResampler', () => {
   });
 });
 
+describe('AudioStreamAssembler and DecoderClock', () => {
+  /** A stand-in for AudioData: planar f32 channels. */
+  const chunk = (sampleRate: number, planes: number[][]) => ({
+    sampleRate,
+    numberOfFrames: planes[0].length,
+    numberOfChannels: planes.length,
+    copyTo(dst: Float32Array, o: { planeIndex: number; frameOffset?: number; frameCount?: number }) {
+      const off = o.frameOffset ?? 0;
+      dst.set(planes[o.planeIndex].slice(off, off + (o.frameCount ?? planes[0].length - off)));
+    },
+  });
+  const plan = planAudio({ audioSamples: 300, videoRealTime: null, minSeconds: 0 }, { sampleRate: 1000, windowSeconds: 0.1 });
+  const sig = (n: number, v: number) => new Array<number>(n).fill(v);
+  it('channel 0 takes the first channel, mix the ffmpeg downmix; priming before t = 0 is dropped', () => {
+    const run = (channel: 0 | 'mix') => {
+      const a = new AudioStreamAssembler(plan, channel);
+      // 2 samples of priming at −2 ms, then 200 samples of signal in two chunks (1 kHz in and out)
+      return [
+        ...a.write(-0.002, chunk(1000, [[9, 9, ...sig(100, 1)], [7, 7, ...sig(100, 3)]])),
+        ...a.write(0.1, chunk(1000, [sig(100, 1), sig(100, 3)])),
+        ...a.finish(),
+      ];
+    };
+    const c0 = run(0);
+    const mix = run('mix');
+    expect(c0.map((w) => w.samples.length)).toEqual([100, 100, 100]);
+    expect(c0[1].samples[0]).toBeCloseTo(1, 3); // the left channel's level, away from the edges
+    expect(mix[1].samples[0]).toBeCloseTo(2, 3); // (1 + 3) / 2
+    expect(Math.max(...c0[2].samples.subarray(50).map(Math.abs))).toBe(0); // past the signal: zeros
+    // the same as the streaming resampler run on the left channel without its priming
+    const r = new StreamingResampler(1000, 1000);
+    const ref = new Float32Array(300);
+    const head = r.push(new Float32Array(200).fill(1));
+    ref.set(head);
+    ref.set(r.flush().subarray(0, 300 - head.length), head.length);
+    const got = new Float32Array(300);
+    c0.forEach((w) => got.set(w.samples, w.start));
+    expect(meanAbsDiff(new Uint8Array(got.buffer), new Uint8Array(ref.buffer))).toBe(0);
+  });
+  it('DecoderClock: moves the first output to the first packet time, runs on by length, re-syncs on gaps', () => {
+    const c = new DecoderClock(-0.021333);
+    expect(c.next(0, 1024, 48000)).toBeCloseTo(-1024 / 48000, 6); // Chromium put the priming packet at 0
+    expect(c.next(0.021333, 1024, 48000)).toBeCloseTo(0, 6);
+    expect(c.next(1.5, 1024, 48000)).toBeCloseTo(1.5 - 0.021333, 4); // a gap: re-synced
+  });
+});
+
 describe('WindowAssembler and TimelineAligner', () => {
   it('cuts a stream into the plan’s windows and zero-pads the tail', () => {
     const plan = planAudio({ audioSamples: 25, videoRealTime: null, minSeconds: 0 }, { sampleRate: 1, windowSeconds: 10 });
@@ -164,6 +212,9 @@ describe('planMedia, errors, sniffing', () => {
     expect(e.message).toContain('hvc1');
     expect(e.message).toContain('clip.mov');
     expect(e.message).toContain('libx264');
+    const m = unsupportedCodecError('video', 'mp4v', 'mp4v', 'old camera.mov');
+    expect(m.message).toContain('is MPEG-4 Part 2 (mp4v), which this browser cannot decode');
+    expect(m.message).toContain('ffmpeg -i "old camera.mov" -c:v libx264 -c:a aac "old camera-h264.mp4"');
   });
   it('sniffs images, text and containers', () => {
     const b = (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0)));

@@ -163,6 +163,9 @@ const CODEC_NAMES: Record<string, string> = {
   vp9: 'VP9',
   av1: 'AV1',
   prores: 'Apple ProRes',
+  mp4v: 'MPEG-4 Part 2 (mp4v)',
+  mpeg2: 'MPEG-2 video',
+  mjpeg: 'Motion JPEG',
   ac3: 'Dolby Digital (AC-3)',
   eac3: 'Dolby Digital Plus (E-AC-3)',
   dts: 'DTS',
@@ -175,12 +178,14 @@ export function unsupportedCodecError(
   codecString: string | null,
   fileName: string,
 ): CaptionError {
-  const name = codec ? (CODEC_NAMES[codec] ?? codec) : 'an unknown codec';
-  const tag = codecString ? ` (${codecString})` : '';
+  const known = codec && codec !== 'unknown';
+  const name = known ? (CODEC_NAMES[codec] ?? codec) : 'an unknown codec';
+  const tag = codecString && !(known && name.includes(`(${codecString})`)) ? ` (${codecString})` : '';
+  const stem = fileName.replace(/\.[^.]+$/, '') || 'out';
   const fix =
     kind === 'video'
-      ? 'Convert it to H.264 (e.g. ffmpeg -i in.mov -c:v libx264 -c:a aac out.mp4) and try again.'
-      : 'Convert the audio to AAC or Opus (e.g. ffmpeg -i in.mkv -c:v copy -c:a aac out.mp4) and try again.';
+      ? `Convert it to H.264 (e.g. ffmpeg -i "${fileName}" -c:v libx264 -c:a aac "${stem}-h264.mp4") and try again; the command-line captioner (npm run caption) reads it through ffmpeg as it is.`
+      : `Convert the audio to AAC or Opus (e.g. ffmpeg -i "${fileName}" -c:v copy -c:a aac "${stem}-aac.mp4") and try again.`;
   return new CaptionError(
     'media/unsupported-codec',
     `The ${kind} of “${fileName}” is ${name}${tag}, which this browser cannot decode. ${fix}`,
