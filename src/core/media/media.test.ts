@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AudioStreamAssembler, DecoderClock } from './audio-stream';
-import { TimelineAligner, WindowAssembler, planMedia, unsupportedCodecError } from './pipeline';
+import { TimelineAligner, WindowAssembler, planMedia, thumbnailOf, unsupportedCodecError } from './pipeline';
 import { planAudio } from './plan';
 import { downmix, downmixWeights, resample, StreamingResampler } from './resample';
-import { meanAbsDiff, resizeBicubic, toPixelTensor } from './resize';
+import { meanAbsDiff, reduceBox, resizeBicubic, toPixelTensor } from './resize';
 import { sniffKind } from './sniff';
 import { rotateRgb, yuv420ToRgb } from './yuv';
 import type { MediaInfo } from './types';
@@ -37,6 +37,17 @@ describe('resizeBicubic (Pillow BICUBIC)', () => {
     const up = resizeBicubic({ width: 8, height: 1, data: edge }, 32, 1).data;
     expect(Math.min(...up)).toBe(0);
     expect(Math.max(...up)).toBe(255);
+  });
+  it('thumbnail: box-reduced then bicubic (Pillow thumbnail, reducing gap 2) keeps the aspect and the picture', () => {
+    const w = 1280;
+    const h = 720;
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([x < w / 2 ? 200 : 20, (y * 255) / h, 90], (y * w + x) * 3);
+    const t = thumbnailOf({ width: w, height: h, data }, 160);
+    expect([t.width, t.height]).toEqual([160, 90]);
+    const direct = resizeBicubic({ width: w, height: h, data }, 160, 90);
+    expect(meanAbsDiff(t.data, direct.data)).toBeLessThan(1); // the same picture as a straight bicubic
+    expect([...reduceBox({ width: 3, height: 1, data: new Uint8Array([0, 0, 0, 10, 10, 10, 7, 7, 7]) }, 2).data]).toEqual([5, 5, 5, 7, 7, 7]);
   });
   it('toPixelTensor: (x/255 − mean)/std, CHW', () => {
     const img = { width: 1, height: 2, data: new Uint8Array([0, 255, 51, 255, 0, 102]) };

@@ -6,7 +6,7 @@
 import { CaptionError } from '../errors';
 import type { AudioConfig, SamplingConfig, VisionConfig } from '../bundle/manifest';
 import { planAudio, planFrames, type AudioPlan, type FramePlan, type SamplingRule } from './plan';
-import { resizeBicubic, toPixelTensor, type RgbImage } from './resize';
+import { reduceBox, resizeBicubic, toPixelTensor, type RgbImage } from './resize';
 import type { AudioWindow, MediaInfo, NativeFrame } from './types';
 
 export interface MediaPlan {
@@ -138,10 +138,16 @@ export function prepareFrame(frame: NativeFrame, vision: Pick<VisionConfig, 'ima
   return { index: frame.index, timestamp: frame.timestamp, pixels, thumbnail: thumbnailOf(frame.image, thumbWidth) };
 }
 
+/**
+ * The UI's thumbnail: as Pillow's `Image.thumbnail` (reducing_gap 2), a box reduction by
+ * the whole factor that leaves ≥ 2× to go, then bicubic — a 1280 px frame costs a tenth of
+ * a straight bicubic to 160 px. (UI only; the model's pixels are `resizeBicubic` of the frame.)
+ */
 export function thumbnailOf(img: RgbImage, thumbWidth = 160): RgbImage {
   const w = Math.min(thumbWidth, img.width);
   const h = Math.max(1, Math.round((img.height * w) / img.width));
-  return resizeBicubic(img, w, h);
+  const factor = Math.min(Math.floor(img.width / w / 2), Math.floor(img.height / h / 2));
+  return resizeBicubic(factor > 1 ? reduceBox(img, factor) : img, w, h);
 }
 
 /** Frames → one [F, 3, size, size] float tensor with the manifest's mean / std. */

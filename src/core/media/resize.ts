@@ -139,6 +139,34 @@ export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number
   return { width: tw, height: outHeight, data: out };
 }
 
+/** Mean of each factor × factor block (partial blocks at the right / bottom edge: of what they hold), rounded. */
+export function reduceBox(img: RgbImage, factor: number): RgbImage {
+  const { width: w, height: h, data } = img;
+  const ow = Math.ceil(w / factor);
+  const oh = Math.ceil(h / factor);
+  const out = new Uint8Array(ow * oh * 3);
+  const acc = new Uint32Array(ow * 3);
+  for (let oy = 0; oy < oh; oy++) {
+    acc.fill(0);
+    const y1 = Math.min(h, (oy + 1) * factor);
+    for (let y = oy * factor; y < y1; y++) {
+      let p = y * w * 3;
+      for (let x = 0; x < w; x++, p += 3) {
+        const o = ((x / factor) | 0) * 3;
+        acc[o] += data[p];
+        acc[o + 1] += data[p + 1];
+        acc[o + 2] += data[p + 2];
+      }
+    }
+    const rows = y1 - oy * factor;
+    for (let ox = 0; ox < ow; ox++) {
+      const n = rows * (Math.min(w, (ox + 1) * factor) - ox * factor);
+      for (let c = 0; c < 3; c++) out[(oy * ow + ox) * 3 + c] = Math.floor((acc[ox * 3 + c] + (n >> 1)) / n);
+    }
+  }
+  return { width: ow, height: oh, data: out };
+}
+
 /** RGBA (canvas ImageData) → packed RGB. */
 export function rgbaToRgb(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): RgbImage {
   const n = width * height;
