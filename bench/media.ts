@@ -84,7 +84,7 @@ async function main() {
     const r = bench.result as {
       frames: number;
       bytes: number;
-      mediabunny: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null };
+      mediabunny: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null; audioPath: string | null };
       sequential: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null };
       videoElement: { ms: number; frames: number; audio: number; pageHeapPeak: number | null };
       ratio: number;
@@ -120,6 +120,7 @@ async function main() {
       browserRssBaselineMB: mb(baselineRss),
       mediabunnyWorker: {
         ms: Math.round(r.mediabunny.ms),
+        audioPath: r.mediabunny.audioPath,
         stages: Object.fromEntries(Object.entries(r.mediabunny.timings).map(([k, v]) => [k, Math.round(v)])),
         browserRssPeakMB: mb(peak(r.phases.workerStart, r.phases.workerEnd)),
         pageHeapPeakMB: mb(r.mediabunny.pageHeapPeak),

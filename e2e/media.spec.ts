@@ -196,7 +196,9 @@ test.describe('audio channel and concurrency', () => {
       expect(conAudio.length).toBe(seqAudio.length);
       expect(meanAbsDiff(conAudio, seqAudio)).toBe(0);
       for (let i = 0; i < seqFrames.length; i++) expect(meanAbsDiff(await fetchBytes(page, 'rgb', i), seqFrames[i]), `frame ${i}`).toBe(0);
-      console.log(JSON.stringify({ file, sequential: seq.result.timings, concurrent: con.result.timings }));
+      console.log(JSON.stringify({ file, audioPath: con.result.audioPath, sequential: seq.result.timings, concurrent: con.result.timings }));
+      // the AAC files went through the grouped fast path (the probe passed on this Chromium), and still match ffmpeg above
+      if (file.endsWith('.mp4')) expect(con.result.audioPath).toBe('AudioDecoder, AAC in groups of 16');
     });
   }
 });

@@ -42,13 +42,13 @@ async function viaWorker(file: File, concurrent: boolean) {
     concurrent,
   };
   const t0 = performance.now();
-  const res = await new Promise<{ ok: boolean; result?: { framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[] }; error?: { message: string } }>((resolve) => {
+  const res = await new Promise<{ ok: boolean; result?: { framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[]; audioPath: string | null }; error?: { message: string } }>((resolve) => {
     worker.onmessage = (ev) => resolve(ev.data);
     worker.postMessage(req);
   });
   worker.terminate();
   if (!res.ok) throw new Error(res.error!.message);
-  return { ms: performance.now() - t0, timestamps: res.result!.framePlan.timestamps, timings: res.result!.timings, windows: res.result!.windows.length };
+  return { ms: performance.now() - t0, timestamps: res.result!.framePlan.timestamps, timings: res.result!.timings, windows: res.result!.windows.length, audioPath: res.result!.audioPath };
 }
 
 async function viaVideoElement(file: File, timestamps: number[]) {

@@ -104,6 +104,7 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
             audio,
             timings: { open: tOpen - t0, plan: tPlan - tOpen, frames: tFrames - tPlan, audio: tAudio - tAudioStart, total: tAudio - t0 },
             concurrent: !!req.concurrent,
+            audioPath: src.audioPath,
             workerHasOfflineAudioContext: typeof (globalThis as { OfflineAudioContext?: unknown }).OfflineAudioContext !== 'undefined',
           },
         },

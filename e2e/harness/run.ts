@@ -73,6 +73,7 @@ export interface HarnessResult {
   windows: { index: number; start: number; length: number; peak: number }[];
   timings: Record<string, number>;
   workerHasOfflineAudioContext: boolean;
+  audioPath: string | null;
 }
 
 export type HarnessOutcome =

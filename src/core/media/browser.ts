@@ -9,6 +9,7 @@ import {
   BlobSource,
   EncodedPacketSink,
   Input,
+  type EncodedPacket,
   type InputAudioTrack,
   type VideoSample,
   VideoSampleSink,
@@ -184,8 +185,80 @@ async function* failing(e: Error): AsyncGenerator<AudioWindow> {
   throw e;
 }
 
-/** Packets queued in the AudioDecoder at most (mediabunny's sink keeps ≤ 8 decoded + 40). */
+/** Chunks queued in the AudioDecoder at most (mediabunny's sink keeps ≤ 8 decoded + 40). */
 const MAX_DECODE_QUEUE = 64;
+/** AAC access units per decoder chunk when the probe allows it. */
+const AAC_GROUP = 16;
+
+/** Consecutive packets as one chunk: their data one after the other, the first one's time. */
+function joinPackets(packets: readonly EncodedPacket[]): EncodedAudioChunk {
+  let n = 0;
+  for (const p of packets) n += p.data.byteLength;
+  const data = new Uint8Array(n);
+  let o = 0;
+  for (const p of packets) {
+    data.set(p.data, o);
+    o += p.data.byteLength;
+  }
+  const first = packets[0];
+  const last = packets[packets.length - 1];
+  return new EncodedAudioChunk({
+    type: 'key',
+    timestamp: Math.round(first.timestamp * 1e6),
+    duration: Math.round((last.timestamp + last.duration - first.timestamp) * 1e6),
+    data,
+  });
+}
+
+/** Every output of a fresh decoder for these chunks, channel 0 one after the other. */
+async function decodeAll(config: AudioDecoderConfig, chunks: readonly EncodedAudioChunk[]): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  let failed = false;
+  const dec = new AudioDecoder({
+    output: (d) => {
+      const p = new Float32Array(d.numberOfFrames);
+      d.copyTo(p, { planeIndex: 0, format: 'f32-planar' });
+      parts.push(p);
+      d.close();
+    },
+    error: () => (failed = true),
+  });
+  try {
+    dec.configure(config);
+    for (const c of chunks) dec.decode(c);
+    await dec.flush();
+  } catch {
+    failed = true;
+  } finally {
+    if (dec.state !== 'closed') dec.close();
+  }
+  if (failed) return new Float32Array(0);
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Whether this browser's AAC decoder decodes several raw access units given as one chunk
+ * exactly as it decodes them one by one. Chromium's (FFmpeg's aac decoder) does: it takes
+ * one access unit and goes on with the rest of the chunk, one output per access unit, with
+ * the right timestamps — and its fixed cost per chunk is most of the decode time (10-minute
+ * file: 2.2–5.3 s one by one, 1.2–2.2 s in groups of 16; `bench/README.md`). A decoder
+ * that stopped after the first unit, or decoded differently, fails this check on the
+ * file's own first packets, and then every packet goes alone.
+ */
+async function groupedAacDecodes(config: AudioDecoderConfig, packets: readonly EncodedPacket[]): Promise<boolean> {
+  const single = await decodeAll(config, packets.map((p) => p.toEncodedAudioChunk()));
+  if (single.length === 0) return false;
+  const grouped = await decodeAll(config, [joinPackets(packets)]);
+  if (grouped.length !== single.length) return false;
+  for (let i = 0; i < single.length; i++) if (!Object.is(grouped[i], single[i])) return false;
+  return true;
+}
 
 /**
  * One run of the audio: a feeding loop (packets → decoder) and the decoder's output
@@ -209,6 +282,7 @@ class AudioPump {
     private readonly ahead: number,
     private readonly name: string,
     private readonly stallMs: number,
+    private readonly onPath?: (path: string) => void,
   ) {
     this.asm = new AudioStreamAssembler(plan, channel);
     void this.run();
@@ -290,7 +364,18 @@ class AudioPump {
     });
     decoder.configure(config);
     const packets = new EncodedPacketSink(this.track).packets();
+    // AAC: several access units per chunk (see groupedAacDecodes), once a probe shows that
+    // this browser's decoder returns exactly what it returns for them one by one
+    let group = 1;
+    let pending: EncodedPacket[] = [];
+    const submit = () => {
+      if (group > 1 && pending.length > 1) decoder.decode(joinPackets(pending));
+      else for (const p of pending) decoder.decode(p.toEncodedAudioChunk());
+      pending = [];
+    };
     try {
+      let probed = !/^mp4a\.40\./.test(config.codec);
+    if (probed) this.onPath?.('AudioDecoder');
       for (;;) {
         if (this.stopped || this.asm.done) break;
         while (!this.stopped && (decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.ready.length >= this.ahead)) await this.feederWait(decoder);
@@ -298,9 +383,19 @@ class AudioPump {
         const r = await packets.next();
         if (r.done) break;
         this.lastProgress = performance.now();
-        clock ??= new DecoderClock(r.value.timestamp);
-        decoder.decode(r.value.toEncodedAudioChunk());
+        const p = r.value;
+        clock ??= new DecoderClock(p.timestamp);
+        const last = pending.at(-1);
+        // a group holds consecutive packets only (a gap keeps its own timestamp)
+        if (last && (pending.length >= group || Math.abs(last.timestamp + last.duration - p.timestamp) > 0.5 / config.sampleRate)) submit();
+        pending.push(p);
+        if (!probed && pending.length === AAC_GROUP) {
+          probed = true;
+          if (await groupedAacDecodes(config, pending)) group = AAC_GROUP;
+          this.onPath?.(group > 1 ? `AudioDecoder, AAC in groups of ${group}` : 'AudioDecoder');
+        }
       }
+      if (!this.stopped) submit();
       if (!this.stopped && decoder.state === 'configured') await decoder.flush();
     } finally {
       await packets.return(undefined).catch(() => undefined);
@@ -309,6 +404,7 @@ class AudioPump {
   }
 
   private async viaSampleSink(): Promise<void> {
+    this.onPath?.('AudioSampleSink');
     const it = new AudioSampleSink(this.track).samples();
     try {
       while (!this.stopped && !this.asm.done) {
@@ -357,6 +453,8 @@ class AudioPump {
 
 export class BrowserMediaSource implements MediaSource {
   readonly info: MediaInfo;
+  /** How the last audioWindows() call decodes (for tests and benchmarks). */
+  audioPath: string | null = null;
   private readonly input: Input;
   private readonly videoTrack: InputVideoTrack | null;
   private readonly audioTrack: InputAudioTrack | null;
@@ -435,7 +533,7 @@ export class BrowserMediaSource implements MediaSource {
     if (!a.decodable) return failing(unsupportedCodecError('audio', a.codec, a.codecString, name));
     const channel = options.channel ?? 0;
     if (channel !== 0 && channel !== 'mix') throw new RangeError(`audio channel must be 0 or 'mix' (got ${String(channel)})`);
-    return new AudioPump(this.audioTrack, plan, channel, Math.max(1, options.prefetch ?? 4), name, this.stallMs).windows();
+    return new AudioPump(this.audioTrack, plan, channel, Math.max(1, options.prefetch ?? 4), name, this.stallMs, (p) => (this.audioPath = p)).windows();
   }
 
   close(): void {
