@@ -366,16 +366,17 @@ class AudioPump {
     const packets = new EncodedPacketSink(this.track).packets();
     // AAC: several access units per chunk (see groupedAacDecodes), once a probe shows that
     // this browser's decoder returns exactly what it returns for them one by one
-    let group = 1;
+    const aac = /^mp4a\.40\./.test(config.codec);
+    let probed = !aac; // until the probe: collect the first AAC_GROUP packets
+    let join = false; // the probe passed: pending packets go as one chunk
     let pending: EncodedPacket[] = [];
     const submit = () => {
-      if (group > 1 && pending.length > 1) decoder.decode(joinPackets(pending));
+      if (join && pending.length > 1) decoder.decode(joinPackets(pending));
       else for (const p of pending) decoder.decode(p.toEncodedAudioChunk());
       pending = [];
     };
+    if (!aac) this.onPath?.('AudioDecoder');
     try {
-      let probed = !/^mp4a\.40\./.test(config.codec);
-    if (probed) this.onPath?.('AudioDecoder');
       for (;;) {
         if (this.stopped || this.asm.done) break;
         while (!this.stopped && (decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.ready.length >= this.ahead)) await this.feederWait(decoder);
@@ -387,14 +388,16 @@ class AudioPump {
         clock ??= new DecoderClock(p.timestamp);
         const last = pending.at(-1);
         // a group holds consecutive packets only (a gap keeps its own timestamp)
-        if (last && (pending.length >= group || Math.abs(last.timestamp + last.duration - p.timestamp) > 0.5 / config.sampleRate)) submit();
+        const gap = last !== undefined && Math.abs(last.timestamp + last.duration - p.timestamp) > 0.5 / config.sampleRate;
+        if (last && (gap || pending.length >= (probed ? (join ? AAC_GROUP : 1) : AAC_GROUP))) submit();
         pending.push(p);
         if (!probed && pending.length === AAC_GROUP) {
           probed = true;
-          if (await groupedAacDecodes(config, pending)) group = AAC_GROUP;
-          this.onPath?.(group > 1 ? `AudioDecoder, AAC in groups of ${group}` : 'AudioDecoder');
+          join = await groupedAacDecodes(config, pending);
+          this.onPath?.(join ? `AudioDecoder, AAC in groups of ${AAC_GROUP}` : 'AudioDecoder');
         }
       }
+      if (!probed) this.onPath?.('AudioDecoder');
       if (!this.stopped) submit();
       if (!this.stopped && decoder.state === 'configured') await decoder.flush();
     } finally {
