@@ -42,11 +42,14 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
       const windows: { index: number; start: number; length: number; peak: number }[] = [];
       let audio: Float32Array | null = null;
       let tFramesEnd = 0;
+      let tPrepare = 0; // prepareFrame (the model's resize + thumbnail), inside the frames time
       let tAudioStart = 0;
       const doFrames = async () => {
         if (plan.frames && !req.planOnly) {
           for await (const f of src.frames(plan.frames)) {
+            const tp = performance.now();
             const p = prepareFrame(f, req.vision);
+            tPrepare += performance.now() - tp;
             const item = {
               index: f.index,
               frameIndex: f.frameIndex,
@@ -102,7 +105,7 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
             frames,
             windows,
             audio,
-            timings: { open: tOpen - t0, plan: tPlan - tOpen, frames: tFrames - tPlan, audio: tAudio - tAudioStart, total: tAudio - t0 },
+            timings: { open: tOpen - t0, plan: tPlan - tOpen, frames: tFrames - tPlan, prepare: tPrepare, audio: tAudio - tAudioStart, total: tAudio - t0 },
             concurrent: !!req.concurrent,
             audioPath: src.audioPath,
             workerHasOfflineAudioContext: typeof (globalThis as { OfflineAudioContext?: unknown }).OfflineAudioContext !== 'undefined',
