@@ -16,6 +16,8 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
+import { horizontalPassWasm } from './resize-wasm';
+
 const PRECISION_BITS = 32 - 8 - 2;
 
 function bicubic(x: number): number {
@@ -72,9 +74,11 @@ function precompute(inSize: number, outSize: number): Coeffs {
  * aspect keep: PIPELINE §1 "resize straight to size×size"). Integer arithmetic as
  * Pillow's (sums stay within int32: |k| sums to < 1.3 · 2^22, times 255), each pass
  * rounded (the `half` bias), shifted by PRECISION_BITS and clipped; the vertical pass
- * accumulates whole rows (same order of additions per pixel, sequential reads).
+ * accumulates whole rows (same order of additions per pixel, sequential reads). The
+ * horizontal pass runs on WebAssembly SIMD where there is one (resize-wasm.ts, same bytes;
+ * `simd = false` forces the scalar pass).
  */
-export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number): RgbImage {
+export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number, simd = true): RgbImage {
   const { width: w, height: h, data } = img;
   if (data.length !== w * h * 3) throw new RangeError(`RGB buffer has ${data.length} bytes, expected ${w * h * 3}`);
   if (w === outWidth && h === outHeight) return { width: w, height: h, data: data.slice() };
@@ -87,8 +91,9 @@ export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number
     const bounds = c.bounds;
     const k = c.k;
     const ks = c.ksize;
-    tmp = new Uint8Array(outWidth * h * 3);
-    for (let y = 0; y < h; y++) {
+    const fast = simd ? horizontalPassWasm(data, w, h, outWidth, bounds, k, ks) : null;
+    tmp = fast ?? new Uint8Array(outWidth * h * 3);
+    for (let y = 0; y < h && !fast; y++) {
       const rowIn = y * w * 3;
       let o = y * outWidth * 3;
       for (let xx = 0; xx < outWidth; xx++) {
