@@ -45,8 +45,8 @@ describe('resizeBicubic (Pillow BICUBIC)', () => {
       const img = { width: w, height: h, data: new Uint8Array(w * h * 3).map(rnd) };
       expect(meanAbsDiff(resizeBicubic(img, ow, oh).data, resizeBicubic(img, ow, oh, false).data), `${w}×${h} → ${ow}×${oh}`).toBe(0);
     }
-    const py = spawnSync('python3', [join(import.meta.dirname, 'resize-wasm.gen.py')], { encoding: 'utf8' });
-    if (py.status === 0) expect(readFileSync(join(import.meta.dirname, 'resize-wasm.ts'), 'utf8')).toContain(`'${py.stdout.trim()}'`);
+    const py = spawnSync('python3', [join(import.meta.dirname, '../features/resize-wasm.gen.py')], { encoding: 'utf8' });
+    if (py.status === 0) expect(readFileSync(join(import.meta.dirname, '../features/resize-wasm.ts'), 'utf8')).toContain(`'${py.stdout.trim()}'`);
   });
   it('thumbnail: box-reduced then bicubic (Pillow thumbnail, reducing gap 2) keeps the aspect and the picture', () => {
     const w = 1280;
