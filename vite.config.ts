@@ -67,7 +67,7 @@ function staticFiles(): Plugin {
 export default defineConfig(({ mode }) => ({
   plugins: [react(), staticFiles()],
   // E2E_NO_HMR: the test server never reloads pages while someone edits the tree (playwright.config.ts).
-  server: { headers: isolationHeaders, ...(process.env.E2E_NO_HMR ? { hmr: false, watch: null } : {}) },
+  server: { headers: isolationHeaders, ...(process.env.E2E_NO_HMR ? { hmr: false } : {}) },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
   // mediabunny pre-bundled up front: otherwise the first worker load re-optimises and reloads the page.
