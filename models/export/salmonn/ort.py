@@ -11,6 +11,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELPER = os.path.join(HERE, "..", "tests", "ort_run.mjs")
+_TYPES = {"float32": np.float32, "float16": np.float16, "int64": np.int64, "int32": np.int32, "uint8": np.uint8}
+_NAMES = {np.dtype(v): k for k, v in _TYPES.items()}
 
 
 def run_many(runs: List[tuple]) -> List[Dict[str, np.ndarray]]:
@@ -21,7 +23,7 @@ def run_many(runs: List[tuple]) -> List[Dict[str, np.ndarray]]:
             inputs = {}
             for name, arr in feeds.items():
                 arr = np.ascontiguousarray(arr)
-                dt = {np.dtype(np.float32): "float32", np.dtype(np.int64): "int64"}[arr.dtype]
+                dt = _NAMES[arr.dtype]
                 f = os.path.join(tmp, f"in_{r}_{len(inputs)}.bin")
                 arr.astype(arr.dtype.newbyteorder("<")).tofile(f)
                 inputs[name] = {"dtype": dt, "dims": list(arr.shape), "file": f}
@@ -39,7 +41,7 @@ def run_many(runs: List[tuple]) -> List[Dict[str, np.ndarray]]:
                 meta = json.load(f)
             out = {}
             for name, m in meta.items():
-                dt = {"float32": np.float32, "int64": np.int64}[m["dtype"]]
+                dt = _TYPES[m["dtype"]]
                 out[name] = np.fromfile(os.path.join(d, f"{name}.bin"), dtype=dt).reshape(m["dims"])
             results.append(out)
         return results
