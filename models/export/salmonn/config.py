@@ -112,6 +112,13 @@ def tiny_config() -> SalmonnConfig:
     )
 
 
+def tiny_q4_config() -> SalmonnConfig:
+    """tiny_config() with an LLM GroupQueryAttention accepts (onnxruntime's GQA with rotary
+    needs head_dim % 16 == 0): hidden 32, 4 heads of 16 (q width 64), 2 KV heads, FFN 64. The tiny q4/q4f16
+    bundles use it (the fp32 tiny bundle keeps tiny_config())."""
+    return dataclasses.replace(tiny_config(), hidden=32, heads=4, kv_heads=2, head_dim=16, intermediate=64)
+
+
 # Real shapes of public models, for random-weight bundles that time the runtime at size
 # (export.py --random-shape). Each preset sets one part; parts not named stay tiny.
 SHAPE_PRESETS = {

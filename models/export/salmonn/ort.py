@@ -45,3 +45,30 @@ def run_many(runs: List[tuple]) -> List[Dict[str, np.ndarray]]:
                 out[name] = np.fromfile(os.path.join(d, f"{name}.bin"), dtype=dt).reshape(m["dims"])
             results.append(out)
         return results
+
+
+GREEDY = os.path.join(HERE, "..", "tests", "ort_greedy.mjs")
+
+
+def greedy(decoder: str, embed: str, embeds: np.ndarray, steps: int, layers: int, kv_heads: int, head_dim: int,
+           kv_dtype=np.float32, stop_ids=(), threads: int = 2) -> Dict:
+    """Greedy decoding in onnxruntime-node (tests/ort_greedy.mjs) with a direct-built decoder:
+    prompt embeddings [1, L, H] (cast to kv_dtype) -> {ids, margins, logits0, createMs, prefillMs, stepMs}."""
+    kv = "float16" if np.dtype(kv_dtype) == np.float16 else "float32"
+    with tempfile.TemporaryDirectory() as tmp:
+        f = os.path.join(tmp, "embeds.bin")
+        e = np.ascontiguousarray(embeds, dtype=np.dtype(kv_dtype).newbyteorder("<"))
+        e.tofile(f)
+        out = os.path.join(tmp, "out.json")
+        job = {"decoder": os.path.abspath(decoder), "embed": os.path.abspath(embed),
+               "embeds": {"file": f, "dims": list(e.shape), "dtype": kv}, "steps": int(steps), "layers": int(layers),
+               "kvHeads": int(kv_heads), "headDim": int(head_dim), "kvDtype": kv, "stopIds": [int(i) for i in stop_ids],
+               "out": out, "threads": int(threads)}
+        jf = os.path.join(tmp, "job.json")
+        with open(jf, "w") as fh:
+            json.dump(job, fh)
+        res = subprocess.run(["node", os.path.abspath(GREEDY), jf], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"ort_greedy.mjs failed:\n{res.stdout}\n{res.stderr}")
+        with open(out) as fh:
+            return json.load(fh)
