@@ -80,6 +80,82 @@ def encoder_effective_fn(cfg: SalmonnConfig, dtypes: Dict[str, str]):
     return fn
 
 
+TRACE_LAYERS = 2
+
+
+def _layer_of(graph: str):
+    """(config field of the repeated layer count, scope of layer j in node names, prefix of layer j
+    in parameter names) of an encoder graph with a deep stack of identical layers."""
+    if graph == "vision_encoder":
+        return "vision_layers", "/layers.{j}/", "tower.vision_tower.vision_model.encoder.layers.{j}."
+    if graph == "audio_encoder":
+        return "audio_layers", "/layers.{j}/", "layers.{j}."
+    return None
+
+
+def _replicate_layers(model: onnx.ModelProto, graph: str, n_layers: int) -> None:
+    """The graph was traced with TRACE_LAYERS layers (tracing runs the forward pass: 26 SigLIP
+    / 32 Whisper layers at full width take hours on a small CPU); copy the nodes of the last
+    traced layer for layers TRACE_LAYERS..n_layers-1, chained output to input, with their
+    parameter inputs renamed to the layer's own names."""
+    _, scope, pprefix = _layer_of(graph)
+    g = model.graph
+    last = TRACE_LAYERS - 1
+    sc, pp = scope.format(j=last), pprefix.format(j=last)
+    nodes = list(g.node)
+    in_layer = [n for n in nodes if sc in n.name]
+    produced = {o for n in in_layer for o in n.output}
+    ext_inputs = {x for n in in_layer for x in n.input if x and x not in produced}
+    consumed_outside = {x for n in nodes if n not in in_layer for x in n.input}
+    outs = [o for o in produced if o in consumed_outside]
+    prev_scope = scope.format(j=last - 1)
+    # (constants of the previous layer that this one reuses stay shared)
+    prev_produced = {o for n in nodes if prev_scope in n.name and n.op_type != "Constant" for o in n.output}
+    layer_in = [x for x in ext_inputs if x in prev_produced]
+    if len(outs) != 1 or len(layer_in) != 1:
+        raise RuntimeError(f"{graph}: cannot find the layer boundary ({outs}, {layer_in})")
+    out_t, in_t = outs[0], layer_in[0]
+    param_vi = {i.name: i for i in g.input}
+    new_nodes, new_inputs = [], []
+    cur = out_t
+    for k in range(TRACE_LAYERS, n_layers):
+        suf = f"__layer{k}"
+        ren = {o: o + suf for o in produced}
+        for n in in_layer:
+            c = onnx.NodeProto()
+            c.CopyFrom(n)
+            c.name = n.name.replace(sc, scope.format(j=k))
+            for i, x in enumerate(c.input):
+                if x == in_t:
+                    c.input[i] = cur
+                elif x in ren:
+                    c.input[i] = ren[x]
+                elif x.startswith(pp):
+                    nx = pprefix.format(j=k) + x[len(pp):]
+                    if nx not in param_vi:
+                        vi = onnx.ValueInfoProto()
+                        vi.CopyFrom(param_vi[x])
+                        vi.name = nx
+                        param_vi[nx] = vi
+                        new_inputs.append(vi)
+                    c.input[i] = nx
+            for i, y in enumerate(c.output):
+                c.output[i] = ren[y]
+            new_nodes.append(c)
+        cur = ren[out_t]
+    # consumers of the last traced layer's output now read the last copy's
+    pos = max(i for i, n in enumerate(nodes) if n in in_layer) + 1
+    for n in nodes[pos:]:
+        if n in in_layer:
+            continue
+        for i, x in enumerate(n.input):
+            if x == out_t:
+                n.input[i] = cur
+    del g.node[:]
+    g.node.extend(nodes[:pos] + new_nodes + nodes[pos:])
+    g.input.extend(new_inputs)
+
+
 def _to_fp16(model: onnx.ModelProto, real_inputs: List[str], outputs: List[str]) -> None:
     """Every float tensor of the graph in float16; the float32 graph inputs are cast on entry,
     the outputs cast back to float32."""
@@ -121,11 +197,19 @@ def export_encoder(graph: str, cfg: SalmonnConfig, src: WeightSource, out_dir: s
     if dtype not in ENCODER_DTYPES:
         raise ValueError(f"encoder dtype {dtype!r} not in {ENCODER_DTYPES}")
     mcfg = _module_cfg(cfg, graph)
+    deep = _layer_of(graph)
+    n_layers = getattr(mcfg, deep[0]) if deep else 0
+    replicate = deep is not None and n_layers > TRACE_LAYERS
+    if replicate:
+        mcfg = dataclasses.replace(mcfg, **{deep[0]: TRACE_LAYERS})
     with torch.no_grad():
         model = VideoSalmonn2(mcfg)
-        # distinct values: torch's exporter merges parameters of equal value (fresh LayerNorms)
-        for j, p in enumerate(model.parameters()):
-            p.fill_(float(j + 1))
+        # torch's exporter merges parameters of equal value (fresh LayerNorms: ones / zeros): give
+        # those distinct random values (moderate ones: NaN/denormal activations make tracing crawl)
+        gen = torch.Generator().manual_seed(0)
+        for p in model.parameters():
+            if p.numel() < (1 << 16) or bool(p.min() == p.max()):
+                p.copy_(0.02 * torch.randn(p.shape, generator=gen) + (1.0 if p.dim() == 1 else 0.0))
         ckpt_of = {id(p): n for n, p in model.named_parameters()}
         mod = model.graphs()[graph]
         param_map = {n: ckpt_of[id(p)] for n, p in mod.named_parameters()}
@@ -142,6 +226,18 @@ def export_encoder(graph: str, cfg: SalmonnConfig, src: WeightSource, out_dir: s
     m = onnx.load_from_string(f.getvalue())
     g = m.graph
     del g.value_info[:]
+    if replicate:
+        _replicate_layers(m, graph, n_layers)
+        _, _, pprefix = deep
+        pp = pprefix.format(j=TRACE_LAYERS - 1)
+        for i in g.input:
+            if i.name not in param_map and i.name.startswith(pprefix.split("{j}")[0]):
+                j = int(i.name[len(pprefix.split("{j}")[0]):].split(".")[0])
+                rest = i.name[len(pprefix.format(j=j)):]
+                ck = param_map[pp + rest]
+                ck_pp = ck[: len(ck) - len(rest)]
+                param_map[i.name] = ck_pp.replace(f"layers.{TRACE_LAYERS - 1}.", f"layers.{j}.") + rest
+                shapes[i.name] = shapes[pp + rest]
     real_inputs = [i for i in g.input if i.name in ins]
     weight_inputs = [i.name for i in g.input if i.name not in ins]
     quant = dtype in ("q4", "q4f16")

@@ -1,7 +1,7 @@
 // Greedy decoding with onnxruntime-node over an embed_tokens + decoder_model_merged pair
 // (the direct-built decoder: no position_ids, logits of the last position only).
 // usage: node ort_greedy.mjs job.json
-// job = { decoder, embed, embeds: { file, dims, dtype: 'float32'|'float16' }, steps, layers,
+// job = { decoder, embed, embeds: { file, dims, dtype: 'float32'|'float16' } | promptIds: [..], steps, layers,
 //         kvHeads, headDim, kvDtype: 'float32'|'float16', stopIds: [..], out }
 // Prefills the prompt embeddings with an empty past, then feeds each argmax token back through
 // embed_tokens; writes `out` = { ids, margins, logits0 (first step's top-8 [id, value]),
@@ -18,8 +18,14 @@ const dec = await ort.InferenceSession.create(job.decoder, opts);
 const emb = await ort.InferenceSession.create(job.embed, opts);
 const createMs = performance.now() - t0;
 
-const buf = fs.readFileSync(job.embeds.file);
-let x = new ort.Tensor(job.embeds.dtype, new ARR[job.embeds.dtype](buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)), job.embeds.dims);
+let x;
+if (job.promptIds) {
+  const ids = BigInt64Array.from(job.promptIds.map((i) => BigInt(i)));
+  x = (await emb.run({ input_ids: new ort.Tensor('int64', ids, [1, ids.length]) })).inputs_embeds;
+} else {
+  const buf = fs.readFileSync(job.embeds.file);
+  x = new ort.Tensor(job.embeds.dtype, new ARR[job.embeds.dtype](buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)), job.embeds.dims);
+}
 const past = {};
 for (let i = 0; i < job.layers; i++) {
   for (const kv of ['key', 'value']) {
@@ -56,4 +62,5 @@ for (let step = 0; step < job.steps; step++) {
   const e = await emb.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from([BigInt(a)]), [1, 1]) });
   x = e.inputs_embeds;
 }
-fs.writeFileSync(job.out, JSON.stringify({ ids, margins, logits0, createMs, prefillMs, stepMs }));
+const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
+fs.writeFileSync(job.out, JSON.stringify({ ids, margins, logits0, createMs, prefillMs, stepMs, rssMiB }));
