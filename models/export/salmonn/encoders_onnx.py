@@ -226,6 +226,8 @@ def export_encoder(graph: str, cfg: SalmonnConfig, src: WeightSource, out_dir: s
     m = onnx.load_from_string(f.getvalue())
     g = m.graph
     del g.value_info[:]
+    for node in g.node:  # torch's doc strings hold stack traces (paths): not deterministic
+        node.doc_string = ""
     if replicate:
         _replicate_layers(m, graph, n_layers)
         _, _, pprefix = deep
