@@ -51,7 +51,7 @@ GREEDY = os.path.join(HERE, "..", "tests", "ort_greedy.mjs")
 
 
 def greedy(decoder: str, embed: str, embeds: np.ndarray, steps: int, layers: int, kv_heads: int, head_dim: int,
-           kv_dtype=np.float32, stop_ids=(), threads: int = 2) -> Dict:
+           kv_dtype=np.float32, stop_ids=(), threads: int = 2, force_ids=None, dump_logits: str = None) -> Dict:
     """Greedy decoding in onnxruntime-node (tests/ort_greedy.mjs) with a direct-built decoder:
     prompt embeddings [1, L, H] (cast to kv_dtype) -> {ids, margins, logits0, createMs, prefillMs, stepMs}."""
     kv = "float16" if np.dtype(kv_dtype) == np.float16 else "float32"
@@ -64,6 +64,10 @@ def greedy(decoder: str, embed: str, embeds: np.ndarray, steps: int, layers: int
                "embeds": {"file": f, "dims": list(e.shape), "dtype": kv}, "steps": int(steps), "layers": int(layers),
                "kvHeads": int(kv_heads), "headDim": int(head_dim), "kvDtype": kv, "stopIds": [int(i) for i in stop_ids],
                "out": out, "threads": int(threads)}
+        if force_ids is not None:
+            job["forceIds"] = [int(i) for i in force_ids]
+        if dump_logits:
+            job["dumpLogits"] = os.path.abspath(dump_logits)
         jf = os.path.join(tmp, "job.json")
         with open(jf, "w") as fh:
             json.dump(job, fh)

@@ -5,7 +5,9 @@
 //         kvHeads, headDim, kvDtype: 'float32'|'float16', stopIds: [..], out }
 // Prefills the prompt embeddings with an empty past, then feeds each argmax token back through
 // embed_tokens; writes `out` = { ids, margins, logits0 (first step's top-8 [id, value]),
-//   createMs, prefillMs, stepMs: [...] }.
+//   createMs, prefillMs, stepMs: [...] }. Options: forceIds (teacher forcing: feed these tokens
+// instead of the argmax; ids still records the argmax), dumpLogits (a file: float32 logits of
+// every step, [steps, V]).
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 
@@ -34,6 +36,7 @@ for (let i = 0; i < job.layers; i++) {
 }
 let total = 0;
 const ids = [], margins = [], stepMs = [];
+const dump = job.dumpLogits ? fs.openSync(job.dumpLogits, 'w') : null;
 let prefillMs = 0, logits0 = null;
 for (let step = 0; step < job.steps; step++) {
   const s = x.dims[1];
@@ -54,13 +57,16 @@ for (let step = 0; step < job.steps; step++) {
   }
   ids.push(a);
   margins.push(l[a] - l[b]);
+  if (dump !== null) fs.writeSync(dump, Buffer.from(l.buffer, l.byteOffset, l.byteLength));
+  const next = job.forceIds ? job.forceIds[step] : a;
   for (let i = 0; i < job.layers; i++) {
     past[`past_key_values.${i}.key`] = out[`present.${i}.key`];
     past[`past_key_values.${i}.value`] = out[`present.${i}.value`];
   }
-  if ((job.stopIds ?? []).includes(a)) break;
-  const e = await emb.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from([BigInt(a)]), [1, 1]) });
+  if ((job.stopIds ?? []).includes(next) || next === undefined) break;
+  const e = await emb.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from([BigInt(next)]), [1, 1]) });
   x = e.inputs_embeds;
 }
+if (dump !== null) fs.closeSync(dump);
 const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
 fs.writeFileSync(job.out, JSON.stringify({ ids, margins, logits0, createMs, prefillMs, stepMs, rssMiB }));
