@@ -12,10 +12,13 @@ cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/bench-7b}
 shift || true
 DTYPE=q4f16
-for a in "$@"; do case $prev in --dtype) DTYPE=$a;; esac; prev=$a; done 2>/dev/null || true
+prev=""
+for a in "$@"; do
+  if [ "$prev" = "--dtype" ]; then DTYPE=$a; fi
+  prev=$a
+done
 mkdir -p "$OUT"
 PY=/usr/bin/python3
-nice $PY -c 'import sys' # python present
 /usr/bin/time -v -o "$OUT/time-export.txt" nice $PY models/export/export.py \
   --random-shape qwen2-7b,whisper-large-v3,siglip-so400m --seed 0 --dtype "$DTYPE" --out "$OUT/bundle" "$@" \
   2>&1 | tee "$OUT/export.log"
