@@ -112,6 +112,13 @@ def tiny_config() -> SalmonnConfig:
     )
 
 
+def tiny_q4_config() -> SalmonnConfig:
+    """tiny_config() with an LLM GroupQueryAttention accepts (onnxruntime's GQA with rotary
+    needs head_dim % 16 == 0): hidden 32, 4 heads of 16 (q width 64), 2 KV heads, FFN 64. The tiny q4/q4f16
+    bundles use it (the fp32 tiny bundle keeps tiny_config())."""
+    return dataclasses.replace(tiny_config(), hidden=32, heads=4, kv_heads=2, head_dim=16, intermediate=64)
+
+
 # Real shapes of public models, for random-weight bundles that time the runtime at size
 # (export.py --random-shape). Each preset sets one part; parts not named stay tiny.
 SHAPE_PRESETS = {
@@ -122,15 +129,21 @@ SHAPE_PRESETS = {
     # checkpoint's real window Q-Former (768, 2 layers, 12 heads, FFN 3072)
     "whisper-base": dict(num_mels=80, audio_hidden=512, audio_layers=6, audio_heads=8, audio_ffn=2048,
                          qformer_hidden=768, qformer_layers=2, qformer_heads=12, qformer_intermediate=3072),
+    # LLM: Qwen2-7B (the checkpoint's LLM: untied, vocab 152064)
+    "qwen2-7b": dict(hidden=3584, layers=28, heads=28, kv_heads=4, head_dim=128, intermediate=18944,
+                     vocab=152064, rope_theta=1e6, rms_eps=1e-6, max_positions=32768, tie_embeddings=False),
+    # audio: the checkpoint's Whisper-large-v3 encoder + window Q-Former
+    "whisper-large-v3": dict(num_mels=128, audio_hidden=1280, audio_layers=32, audio_heads=20, audio_ffn=5120,
+                             qformer_hidden=768, qformer_layers=2, qformer_heads=12, qformer_intermediate=3072),
     # vision: SigLIP-so400m-patch14-384 without its last layer (the checkpoint's tower)
     "siglip-so400m": dict(image_size=384, patch_size=14, vision_hidden=1152, vision_layers=26, vision_heads=16,
                           vision_intermediate=4304),
 }
 
 
-def random_shape_config(presets: List[str]) -> SalmonnConfig:
-    """tiny_config() with the named parts replaced by real shapes (SHAPE_PRESETS)."""
-    cfg = tiny_config().to_dict()
+def random_shape_config(presets: List[str], base: "SalmonnConfig" = None) -> SalmonnConfig:
+    """tiny_config() (or `base`) with the named parts replaced by real shapes (SHAPE_PRESETS)."""
+    cfg = (base or tiny_config()).to_dict()
     for p in presets:
         if p not in SHAPE_PRESETS:
             raise ValueError(f"unknown shape preset {p!r}; known: {', '.join(SHAPE_PRESETS)}")

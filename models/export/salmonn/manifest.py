@@ -41,22 +41,51 @@ def file_entry(root: str, rel: str) -> Dict:
     return {"path": rel, "bytes": os.path.getsize(os.path.join(root, rel)), "sha256": h.hexdigest()}
 
 
+def direct_decoder_io(cfg: SalmonnConfig):
+    """I/O of the directly-built decoder (salmonn/qwen2_onnx.py): no position_ids."""
+    ins, outs = graph_io(cfg)["decoder_model_merged"]
+    return [n for n in ins if n != "position_ids"], outs
+
+
+def generation_config(ckpt_dir: Optional[str], cfg: SalmonnConfig, max_new_tokens: int = 1024) -> Dict:
+    """`generation` from the checkpoint's generation_config.json (PIPELINE §5): stop ids =
+    <|im_end|> + its eos_token_id(s), repetition_penalty, max_new_tokens."""
+    stop = list(cfg.stop_token_ids)
+    rep, mnt = 1.0, max_new_tokens
+    p = os.path.join(ckpt_dir, "generation_config.json") if ckpt_dir else None
+    if p and os.path.exists(p):
+        with open(p) as f:
+            gc = json.load(f)
+        eos = gc.get("eos_token_id", [])
+        for i in (eos if isinstance(eos, list) else [eos]):
+            if i is not None and int(i) not in stop:
+                stop.append(int(i))
+        rep = float(gc.get("repetition_penalty", 1.0) or 1.0)
+        mnt = int(gc.get("max_new_tokens", mnt) or mnt)
+    return {"stopTokenIds": stop, "maxNewTokens": mnt, "repetitionPenalty": rep}
+
+
 def build_manifest(root: str, cfg: SalmonnConfig, name: str, description: str, random_weights: bool,
-                   external: Dict[str, List[str]], dtype: str, golden: Optional[str] = None,
-                   interleave_default: str = "spread", max_new_tokens: int = 1024) -> Dict:
-    io = graph_io(cfg)
+                   external: Dict[str, List[str]], dtype, golden: Optional[str] = None,
+                   interleave_default: str = "spread", max_new_tokens: int = 1024,
+                   io: Optional[Dict] = None, kv_dtype: str = "float32", logits: str = "all",
+                   generation: Optional[Dict] = None) -> Dict:
+    """dtype: one GraphDtype for all graphs, or {graph: dtype}; io: {graph: (inputs, outputs)}
+    overrides graph_io(cfg) (the direct-built decoder)."""
+    gio = dict(graph_io(cfg))
+    gio.update(io or {})
     graphs = {}
     for g in GRAPHS:
         rel = f"onnx/{g}.onnx"
         e = file_entry(root, rel)
         e["externalData"] = [file_entry(root, f"onnx/{x}") for x in external.get(g, [])]
-        ins, outs = io[g]
+        ins, outs = gio[g]
         e["inputs"], e["outputs"] = ports(ins), ports(outs)
-        e["dtype"] = dtype
+        e["dtype"] = dtype[g] if isinstance(dtype, dict) else dtype
         e["device"] = DEVICE.get(g, "gpu")
         if g == "decoder_model_merged":
-            e["kvCache"] = {"dtype": "float32", "layout": KV_LAYOUT}
-            e["logits"] = "all"
+            e["kvCache"] = {"dtype": kv_dtype, "layout": KV_LAYOUT}
+            e["logits"] = logits
         graphs[g] = e
     m = {
         "format": "salmonn-bundle", "version": 2, "family": FAMILY, "name": name, "description": description,
@@ -76,8 +105,8 @@ def build_manifest(root: str, cfg: SalmonnConfig, name: str, description: str, r
                 "maxPositions": cfg.max_positions, "tieEmbeddings": cfg.tie_embeddings},
         "interleave": {"default": interleave_default},
         "prompt": {"chatTemplate": CHAT_TEMPLATE, "systemPrompt": SYSTEM_PROMPT, "defaultPrompt": DEFAULT_PROMPT},
-        "generation": {"stopTokenIds": list(cfg.stop_token_ids), "maxNewTokens": max_new_tokens,
-                       "repetitionPenalty": 1.0},
+        "generation": generation or {"stopTokenIds": list(cfg.stop_token_ids), "maxNewTokens": max_new_tokens,
+                                     "repetitionPenalty": 1.0},
     }
     if golden:
         m["golden"] = file_entry(root, golden)

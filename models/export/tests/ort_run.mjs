@@ -1,21 +1,24 @@
 // Run ONNX graphs with onnxruntime-node for the Python tests.
 // usage: node ort_run.mjs job.json
-// job = { runs: [ { model, outDir, inputs: { name: { dtype: 'float32'|'int64', dims, file } } } ] }
+// job = { runs: [ { model, outDir, inputs: { name: { dtype, dims, file } } } ] }
+//   dtype: 'float32' | 'float16' (raw IEEE half bits) | 'int64' | 'int32' | 'uint8'
 // Each input file holds raw little-endian data. For every run, writes <outDir>/<output>.bin
-// (raw float32/int64) and <outDir>/outputs.json ({ name: { dtype, dims } }).
+// (raw data of the output's own dtype) and <outDir>/outputs.json ({ name: { dtype, dims } }).
+// A run with `"create": true` and no inputs only creates the session (load check).
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 const job = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const sessions = new Map();
+const ARRAYS = { float32: Float32Array, float16: Uint16Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array };
 
 function readTensor({ dtype, dims, file }) {
   const buf = fs.readFileSync(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  if (dtype === 'float32') return new ort.Tensor('float32', new Float32Array(ab), dims);
-  if (dtype === 'int64') return new ort.Tensor('int64', new BigInt64Array(ab), dims);
-  throw new Error(`unsupported dtype ${dtype}`);
+  const A = ARRAYS[dtype];
+  if (!A) throw new Error(`unsupported dtype ${dtype}`);
+  return new ort.Tensor(dtype, new A(ab), dims);
 }
 
 for (const run of job.runs) {
@@ -24,6 +27,7 @@ for (const run of job.runs) {
     sess = await ort.InferenceSession.create(run.model, { intraOpNumThreads: 2, graphOptimizationLevel: 'all' });
     sessions.set(run.model, sess);
   }
+  if (run.create) continue;
   const feeds = {};
   for (const [name, spec] of Object.entries(run.inputs)) feeds[name] = readTensor(spec);
   const out = await sess.run(feeds);
