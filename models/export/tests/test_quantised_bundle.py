@@ -53,7 +53,7 @@ def _ort_cases(bundle, cfg):
               "audio_aligner": _OrtGraph(p("audio_aligner"), "encoder_hidden_states"),
               "embed_tokens": _OrtGraph(p("embed_tokens"), "input_ids"), "decoder_model_merged": None}
 
-    def greedy(_dec, _embed, emb, n, stop):
+    def greedy(_dec, _embed, emb, n, stop, *_penalty):  # only the legacy runs (no penalty) are compared below
         r = ort_greedy(p("decoder_model_merged"), p("embed_tokens"), emb.numpy(), n, cfg.layers, cfg.kv_heads,
                        cfg.head_dim, kv, stop)
         return {"ids": r["ids"], "margins": r["margins"], "stopped": bool(r["ids"] and r["ids"][-1] in stop)}
