@@ -22,7 +22,7 @@ describe('FileListBundleSource', () => {
     expect(src.paths()).toContain('onnx/vision_encoder.onnx');
     const events: BundleProgress[] = [];
     const b = await loadBundle(src, { onProgress: (p) => events.push(p) });
-    expect(b.graph('embed_tokens').model).toEqual(fake.files.get('onnx/embed_tokens.onnx'));
+    expect((await b.graph('embed_tokens')).model).toEqual(fake.files.get('onnx/embed_tokens.onnx'));
     expect(events.at(-1)!.overallLoaded).toBe(b.totalBytes);
   });
 
