@@ -138,7 +138,7 @@ describe('UrlBundleSource without a Cache API', () => {
 
   it('reports server errors and unreachable servers as download-failed', async () => {
     srv.status.set('golden.json', 503);
-    const err = await rejection(loadBundle(new UrlBundleSource(srv.base)));
+    const err = await rejection(loadBundle(new UrlBundleSource(srv.base, { retryDelayMs: 1 })));
     expect(err.code).toBe('bundle/download-failed');
     expect(err.message).toContain('golden.json');
     expect(err.message).toContain('503');
@@ -146,7 +146,7 @@ describe('UrlBundleSource without a Cache API', () => {
     const dead = await startServer(new Map());
     const deadBase = dead.base;
     await dead.close();
-    const gone = await rejection(loadBundle(new UrlBundleSource(deadBase)));
+    const gone = await rejection(loadBundle(new UrlBundleSource(deadBase, { retryDelayMs: 1 })));
     expect(gone.code).toBe('bundle/download-failed');
     expect(gone.message).toContain('bundle.json');
   });
