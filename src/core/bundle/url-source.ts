@@ -443,8 +443,11 @@ export class UrlBundleSource implements BundleSource {
   }
 
   private async readManifest(url: string, cache: Cache | null, onProgress?: ReadProgress, signal?: AbortSignal): Promise<Uint8Array> {
+    // With a cached copy, a network failure falls back to it at once (offline); without one it is retried.
+    const hasCopy = cache ? Boolean(await cache.match(url).catch(() => undefined)) : false;
     try {
-      const data = await this.download(url, MANIFEST_FILE, 0, onProgress, signal, 'no-cache');
+      const get = () => this.download(url, MANIFEST_FILE, 0, onProgress, signal, 'no-cache');
+      const data = hasCopy ? await get() : await this.withRetries(MANIFEST_FILE, signal, get);
       if (cache) {
         try {
           await cache.put(url, new Response(data as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/json' } }));
