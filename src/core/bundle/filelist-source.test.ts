@@ -26,6 +26,24 @@ describe('FileListBundleSource', () => {
     expect(events.at(-1)!.overallLoaded).toBe(b.totalBytes);
   });
 
+  it('verifies every picked file and hands chunks to onnxruntime as the picked File itself', async () => {
+    const fake = await makeFakeBundle({ externalDataChunks: [200_000, 100_000] });
+    const files = picked(fake.files, 'm/');
+    const b = await loadBundle(new FileListBundleSource(files));
+    const dec = await b.graph('decoder_model_merged');
+    expect(dec.externalData.map((e) => e.path)).toEqual(['decoder_model_merged.onnx_data', 'decoder_model_merged.onnx_data_1']);
+    expect(dec.externalData[0].data).toBe(files.find((f) => f.webkitRelativePath === 'm/onnx/decoder_model_merged.onnx_data'));
+    expect(dec.externalData[1].data).toBe(files.find((f) => f.webkitRelativePath === 'm/onnx/decoder_model_merged.onnx_data_1'));
+
+    const bad = new Map(fake.files);
+    const chunk = bad.get('onnx/decoder_model_merged.onnx_data_1')!.slice();
+    chunk[5] ^= 1;
+    bad.set('onnx/decoder_model_merged.onnx_data_1', chunk);
+    const err = await rejection(loadBundle(new FileListBundleSource(picked(bad, 'm/'))));
+    expect(err.code).toBe('bundle/integrity');
+    expect(err.details.file).toBe('onnx/decoder_model_merged.onnx_data_1');
+  });
+
   it('finds the bundle when the parent folder was picked', async () => {
     const fake = await makeFakeBundle();
     const files = [...picked(fake.files, 'bundles/tiny/'), ...picked(new Map([['notes.txt', new Uint8Array(3)]]), 'bundles/')];

@@ -225,3 +225,32 @@ describe('a multi-chunk bundle through the Cache API', () => {
     expect(events.some((e) => e.type === 'estimate')).toBe(false);
   });
 });
+
+describe('the engine refuses what the device cannot run before downloading', () => {
+  it('a 7B-shaped decoder whose tensor exceeds maxBufferSize: only bundle.json is fetched', async () => {
+    const { InProcessEngine } = await import('../engine');
+    const m = structuredClone(fake.manifest);
+    const dec = m.graphs.decoder_model_merged;
+    dec.externalData = [1.9e9, 1.9e9, 0.5e9].map((bytes, i) => ({ path: `onnx/big.onnx_data${i ? `_${i}` : ''}`, bytes, sha256: 'a'.repeat(64) }));
+    dec.largestTensorBytes = 1.09e9;
+    const own = await startBundleServer(new Map([...fake.files, ['bundle.json', new TextEncoder().encode(JSON.stringify(m))]]));
+    try {
+      const engine = new InProcessEngine<string, never>({
+        ort: {} as never,
+        platform: 'web',
+        source: (url) => new UrlBundleSource(url, { cacheStorage: storage.asCacheStorage(), storageManager: manager }),
+        openMedia: async () => {
+          throw new Error('unused');
+        },
+        adapter: async () => ({ vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 30 }),
+      });
+      const err = await rejection(engine.load(own.base));
+      expect(err.code).toBe('bundle/unsupported');
+      expect(err.message).toMatch(/maxBufferSize \(1073741824 bytes\)/);
+      expect(own.requests).toEqual(['/b/bundle.json']);
+      expect([...(await entries()).keys()].filter((u) => !u.endsWith('bundle.json'))).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+});
