@@ -20,6 +20,8 @@ export interface BundleServer {
   cutNext: Map<string, number>;
   /** Bytes sent per path (what the network carried). */
   sentBytes: Map<string, number>;
+  /** Milliseconds between the 8 writes of each file (0: none), so that progress can be watched. */
+  delayMs: number;
   /** Count of requests for one bundle path. */
   count(path: string): number;
   close(): Promise<void>;
@@ -27,6 +29,7 @@ export interface BundleServer {
 
 export async function startBundleServer(files: Map<string, Uint8Array>, options: { isolation?: boolean; host?: string } = {}): Promise<BundleServer> {
   const state = {
+    delayMs: 0,
     requests: [] as string[],
     files,
     failNext: new Map<string, [number, number]>(),
@@ -78,9 +81,22 @@ export async function startBundleServer(files: Map<string, Uint8Array>, options:
       return;
     }
     const step = Math.max(1, Math.ceil(data.byteLength / 8));
-    for (let i = 0; i < data.byteLength; i += step) send(data.subarray(i, i + step));
-    res.end();
+    if (!self.delayMs) {
+      for (let i = 0; i < data.byteLength; i += step) send(data.subarray(i, i + step));
+      res.end();
+      return;
+    }
+    let i = 0;
+    const tick = () => {
+      if (res.destroyed) return;
+      if (i >= data.byteLength) return void res.end();
+      send(data.subarray(i, i + step));
+      i += step;
+      setTimeout(tick, self.delayMs);
+    };
+    tick();
   });
+  const self = state;
   await new Promise<void>((r) => server.listen(0, options.host ?? '127.0.0.1', r));
   const origin = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   return Object.assign(state, {
