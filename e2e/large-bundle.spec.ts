@@ -151,3 +151,31 @@ test('a bundle larger than the quota ends in a message naming the shortfall and 
     await huge.close();
   }
 });
+
+test('WebGPU: a tensor over the adapter\'s maxBufferSize is refused before any download, with the sizes named', async ({ page }) => {
+  // The decoder promises three 1.9 GB chunks and an 8 GiB tensor: too big for this GPU's
+  // buffers, and for WASM, which would have to take it instead.
+  const m = JSON.parse(new TextDecoder().decode(files.get('bundle.json')!)) as { name: string; graphs: Record<string, { externalData: { path: string; bytes: number; sha256: string }[]; largestTensorBytes: number }> };
+  m.name = 'tiny-wide';
+  const dec = m.graphs.decoder_model_merged;
+  dec.externalData = dec.externalData.slice(0, 3).map((e) => ({ ...e, bytes: 1.9e9 }));
+  dec.largestTensorBytes = 8 * 2 ** 30;
+  const wide = await startBundleServer(new Map([...files, ['bundle.json', new TextEncoder().encode(JSON.stringify(m))]]), { isolation: true });
+  try {
+    await openApp(page, { wasm: false });
+    await page.locator('#preset').selectOption('url');
+    await page.getByLabel(/Bundle URL/).fill(wide.base);
+    await page.getByTestId('load-model').click();
+    const status = page.getByTestId('model-status');
+    await expect(status).toHaveAttribute('data-status', 'error', { timeout: 60_000 });
+    await expect(status).toContainText('This model cannot run on this device');
+    await expect(status).toContainText(`Its largest tensor (${8 * 2 ** 30} bytes) exceeds this GPU's maxBufferSize`);
+    await expect(status).toContainText('nothing was downloaded');
+    expect(wide.requests).toEqual(['/b/bundle.json']);
+    expect((await cachedUrls(page)).filter((u) => !u.endsWith('bundle.json'))).toEqual([]);
+    await page.reload();
+    await expect(page.getByTestId('cached-models')).not.toContainText('tiny-wide');
+  } finally {
+    await wide.close();
+  }
+});

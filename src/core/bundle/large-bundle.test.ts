@@ -249,6 +249,7 @@ describe('the engine refuses what the device cannot run before downloading', () 
       expect(err.message).toMatch(/maxBufferSize \(1073741824 bytes\)/);
       expect(own.requests).toEqual(['/b/bundle.json']);
       expect([...(await entries()).keys()].filter((u) => !u.endsWith('bundle.json'))).toEqual([]);
+      expect(await listCachedBundles({ cacheStorage: storage.asCacheStorage() })).toEqual([]);
     } finally {
       await own.close();
     }

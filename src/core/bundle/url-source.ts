@@ -630,7 +630,7 @@ function entryBytes(res: Response | undefined): Promise<number> {
   return res.blob().then((b) => b.size);
 }
 
-/** Bundles with files in the Cache API, largest first. Empty where there is no Cache API. */
+/** Bundles with files in the Cache API, largest first (a bundle.json alone is not listed). Empty where there is no Cache API. */
 export async function listCachedBundles(options: { cacheStorage?: CacheStorage } = {}): Promise<CachedBundle[]> {
   const storage = options.cacheStorage ?? defaultCaches();
   if (!storage || !(await storage.has(BUNDLE_CACHE_NAME).catch(() => false))) return [];
@@ -644,6 +644,8 @@ export async function listCachedBundles(options: { cacheStorage?: CacheStorage }
   const out: CachedBundle[] = [];
   for (const base of bases) {
     const fileKeys = keys.filter((u) => u !== base + MANIFEST_FILE && owner(u) === base);
+    // Only a bundle.json (a load refused before downloading, by preflight or quota): no model to list.
+    if (fileKeys.length === 0) continue;
     let name = base;
     let complete = false;
     try {
