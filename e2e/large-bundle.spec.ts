@@ -104,6 +104,20 @@ test('WASM: loads a chunked bundle by URL with progress, a reload downloads noth
   expect(first).toEqual(nodeTokenIds('short.mp4'));
 });
 
+test('WebGPU (software adapter): the app engine, handed the chunks as Cache API Blobs, gives the tokens of onnxruntime-node', async ({ page }) => {
+  test.setTimeout(480_000);
+  // The UI's "auto" keeps a software adapter off the GPU; the app's worker engine is asked for WebGPU directly.
+  await page.goto('/e2e/harness/engine.html');
+  await expect(page.getByTestId('status')).toHaveText('ready');
+  const result = await page.evaluate(
+    ([url, n]) => (window as unknown as { engineHarness: { run: (u: string, p: string, v: string, n: number) => Promise<{ ok: boolean; backends?: Record<string, string>; ids?: number[]; error?: string }> } }).engineHarness.run(url, 'webgpu', '/e2e/fixtures/out/short.mp4', n),
+    [server.base, NEW_TOKENS] as const,
+  );
+  expect(result.error).toBeUndefined();
+  expect(result.backends).toMatchObject({ decoder_model_merged: 'webgpu', vision_encoder: 'webgpu', embed_tokens: 'wasm' });
+  expect(result.ids).toEqual(nodeTokenIds('short.mp4'));
+});
+
 test('an interrupted download resumes after a reload without fetching finished files again', async ({ page }) => {
   test.setTimeout(300_000);
   const broken = 'onnx/audio_aligner.onnx_data_1';
