@@ -9,8 +9,10 @@ import { chooseFile, fixture, openApp, runCaption } from './app/helpers';
  * A multi-chunk bundle (the tiny bundle re-chunked by scripts/rechunk_bundle.py: every graph's
  * weights in several `<graph>.onnx_data*` files) served by the test itself over HTTP with
  * Content-Length and isolation headers, loaded through the app's URL loader (the engine in
- * the worker, Cache API storage): progress, a reload that downloads nothing, resume after an
- * interrupted download, a quota too small, and the greedy tokens of onnxruntime-node.
+ * the worker, Cache API storage): progress, a reload that downloads nothing, the greedy
+ * tokens of onnxruntime-node on WASM and on the software WebGPU adapter, resume after an
+ * interrupted download, no entry for a chunk with a wrong sha256, a bundle over the quota,
+ * a tensor over maxBufferSize refused before any download.
  */
 const DIR = '.test-output/e2e-chunked';
 const NEW_TOKENS = 8;
@@ -137,6 +139,25 @@ test('an interrupted download resumes after a reload without fetching finished f
   expect(fetched).toContain(broken);
   expect(fetched.filter((p) => done.includes(p))).toEqual([]);
   expect(fetched.sort()).toEqual(bundleFiles().filter((p) => p !== 'bundle.json' && !done.includes(p)).sort());
+});
+
+test('a chunk with a wrong sha256 is never committed to the Cache API', async ({ page }) => {
+  const path = 'onnx/vision_encoder.onnx_data_2';
+  const good = files.get(path)!;
+  const bad = good.slice();
+  bad[100] ^= 1;
+  files.set(path, bad);
+  try {
+    await openApp(page, { wasm: true });
+    await loadByUrl(page, 'error');
+    await expect(page.getByTestId('model-status')).toContainText(`The file "${path}"`);
+    await expect(page.getByTestId('model-status')).toContainText('is corrupt: its sha256 is');
+    const cached = await cachedUrls(page);
+    expect(cached).not.toContain(server.base + path);
+    expect(cached).toContain(`${server.base}onnx/vision_encoder.onnx_data_1`);
+  } finally {
+    files.set(path, good);
+  }
 });
 
 test('a bundle larger than the quota ends in a message naming the shortfall and leaves nothing behind', async ({ page }) => {
