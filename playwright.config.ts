@@ -36,7 +36,7 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `npx vite --port ${port} --strictPort --host 127.0.0.1`,
+      command: `E2E_NO_HMR=1 npx vite --port ${port} --strictPort --host 127.0.0.1`,
       url: `http://127.0.0.1:${port}/`,
       reuseExistingServer: !process.env.CI,
       timeout: 120_000,

@@ -66,7 +66,8 @@ function staticFiles(): Plugin {
  */
 export default defineConfig(({ mode }) => ({
   plugins: [react(), staticFiles()],
-  server: { headers: isolationHeaders },
+  // E2E_NO_HMR: the test server never reloads pages while someone edits the tree (playwright.config.ts).
+  server: { headers: isolationHeaders, ...(process.env.E2E_NO_HMR ? { hmr: false, watch: null } : {}) },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
   // mediabunny pre-bundled up front: otherwise the first worker load re-optimises and reloads the page.

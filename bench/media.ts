@@ -4,6 +4,8 @@
  * For a 10-minute 720p H.264/AAC file (made by `make-fixtures.sh --bench` when missing):
  * time to plan + extract the planned 30 frames + decode all audio to 16 kHz mono,
  *   (a) the app's path: mediabunny + WebCodecs in a Web Worker (e2e/harness/media-worker.ts),
+ *       with the audio decoded while the frames are (audioWindows and frames at once; the
+ *       headline) and, for comparison, one after the other,
  *   (b) the classic path on the main thread: <video> seek + canvas, decodeAudioData +
  *       OfflineAudioContext resampling,
  *   (c) the Node path: ffprobe + ffmpeg (src/core/media/node.ts),
@@ -82,7 +84,8 @@ async function main() {
     const r = bench.result as {
       frames: number;
       bytes: number;
-      mediabunny: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null };
+      mediabunny: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null; audioPath: string | null };
+      sequential: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null };
       videoElement: { ms: number; frames: number; audio: number; pageHeapPeak: number | null };
       ratio: number;
       phases: Record<string, number>;
@@ -117,9 +120,16 @@ async function main() {
       browserRssBaselineMB: mb(baselineRss),
       mediabunnyWorker: {
         ms: Math.round(r.mediabunny.ms),
+        audioPath: r.mediabunny.audioPath,
         stages: Object.fromEntries(Object.entries(r.mediabunny.timings).map(([k, v]) => [k, Math.round(v)])),
         browserRssPeakMB: mb(peak(r.phases.workerStart, r.phases.workerEnd)),
         pageHeapPeakMB: mb(r.mediabunny.pageHeapPeak),
+      },
+      mediabunnyWorkerSequential: {
+        ms: Math.round(r.sequential.ms),
+        stages: Object.fromEntries(Object.entries(r.sequential.timings).map(([k, v]) => [k, Math.round(v)])),
+        browserRssPeakMB: mb(peak(r.phases.seqStart, r.phases.seqEnd)),
+        pageHeapPeakMB: mb(r.sequential.pageHeapPeak),
       },
       videoElementMainThread: {
         ms: Math.round(r.videoElement.ms),
@@ -129,6 +139,8 @@ async function main() {
         pageHeapPeakMB: mb(r.videoElement.pageHeapPeak),
       },
       ratioVideoElementOverMediabunny: Math.round(r.ratio * 100) / 100,
+      ratioVideoElementOverSequential: Math.round((r.videoElement.ms / r.sequential.ms) * 100) / 100,
+      realTimeFraction: Math.round((r.mediabunny.ms / 1000 / src.info.duration) * 10000) / 10000,
       nodeFfmpeg: { ms: Math.round(nodeMs), planMs: Math.round(tPlan), framesMs: Math.round(tFrames), frames, nodeRssPeakMB: mb(nodePeak) },
     };
     console.log(JSON.stringify(report, null, 2));

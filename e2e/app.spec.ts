@@ -54,9 +54,17 @@ test('WASM: a video gives the planned frames, a streaming caption, and a history
   await expect(page.getByTestId('force-wasm')).toBeChecked();
 });
 
+test('auto on a machine whose only adapter is a software fallback runs on WASM and says why', async ({ page }) => {
+  await openApp(page, { wasm: false, maxNewTokens: 4 });
+  await page.getByTestId('load-model').click();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await expect(page.getByTestId('graph-backends')).toContainText('decoder_model_merged: WASM');
+  await expect(page.getByTestId('backend-reason')).toContainText('software fallback');
+});
+
 test('WebGPU (software adapter): a short caption runs with the backend shown as WebGPU', async ({ page }) => {
   test.setTimeout(420_000);
-  await openApp(page, { wasm: false, maxNewTokens: 8 });
+  await openApp(page, { wasm: false, softwareGpu: true, maxNewTokens: 8 });
   await chooseFile(page, 'short.mp4');
   await page.getByTestId('load-model').click();
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 240_000 });

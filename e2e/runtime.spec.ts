@@ -23,26 +23,29 @@ function expectParity(result: GoldenResult) {
     expect.soft(run.framesOk, `${run.name}: frame timestamps`).toBe(true);
     for (const [name, mismatch] of Object.entries(run.tensors)) expect.soft(mismatch, `${run.name}: ${name} vs PyTorch`).toBeNull();
     expect.soft(Object.keys(run.tensors).length, `${run.name}: intermediate tensors checked`).toBeGreaterThan(0);
+    if (run.promptIdsOk !== undefined) expect.soft(run.promptIdsOk, `${run.name}: prompt ids of the variant`).toBe(true);
+    if (run.timeTokensOk !== undefined) expect.soft(run.timeTokensOk, `${run.name}: time tokens`).toBe(true);
     expect.soft(run.comparison.ok, `${run.name}: diverged at step ${run.comparison.divergedAt} (reference margin ${run.comparison.referenceMargin})`).toBe(true);
   }
 }
 
-test('WASM: every golden case and run gives the reference tokens', async ({ page }) => {
-  const result = await runGolden(page, { prefer: 'wasm', marginTolerance: MARGIN_TOLERANCE });
+test('WASM: every golden case and run gives the reference tokens, under both run set-ups', async ({ page }) => {
+  test.setTimeout(420_000);
+  const result = await runGolden(page, { prefer: 'wasm', marginTolerance: MARGIN_TOLERANCE, setup: true });
   expect(Object.values(result.backends)).toEqual(['wasm', 'wasm', 'wasm', 'wasm', 'wasm']);
   expectParity(result);
-  expect(result.runs).toHaveLength(16);
+  expect(result.runs).toHaveLength(16 + 18); // 4 legacy runs per case; 4 setup runs per case + a penalty run + a checkpoint-preset run
   // With margins ≥ 0.018 in the reference, WASM must agree everywhere.
   for (const run of result.runs) expect(run.ids, run.name).toEqual(run.expectedIds);
 });
 
 test('WebGPU (software adapter): golden runs give the reference tokens', async ({ page }) => {
   test.setTimeout(600_000);
-  const result = await runGolden(page, { prefer: 'webgpu', cases: ['synthetic_4.5s'], marginTolerance: MARGIN_TOLERANCE });
+  const result = await runGolden(page, { prefer: 'webgpu', cases: ['synthetic_4.5s'], marginTolerance: MARGIN_TOLERANCE, setup: true });
   expect(result.adapter).not.toBeNull();
   expect(result.backends.decoder_model_merged).toBe('webgpu');
   expect(result.backends.vision_encoder).toBe('webgpu');
   expect(result.backends.embed_tokens).toBe('wasm');
   expectParity(result);
-  expect(result.runs).toHaveLength(4);
+  expect(result.runs).toHaveLength(4 + 5); // legacy + setup runs (official prompt, time tokens, max_time, penalty 1.1)
 });

@@ -26,16 +26,25 @@ export async function shot(page: Page, name: string): Promise<void> {
 
 export interface Setup {
   wasm?: boolean;
+  /** With wasm false: use WebGPU even on the software adapter (else auto passes it over for WASM). */
+  softwareGpu?: boolean;
   maxNewTokens?: number;
+  /** The page to open: the dev server's root unless given (e.g. the production preview). */
+  url?: string;
 }
 
 /** Opens the app with fresh storage and sets the switches most tests need. */
-export async function openApp(page: Page, { wasm = true, maxNewTokens = 16 }: Setup = {}): Promise<void> {
-  await page.goto('/');
+export async function openApp(page: Page, { wasm = true, maxNewTokens = 16, url = '/', softwareGpu = false }: Setup = {}): Promise<void> {
+  await page.goto(url);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('SALMONN Captioner');
   const force = page.getByTestId('force-wasm');
   if (wasm) await force.check();
   else await force.uncheck();
+  if (!wasm) {
+    const soft = page.getByTestId('software-gpu');
+    if (softwareGpu) await soft.check();
+    else await soft.uncheck();
+  }
   await page.getByLabel('Max new tokens').fill(String(maxNewTokens));
 }
 

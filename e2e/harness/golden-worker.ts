@@ -11,7 +11,7 @@ import { MemoryMediaSource } from '../../src/core/media/memory-source';
 import type { MediaSource } from '../../src/core/media/types';
 import type { Prefer } from '../../src/core/runtime/backend';
 import { probeCapabilities } from '../../src/core/runtime/capabilities';
-import { checkGoldenRun, goldenMedia, goldenOptions, stats, type GoldenCheck, type Golden, type Stats } from '../../src/core/testing/golden';
+import { checkGoldenRun, checkGoldenSetupRun, goldenMedia, goldenOptions, goldenSetupOptions, stats, type GoldenCheck, type Golden, type Stats } from '../../src/core/testing/golden';
 import { ortWeb } from '../../src/worker/ort-web';
 
 export interface GoldenRequest {
@@ -20,9 +20,11 @@ export interface GoldenRequest {
   cases?: string[];
   repeat?: number;
   marginTolerance: number;
+  /** Also run the cases' setup runs (the released checkpoint's run set-up: official prompt, time tokens, max_time, penalty). */
+  setup?: boolean;
 }
 
-export type GoldenRunResult = GoldenCheck;
+export type GoldenRunResult = GoldenCheck & { promptIdsOk?: boolean; timeTokensOk?: boolean };
 
 export interface GoldenResult {
   /** WASM threads ORT was configured with, and whether the worker is cross-origin isolated. */
@@ -77,12 +79,22 @@ scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
     const cases = golden.cases.filter((c) => !req.cases || req.cases.includes(c.name));
     for (let r = 0; r < (req.repeat ?? 1); r++) {
       for (const c of cases) {
-        const { mediaId } = await engine.open(new MemoryMediaSource(goldenMedia(c, info.manifest.audio.sampleRate, c.source.kind === 'ffmpeg-fixture' ? fixture : undefined)));
+        const input = goldenMedia(c, info.manifest.audio.sampleRate, c.source.kind === 'ffmpeg-fixture' ? fixture : undefined);
+        const { mediaId } = await engine.open(new MemoryMediaSource(input));
         for (const run of c.runs) {
           const ours = new Map<string, Stats>();
           const onTensor = (name: string, data: Float32Array, shape: number[]) => ours.set(name, stats(data, shape));
           const report = await engine.caption(mediaId, goldenOptions(golden, run, info.manifest, 64), { onTensor });
           result.runs.push(checkGoldenRun(c, run, report, ours, req.marginTolerance));
+        }
+        for (const run of req.setup ? (c.setupRuns ?? []) : []) {
+          const ours = new Map<string, Stats>();
+          const onTensor = (name: string, data: Float32Array, shape: number[]) => ours.set(name, stats(data, shape));
+          // An audio-only setup run is an audio-only input: no video track (cut to max_time).
+          const media = run.audioInput ? await engine.open(new MemoryMediaSource({ name: input.name, audio: input.audio })) : { mediaId };
+          const report = await engine.caption(media.mediaId, goldenSetupOptions(golden, run, info.manifest, 64), { onTensor });
+          if (media.mediaId !== mediaId) await engine.close(media.mediaId);
+          result.runs.push(checkGoldenSetupRun(c, run, report, ours, req.marginTolerance));
         }
         await engine.close(mediaId);
       }

@@ -1,6 +1,8 @@
 /**
  * Bench page (bench/media.ts drives it): for the chosen file, (a) the app's path — the
- * worker (media-worker.ts: mediabunny, planned frames + all audio at 16 kHz) — and (b) the
+ * worker (media-worker.ts: mediabunny, planned frames + all audio at 16 kHz, channel 0),
+ * once with the audio decoded while the frames are (both generators at once) and once
+ * one after the other — and (b) the
  * classic path on the main thread — <video> seeks + canvas drawImage for the same frame
  * timestamps, and decodeAudioData + OfflineAudioContext(1, n, 16000) for the audio.
  * Results land on window.__bench.
@@ -29,7 +31,7 @@ function sampleHeap(): { stop: () => Heap } {
   return { stop: () => (clearInterval(t), h) };
 }
 
-async function viaWorker(file: File) {
+async function viaWorker(file: File, concurrent: boolean) {
   const worker = new Worker(new URL('./media-worker.ts', import.meta.url), { type: 'module' });
   const req: HarnessRequest = {
     file,
@@ -37,15 +39,16 @@ async function viaWorker(file: File) {
     vision: { imageSize: 384, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
     audio: { sampleRate: 16000, windowSeconds: 30 },
     raw: false,
+    concurrent,
   };
   const t0 = performance.now();
-  const res = await new Promise<{ ok: boolean; result?: { framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[] }; error?: { message: string } }>((resolve) => {
+  const res = await new Promise<{ ok: boolean; result?: { framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[]; audioPath: string | null }; error?: { message: string } }>((resolve) => {
     worker.onmessage = (ev) => resolve(ev.data);
     worker.postMessage(req);
   });
   worker.terminate();
   if (!res.ok) throw new Error(res.error!.message);
-  return { ms: performance.now() - t0, timestamps: res.result!.framePlan.timestamps, timings: res.result!.timings, windows: res.result!.windows.length };
+  return { ms: performance.now() - t0, timestamps: res.result!.framePlan.timestamps, timings: res.result!.timings, windows: res.result!.windows.length, audioPath: res.result!.audioPath };
 }
 
 async function viaVideoElement(file: File, timestamps: number[]) {
@@ -97,10 +100,16 @@ input.addEventListener('change', async () => {
   try {
     const phases: Record<string, number> = { workerStart: Date.now() };
     const h1 = sampleHeap();
-    const worker = await viaWorker(file);
+    const worker = await viaWorker(file, true);
     const heapWorker = h1.stop();
     phases.workerEnd = Date.now();
     await new Promise((r) => setTimeout(r, 500)); // let the worker's memory go
+    phases.seqStart = Date.now();
+    const h0 = sampleHeap();
+    const sequential = await viaWorker(file, false);
+    const heapSeq = h0.stop();
+    phases.seqEnd = Date.now();
+    await new Promise((r) => setTimeout(r, 500));
     phases.videoStart = Date.now();
     const h2 = sampleHeap();
     const video = await viaVideoElement(file, worker.timestamps);
@@ -113,6 +122,7 @@ input.addEventListener('change', async () => {
         bytes: file.size,
         frames: worker.timestamps.length,
         mediabunny: { ...worker, timestamps: undefined, pageHeapPeak: heapWorker.peak },
+        sequential: { ...sequential, timestamps: undefined, pageHeapPeak: heapSeq.peak },
         videoElement: { ...video, pageHeapPeak: heapVideo.peak },
         ratio: video.ms / worker.ms,
         phases,

@@ -7,11 +7,12 @@ import { serializeError } from '../../src/core/errors';
 import { assertDecodable, openBrowserMedia } from '../../src/core/media/browser';
 import { prepareFrame } from '../../src/core/features/pixels';
 import { planMedia } from '../../src/core/media/pipeline';
-import type { SamplingRule } from '../../src/core/media/plan';
+import type { FrameRule } from '../../src/core/media/plan';
+import type { AudioChannel } from '../../src/core/media/types';
 
 export interface HarnessRequest {
   file: File;
-  sampling: { fps: number; maxFrames: number; minFrames: number; rule?: SamplingRule };
+  sampling: { fps: number; maxFrames: number; minFrames: number; rule?: FrameRule };
   vision: { imageSize: number; mean: [number, number, number]; std: [number, number, number] };
   audio: { sampleRate: number; windowSeconds: number };
   raw: boolean;
@@ -19,6 +20,10 @@ export interface HarnessRequest {
   planOnly?: boolean;
   /** Stop the audio after this many windows (streaming check on long files). */
   maxWindows?: number;
+  /** Audio channel option of MediaSource.audioWindows (default: the source's, 0). */
+  channel?: AudioChannel;
+  /** Decode the audio while the frames are decoded (both generators at once), as a consumer that overlaps them would. */
+  concurrent?: boolean;
 }
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -34,44 +39,60 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
       assertDecodable(src.info);
       const plan = planMedia(src.info, req.sampling, req.audio);
       const tPlan = performance.now();
-      const frames = [];
-      if (plan.frames && !req.planOnly) {
-        for await (const f of src.frames(plan.frames)) {
-          const p = prepareFrame(f, req.vision);
-          const item = {
-            index: f.index,
-            frameIndex: f.frameIndex,
-            timestamp: f.timestamp,
-            frameTimestamp: f.frameTimestamp,
-            width: f.image.width,
-            height: f.image.height,
-            pixelsWidth: p.pixels.width,
-            pixelsHeight: p.pixels.height,
-            thumbWidth: p.thumbnail.width,
-            thumbHeight: p.thumbnail.height,
-            rgb: req.raw ? f.image.data : null,
-            pixels: req.raw ? p.pixels.data : null,
-            thumb: p.thumbnail.data,
-          };
-          if (item.rgb) transfer.push(item.rgb.buffer as ArrayBuffer, item.pixels!.buffer as ArrayBuffer);
-          transfer.push(item.thumb.buffer as ArrayBuffer);
-          frames.push(item);
-        }
-      }
-      const tFrames = performance.now();
+      const frames: Record<string, unknown>[] = [];
       const windows: { index: number; start: number; length: number; peak: number }[] = [];
       let audio: Float32Array | null = null;
-      if (plan.audio && !req.planOnly) {
-        if (req.raw) audio = new Float32Array(plan.audio.totalSamples);
-        for await (const w of src.audioWindows(plan.audio)) {
-          let peak = 0;
-          for (const x of w.samples) peak = Math.max(peak, Math.abs(x));
-          windows.push({ index: w.index, start: w.start, length: w.samples.length, peak });
-          audio?.set(w.samples, w.start);
-          if (req.maxWindows && windows.length >= req.maxWindows) break;
+      let tFramesEnd = 0;
+      let tPrepare = 0; // prepareFrame (the model's resize + thumbnail), inside the frames time
+      let tAudioStart = 0;
+      const doFrames = async () => {
+        if (plan.frames && !req.planOnly) {
+          for await (const f of src.frames(plan.frames)) {
+            const tp = performance.now();
+            const p = prepareFrame(f, req.vision);
+            tPrepare += performance.now() - tp;
+            const item = {
+              index: f.index,
+              frameIndex: f.frameIndex,
+              timestamp: f.timestamp,
+              frameTimestamp: f.frameTimestamp,
+              width: f.image.width,
+              height: f.image.height,
+              pixelsWidth: p.pixels.width,
+              pixelsHeight: p.pixels.height,
+              thumbWidth: p.thumbnail.width,
+              thumbHeight: p.thumbnail.height,
+              rgb: req.raw ? f.image.data : null,
+              pixels: req.raw ? p.pixels.data : null,
+              thumb: p.thumbnail.data,
+            };
+            if (item.rgb) transfer.push(item.rgb.buffer as ArrayBuffer, item.pixels!.buffer as ArrayBuffer);
+            transfer.push(item.thumb.buffer as ArrayBuffer);
+            frames.push(item);
+          }
         }
-        if (audio) transfer.push(audio.buffer as ArrayBuffer);
+        tFramesEnd = performance.now();
+      };
+      const doAudio = async () => {
+        tAudioStart = performance.now();
+        if (plan.audio && !req.planOnly) {
+          if (req.raw) audio = new Float32Array(plan.audio.totalSamples);
+          for await (const w of src.audioWindows(plan.audio, req.channel === undefined ? undefined : { channel: req.channel })) {
+            let peak = 0;
+            for (const x of w.samples) peak = Math.max(peak, Math.abs(x));
+            windows.push({ index: w.index, start: w.start, length: w.samples.length, peak });
+            audio?.set(w.samples, w.start);
+            if (req.maxWindows && windows.length >= req.maxWindows) break;
+          }
+          if (audio) transfer.push((audio as Float32Array).buffer as ArrayBuffer);
+        }
+      };
+      if (req.concurrent) await Promise.all([doFrames(), doAudio()]);
+      else {
+        await doFrames();
+        await doAudio();
       }
+      const tFrames = tFramesEnd;
       const tAudio = performance.now();
       const info = src.info;
       const video = info.video ? { ...info.video, timeline: { ...info.video.timeline, timestamps: undefined } } : null;
@@ -85,7 +106,9 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
             frames,
             windows,
             audio,
-            timings: { open: tOpen - t0, plan: tPlan - tOpen, frames: tFrames - tPlan, audio: tAudio - tFrames, total: tAudio - t0 },
+            timings: { open: tOpen - t0, plan: tPlan - tOpen, frames: tFrames - tPlan, prepare: tPrepare, audio: tAudio - tAudioStart, total: tAudio - t0 },
+            concurrent: !!req.concurrent,
+            audioPath: src.audioPath,
             workerHasOfflineAudioContext: typeof (globalThis as { OfflineAudioContext?: unknown }).OfflineAudioContext !== 'undefined',
           },
         },

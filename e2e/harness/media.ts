@@ -38,6 +38,8 @@ input.addEventListener('change', () => {
     raw: o.raw ?? raw.checked,
     planOnly: o.planOnly,
     maxWindows: o.maxWindows,
+    channel: o.channel,
+    concurrent: o.concurrent,
   };
   worker.onmessage = (ev) => {
     const d = ev.data;

@@ -73,6 +73,7 @@ export interface HarnessResult {
   windows: { index: number; start: number; length: number; peak: number }[];
   timings: Record<string, number>;
   workerHasOfflineAudioContext: boolean;
+  audioPath: string | null;
 }
 
 export type HarnessOutcome =
@@ -87,13 +88,13 @@ export type HarnessOutcome =
 export async function runHarness(
   page: Page,
   file: string,
-  opts: { raw?: boolean; timeoutMs?: number; planOnly?: boolean; maxWindows?: number } = {},
+  opts: { raw?: boolean; timeoutMs?: number; planOnly?: boolean; maxWindows?: number; channel?: 0 | 'mix'; concurrent?: boolean } = {},
 ): Promise<HarnessOutcome> {
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   for (let attempt = 0; attempt < 3; attempt++) {
     await page.goto('/e2e/harness/media.html');
     await page.waitForFunction(() => !!window.__media);
-    await page.evaluate((o) => (window.__mediaOptions = o), { raw: !!opts.raw, planOnly: opts.planOnly, maxWindows: opts.maxWindows });
+    await page.evaluate((o) => (window.__mediaOptions = o), { raw: !!opts.raw, planOnly: opts.planOnly, maxWindows: opts.maxWindows, channel: opts.channel, concurrent: opts.concurrent });
     const t0 = Date.now();
     await page.setInputFiles('#file', join(FIXTURES, file));
     while (Date.now() < deadline) {

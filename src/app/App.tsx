@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useEnvironment } from './state/environment';
 import { useHistory } from './state/history';
+import { captionStats } from './lib/stats';
 import { BackendPanel } from './components/BackendPanel';
 import { ComparePanel } from './components/ComparePanel';
 import { HistoryPanel } from './components/HistoryPanel';
@@ -17,11 +18,26 @@ export function App() {
   useEffect(() => {
     void probe();
     void useHistory.getState().init();
+    // Compile the metrics' Unicode regexes while idle, not in the first render of a run.
+    const warm = () => captionStats('Warm up: the metrics. 走 a a a a a a');
+    if ('requestIdleCallback' in window) requestIdleCallback(warm);
+    else setTimeout(warm, 500);
   }, [probe]);
 
   return (
     <div className="app">
-      <a className="skip-link" href="#run-h">
+      <a
+        className="skip-link"
+        href="#run-h"
+        onClick={(e) => {
+          // Move the focus too, not only the scroll position (the heading has tabIndex -1).
+          const target = document.getElementById('run-h');
+          if (!target) return;
+          e.preventDefault();
+          target.focus();
+          target.scrollIntoView({ block: 'start' });
+        }}
+      >
         Skip to the caption
       </a>
       <header className="app-header">

@@ -3,7 +3,27 @@ import { DEFAULT_BUNDLE, parseArgs, UsageError } from './args';
 
 describe('caption CLI arguments', () => {
   it('takes the file and defaults', () => {
-    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {} });
+    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null });
+  });
+
+  it.each([
+    // flag value → range (seconds, by hand)
+    ['10-20', { start: 10, end: 20 }],
+    ['1:10-1:40', { start: 70, end: 100 }],
+    ['0:07.5-12', { start: 7.5, end: 12 }],
+  ])('--range %s', (v, range) => {
+    expect(parseArgs(['x.mp4', '--range', v]).overrides.range).toEqual(range);
+  });
+
+  it('refuses bad ranges and track options', () => {
+    for (const v of ['20-10', '1:75-2:00', '10', 'a-b']) expect(() => parseArgs(['x.mp4', '--range', v])).toThrow(UsageError);
+    expect(() => parseArgs(['x.mp4', '--vtt', 'x.vtt'])).toThrow(/need --track/);
+    expect(parseArgs(['x.mp4', '--track', '10', '--vtt', 'a.vtt', '--srt', 'a.srt'])).toMatchObject({ track: 10, vtt: 'a.vtt', srt: 'a.srt' });
+  });
+
+  it('collects follow-up questions in order', () => {
+    expect(parseArgs(['x.mp4', '--ask', 'What is heard?', '--json', '--ask', 'Who speaks?']).ask).toEqual(['What is heard?', 'Who speaks?']);
+    expect(() => parseArgs(['x.mp4', '--ask', '  '])).toThrow(UsageError);
   });
 
   it('reads every option', () => {
@@ -13,7 +33,27 @@ describe('caption CLI arguments', () => {
       bundle: 'b',
       json: true,
       overrides: { modality: 'v', interleave: 'timestamp', fps: 0.5, maxFrames: 8, maxNewTokens: 40, prompt: 'What happens?' },
+      ask: [],
+      track: null,
+      vtt: null,
+      srt: null,
     });
+  });
+
+  it('reads the run set-up flags (sampling preset, channel, prompt variant, repetition penalty)', () => {
+    expect(parseArgs(['x.mp4', '--sampling', 'checkpoint', '--channel', '0', '--prompt-variant', 'training', '--repetition-penalty', '1.1']).overrides).toEqual({
+      sampling: 'checkpoint',
+      channel: 0,
+      promptVariant: 'training',
+      repetitionPenalty: 1.1,
+    });
+    expect(parseArgs(['x.mp4', '--sampling', 'paper', '--channel', 'mix', '--prompt-variant', 'official']).overrides).toEqual({
+      sampling: 'paper',
+      channel: 'mix',
+      promptVariant: 'official',
+    });
+    // the preset does not fix φ and m: explicit flags are kept beside it
+    expect(parseArgs(['x.mp4', '--sampling', 'checkpoint', '--fps', '2', '--max-frames', '64']).overrides).toEqual({ sampling: 'checkpoint', fps: 2, maxFrames: 64 });
   });
 
   it('turns sampling flags into a sampling decoder', () => {
@@ -29,6 +69,11 @@ describe('caption CLI arguments', () => {
     [['a.mp4', '--prompt'], /--prompt needs a value/],
     [['a.mp4', '--bogus'], /unknown option --bogus/],
     [['a.mp4', '--top-p', '1.5'], /--top-p must be at most 1/],
+    [['a.mp4', '--sampling', 'fast'], /--sampling must be one of paper, checkpoint/],
+    [['a.mp4', '--channel', '1'], /--channel must be one of 0, mix/],
+    [['a.mp4', '--prompt-variant', 'raw'], /--prompt-variant must be one of official, training/],
+    [['a.mp4', '--repetition-penalty', '0'], /--repetition-penalty needs a positive number/],
+    [['a.mp4', '--sampling'], /--sampling needs a value/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv as string[])).toThrow(UsageError);
     expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);

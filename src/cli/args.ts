@@ -1,9 +1,13 @@
 /**
  * `npm run caption -- <file> [--bundle DIR] [--mode av|v|a] [--interleave spread|timestamp]
- * [--fps N] [--max-frames N] [--max-new-tokens N] [--prompt TEXT] [--json]`
+ * [--sampling paper|checkpoint] [--fps N] [--max-frames N] [--channel 0|mix]
+ * [--prompt-variant official|training] [--repetition-penalty X] [--max-new-tokens N]
+ * [--prompt TEXT] [--json]`
  */
 import type { InterleaveMode } from '../core/bundle/manifest';
-import type { CaptionOptions, Decoding, Modality } from '../core/options';
+import type { SamplingPresetName } from '../core/media/plan';
+import type { PromptVariant } from '../core/model/prompt';
+import type { AudioChannel, CaptionOptions, Decoding, Modality } from '../core/options';
 
 export interface CliArgs {
   file: string;
@@ -11,6 +15,19 @@ export interface CliArgs {
   json: boolean;
   /** Only the options given on the command line; the rest come from the bundle. */
   overrides: Partial<CaptionOptions>;
+  /** Follow-up questions, asked in order after the caption (--ask, repeatable). */
+  ask: string[];
+  /** A caption track of segments this long (s) instead of one caption (--track), written to --vtt / --srt. */
+  track: number | null;
+  vtt: string | null;
+  srt: string | null;
+}
+
+/** Seconds ("75", "12.5") or m:ss[.s] ("1:15", "0:07.5"). */
+export function parseTime(flag: string, v: string): number {
+  const m = /^(?:(\d+):)?(\d+(?:\.\d+)?)$/.exec(v.trim());
+  if (!m || (m[1] !== undefined && Number(m[2]) >= 60)) throw new UsageError(`${flag} needs seconds or m:ss, got "${v}"`);
+  return Number(m[1] ?? 0) * 60 + Number(m[2]);
 }
 
 export const DEFAULT_BUNDLE = 'public/bundles/tiny';
@@ -22,12 +39,26 @@ export const USAGE = `usage: npm run caption -- <video> [options]
   --mode av|v|a           audio+visual, visual only, audio only (default av)
   --interleave spread|timestamp
                           checkpoint "spread" or paper "timestamp" interleaving
-  --fps N                 frames per second to sample (default from the bundle, 1)
-  --max-frames N          frame cap (default from the bundle, 30)
+  --sampling paper|checkpoint
+                          frame sampling preset: paper (≤ 30 frames, default) or
+                          checkpoint (max_time 110 s at 1/s → ≤ 110 frames, as released)
+  --fps N                 frames per second to sample (default from the preset, 1)
+  --max-frames N          frame cap (default from the preset: 30 or 110)
+  --channel 0|mix         audio channel 0 (as the checkpoint, default) or a downmix
+  --prompt-variant official|training
+                          official (both <|im_end|> dropped, as the released inference;
+                          default) or training (kept)
+  --repetition-penalty X  decoding penalty (default from the bundle's generation config)
   --max-new-tokens N      generation limit
   --prompt TEXT           the question (default: the bundle's captioning prompt)
   --temperature T --top-p P --seed S
                           sample instead of greedy decoding
+  --range START-END       a local caption of this part (seconds or m:ss, e.g. 1:10-1:40)
+  --track SECONDS         a caption track: one short local caption per segment of this
+                          length (the cues go into the JSON report)
+  --vtt FILE, --srt FILE  with --track: also write the cues as WebVTT / SubRip
+  --ask TEXT              a follow-up question after the caption (repeatable; only the
+                          new turn is prefilled, the caption's KV cache is reused)
   --json                  print one JSON report instead of streaming text`;
 
 function positiveNumber(flag: string, v: string, integer: boolean): number {
@@ -45,7 +76,7 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const rest = [...argv];
-  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, json: false, overrides: {} };
+  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null };
   const sampling: { temperature?: number; topP?: number; seed?: number } = {};
   const value = (flag: string) => {
     const v = rest.shift();
@@ -57,8 +88,35 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     switch (a) {
       case '--bundle': out.bundle = value(a); break;
       case '--json': out.json = true; break;
+      case '--range': {
+        const v = value(a);
+        const [s, e, ...more] = v.split('-');
+        if (e === undefined || more.length) throw new UsageError(`--range needs START-END, got "${v}"`);
+        const start = parseTime(a, s);
+        const end = parseTime(a, e);
+        if (!(end > start)) throw new UsageError(`--range ends before it starts ("${v}")`);
+        out.overrides.range = { start, end };
+        break;
+      }
+      case '--track': out.track = positiveNumber(a, value(a), false); break;
+      case '--vtt': out.vtt = value(a); break;
+      case '--srt': out.srt = value(a); break;
+      case '--ask': {
+        const q = value(a);
+        if (!q.trim()) throw new UsageError('--ask needs a question');
+        out.ask.push(q);
+        break;
+      }
       case '--mode': out.overrides.modality = oneOf<Modality>(a, value(a), ['av', 'v', 'a']); break;
       case '--interleave': out.overrides.interleave = oneOf<InterleaveMode>(a, value(a), ['spread', 'timestamp']); break;
+      case '--sampling': out.overrides.sampling = oneOf<SamplingPresetName>(a, value(a), ['paper', 'checkpoint']); break;
+      case '--channel': {
+        const c = oneOf(a, value(a), ['0', 'mix']);
+        out.overrides.channel = (c === '0' ? 0 : 'mix') satisfies AudioChannel;
+        break;
+      }
+      case '--prompt-variant': out.overrides.promptVariant = oneOf<PromptVariant>(a, value(a), ['official', 'training']); break;
+      case '--repetition-penalty': out.overrides.repetitionPenalty = positiveNumber(a, value(a), false); break;
       case '--fps': out.overrides.fps = positiveNumber(a, value(a), false); break;
       case '--max-frames': out.overrides.maxFrames = positiveNumber(a, value(a), true); break;
       case '--max-new-tokens': out.overrides.maxNewTokens = positiveNumber(a, value(a), true); break;
@@ -75,6 +133,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
   }
   if (!out.file) throw new UsageError('no video file given');
+  if ((out.vtt || out.srt) && out.track === null) throw new UsageError('--vtt and --srt need --track SECONDS');
+  if (out.track !== null && out.overrides.range) throw new UsageError('--track covers the whole video: drop --range');
   if (sampling.temperature !== undefined || sampling.topP !== undefined || sampling.seed !== undefined) {
     const decoding: Decoding = { kind: 'sample', temperature: sampling.temperature ?? 1, topP: sampling.topP ?? 1, seed: sampling.seed ?? 0 };
     if (decoding.topP > 1) throw new UsageError('--top-p must be at most 1');

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CaptionReport } from '../core/report';
 import type { Golden } from '../core/testing/golden';
+import { loadTokenizer } from '../core/model/prompt';
+import { parseCues } from '../core/timed/track';
 
 const TINY = 'public/bundles/tiny';
 const FIXTURE = join(TINY, 'golden/fixture.mp4');
@@ -32,7 +34,8 @@ describe('npm run caption', () => {
   ];
   for (const [name, flags] of modes) {
     it(`--json ${name} on an ffmpeg-decoded mp4 equals the PyTorch reference`, () => {
-      const run = fixtureCase.runs.find((r) => `${r.modality}/${r.interleave}` === name)!;
+      // The CLI's defaults are the released checkpoint's run set-up: the golden setup runs (official prompt, time tokens).
+      const run = fixtureCase.setupRuns!.find((r) => `${r.modality}/${r.interleave}` === name && r.setup.sampling === 'paper' && r.setup.repetitionPenalty === 1)!;
       const r = caption(FIXTURE, '--json', '--max-new-tokens', String(golden.maxNewTokens), ...flags);
       expect(r.code, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as CaptionReport;
@@ -40,13 +43,62 @@ describe('npm run caption', () => {
       const audioUsed = name !== 'video/any';
       expect(report.audio).toEqual({ sampleRate: 16000, samples: audioUsed ? 80000 : 0, windows: audioUsed ? 1 : 0, used: audioUsed });
       if (name !== 'audio/any') expect(report.frames).toEqual(fixtureCase.frameIndices.map((index, i) => ({ index, timestamp: fixtureCase.timestamps[i] })));
-      expect(report.layout.filter((l) => l.frame !== null)).toEqual(run.layout);
+      expect(report.layout.filter((l) => l.frame !== null).map(({ frame, visualTokens, audioTokens, timeTokens }) => ({ frame, visualTokens, audioTokens, timeTokens }))).toEqual(
+        run.layout.map(({ frame, visualTokens, audioTokens, timeTokens }) => ({ frame, visualTokens, audioTokens, timeTokens: timeTokens ? timeTokens.ids.length + timeTokens.zeroRows : undefined })),
+      );
+      expect(report.promptTokenIds).toEqual(run.promptTokenIds);
       expect(report.promptTokens).toBe(run.promptLength);
       expect(report.generatedTokenIds).toEqual(run.generated.ids);
       expect(Object.values(report.backend)).toEqual(['cpu', 'cpu', 'cpu', 'cpu', 'cpu']);
       for (const stage of ['decode', 'vision', 'audio', 'prefill', 'generate'] as const) expect(report.timings[stage]).toBeGreaterThanOrEqual(0);
     });
   }
+
+  it('--ask: follow-up questions reuse the caption\'s KV cache and prefill only their own turn', () => {
+    const r = caption(FIXTURE, '--json', '--max-new-tokens', '6', '--ask', 'What is heard?', '--ask', 'And seen?');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as CaptionReport & { turns: import('../core/report').TurnReport[] };
+    expect(report.turns.map((t) => t.question)).toEqual(['What is heard?', 'And seen?']);
+    const [t1, t2] = report.turns;
+    // The cache holds the prompt and the answer (its last token, and <|im_end|> when it hit the limit, fed before the turn).
+    const closed = (stop: string) => (stop === 'stop-token' ? 0 : 1);
+    expect(t1.reusedTokens).toBe(report.promptTokens + report.generatedTokenIds.length + closed(report.stopReason));
+    expect(t2.reusedTokens).toBe(t1.reusedTokens + t1.prefillTokens + t1.generatedTokenIds.length + closed(t1.stopReason));
+    // The new turn only: "\n<|im_start|>user\nWhat is heard?<|im_end|>\n<|im_start|>assistant\n".
+    const tok = loadTokenizer(JSON.parse(readFileSync(join(TINY, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(TINY, 'tokenizer_config.json'), 'utf8')));
+    const turn = tok.encode('\n<|im_start|>user\nWhat is heard?<|im_end|>\n<|im_start|>assistant\n', { add_special_tokens: false }).ids;
+    expect(turn.slice(0, 4)).toEqual([198, 151644, 872, 198]);
+    expect(t1.prefillTokens).toBe(turn.length);
+    expect(t1.generatedTokenIds.length).toBeGreaterThan(0);
+  });
+
+  it('--range: a local caption of 1–3 s of the 5 s, 10 fps mp4 (frames only from the range, audio from its start)', () => {
+    const r = caption(FIXTURE, '--json', '--max-new-tokens', '4', '--range', '1-3');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as CaptionReport;
+    expect(report.range).toEqual({ start: 1, end: 3 });
+    // Frames 10…29 lie in [1, 3); step round(10 fps / 1) = 10 → 10 and 20, at 1 s and 2 s.
+    expect(report.frames).toEqual([{ index: 10, timestamp: 1 }, { index: 20, timestamp: 2 }]);
+    expect(report.audio).toMatchObject({ samples: 32_000, windows: 1 });
+  });
+
+  it('--track: cues in order, without overlap, covering the video, written as WebVTT and SRT that parse back', () => {
+    const vtt = join(tmp, 'track.vtt');
+    const srt = join(tmp, 'track.srt');
+    const r = caption(FIXTURE, '--json', '--max-new-tokens', '3', '--track', '2', '--vtt', vtt, '--srt', srt);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { track: { seconds: number; cues: { start: number; end: number; text: string }[] }; segments: CaptionReport[] };
+    // 5 s in 2 s segments: [0,2) [2,4) [4,5) (the 1 s tail ≥ 2/4 keeps its own cue).
+    expect(out.track.cues.map((c) => [c.start, c.end])).toEqual([[0, 2], [2, 4], [4, 5]]);
+    expect(out.segments.map((s) => s.range)).toEqual([{ start: 0, end: 2 }, { start: 2, end: 4 }, { start: 4, end: 5 }]);
+    expect(out.segments.every((s) => s.frames.every((f) => f.timestamp >= s.range!.start && f.timestamp < s.range!.end))).toBe(true);
+    for (const file of [vtt, srt]) {
+      const back = parseCues(readFileSync(file, 'utf8'));
+      expect(back.map((c) => [c.start, c.end])).toEqual([[0, 2], [2, 4], [4, 5]]);
+      expect(back.map((c) => c.text)).toEqual(out.track.cues.map((c) => c.text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join('\n') || '…'));
+    }
+    expect(readFileSync(vtt, 'utf8').startsWith('WEBVTT\n')).toBe(true);
+  });
 
   it('streams the caption as text and says the weights are random', () => {
     const json = JSON.parse(caption(FIXTURE, '--json', '--max-new-tokens', '8').stdout) as CaptionReport;

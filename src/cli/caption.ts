@@ -7,9 +7,13 @@
  * bundle (bundle/*), 130 interrupted (Ctrl-C; the partial caption is printed).
  */
 import { toCaptionError, type CaptionError } from '../core/errors';
-import type { CaptionReport, Stage } from '../core/report';
+import type { CaptionReport, Stage, TurnReport } from '../core/report';
 import { parseArgs, USAGE, UsageError } from './args';
-import { nodeEngine } from './engine';
+import { nodeEngine, type NodeEngine } from './engine';
+import { writeFileSync } from 'node:fs';
+import { CaptionTrack } from '../core/timed/track-run';
+import { toSrt, toWebVtt, type Cue } from '../core/timed/track';
+import type { CliArgs } from './args';
 
 export const EXIT = { ok: 0, internal: 1, usage: 2, badInput: 3, badBundle: 4, interrupted: 130 } as const;
 
@@ -30,6 +34,24 @@ const STAGE_NAMES: Record<Stage, string> = {
   prefill: 'reading the prompt',
   generate: 'generating',
 };
+
+/** --track: one local caption per segment, streamed as cues; JSON report, .vtt / .srt files. */
+async function captionTrack(engine: NodeEngine, mediaId: string, args: CliArgs, status: (stage: Stage, fraction: number) => void): Promise<number> {
+  const duration = engine.session(mediaId).media.info.duration;
+  const reports: CaptionReport[] = [];
+  const track = new CaptionTrack(async (range, prompt) => {
+    const r = await engine.caption(mediaId, { ...args.overrides, prompt: args.overrides.prompt ?? prompt, range }, { onProgress: status });
+    reports.push(r);
+    return r.caption;
+  });
+  const cues: Cue[] = await track.run(duration, { seconds: args.track! }, (cue) => {
+    if (!args.json) process.stdout.write(`[${cue.start.toFixed(1)}–${cue.end.toFixed(1)} s] ${cue.text}\n`);
+  });
+  if (args.vtt) writeFileSync(args.vtt, toWebVtt(cues));
+  if (args.srt) writeFileSync(args.srt, toSrt(cues));
+  if (args.json) process.stdout.write(JSON.stringify({ track: { seconds: args.track, cues }, segments: reports }, null, 2) + '\n');
+  return EXIT.ok;
+}
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -61,9 +83,16 @@ async function main(argv: string[]): Promise<number> {
     const info = await engine.load(args.bundle, {}, { onProgress: (p) => status(p.stage, p.fraction) });
     const { mediaId } = await engine.open(args.file);
     if (!args.json && info.randomWeights) process.stderr.write(`note: "${info.name}" has random weights: its caption is meaningless text.\n`);
+    if (args.track !== null) return await captionTrack(engine, mediaId, args, status);
     const report = await engine.caption(mediaId, args.overrides, { onProgress: status, onToken });
-    if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    else process.stdout.write('\n');
+    if (!args.json) process.stdout.write('\n');
+    const turns: TurnReport[] = [];
+    for (const question of args.ask) {
+      if (!args.json) process.stdout.write(`\n> ${question}\n`);
+      turns.push(await engine.ask(mediaId, question, args.overrides, { onToken }));
+      if (!args.json) process.stdout.write('\n');
+    }
+    if (args.json) process.stdout.write(JSON.stringify(args.ask.length ? { ...report, turns } : report, null, 2) + '\n');
     if (report.audio.note) process.stderr.write(`note: ${report.audio.note}\n`);
     return EXIT.ok;
   } catch (e) {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeEngineOver } from '../cli/engine';
 import { MemoryMediaSource } from './media/memory-source';
 import { stats } from './features/golden.testutil';
-import { checkGoldenRun, goldenMedia, goldenOptions, type Golden, type Stats } from './testing/golden';
+import { checkGoldenRun, checkGoldenSetupRun, goldenMedia, goldenOptions, goldenSetupOptions, type Golden, type Stats } from './testing/golden';
 
 const TINY = 'public/bundles/tiny';
 const golden = JSON.parse(readFileSync(join(TINY, 'golden.json'), 'utf8')) as Golden;
@@ -56,6 +56,36 @@ describe('runtime parity with the PyTorch reference (onnxruntime-node, through t
         expect(check.layoutOk).toBe(true);
         expect(check.promptTokensOk).toBe(true);
         expect(check.comparison, `diverged at step ${check.comparison.divergedAt} where the reference margin was ${check.comparison.referenceMargin}`).toMatchObject({ ok: true, divergedAt: null });
+      });
+    }
+  }
+});
+
+describe('the released checkpoint\'s run set-up against the PyTorch reference (setup runs: official prompt, time tokens, max_time, penalty)', () => {
+  it('has setup runs for every case', () => {
+    expect(golden.cases.every((c) => (c.setupRuns ?? []).length >= 4)).toBe(true);
+  });
+
+  for (const c of golden.cases) {
+    for (const run of c.setupRuns ?? []) {
+      it(`${c.name}: ${run.setup.sampling}/${run.setup.promptVariant}/${run.modality}/${run.interleave} penalty ${run.setup.repetitionPenalty}`, async () => {
+        const manifest = engine.loaded!.manifest;
+        const input = goldenMedia(c, manifest.audio.sampleRate, c.source.kind === 'ffmpeg-fixture' ? fixtureInputs() : undefined);
+        // An audio-only run is an audio-only input (no video track): cut to max_time, not to the video's time.
+        const { mediaId } = await engine.open(new MemoryMediaSource(run.audioInput ? { name: input.name, audio: input.audio } : input));
+        const tensors = new Map<string, Stats>();
+        const onTensor = (name: string, data: Float32Array, shape: number[]) => tensors.set(name, stats(data, shape));
+        const report = await engine.caption(mediaId, goldenSetupOptions(golden, run, manifest, 37), { onTensor });
+        await engine.close(mediaId);
+        const check = checkGoldenSetupRun(c, run, report, tensors, MARGIN_TOLERANCE);
+        expect(check.tensors).toEqual(Object.fromEntries(Object.keys(check.tensors).map((k) => [k, null])));
+        expect(check.framesOk).toBe(true);
+        expect(check.layoutOk).toBe(true);
+        expect(check.timeTokensOk).toBe(true);
+        expect(check.promptIdsOk).toBe(true);
+        expect(check.promptTokensOk).toBe(true);
+        expect(check.comparison, `diverged at step ${check.comparison.divergedAt} where the reference margin was ${check.comparison.referenceMargin}`).toMatchObject({ ok: true, divergedAt: null });
+        if (run.audioInput) expect(report.audio.samples).toBe(run.audioInput.preparedAudioSamples);
       });
     }
   }

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'media/no-video-track'
   | 'media/no-audio-track'
   | 'media/too-short'
+  | 'media/bad-range'
   | 'media/decode-failed'
   // bundle (model files)
   | 'bundle/not-found'

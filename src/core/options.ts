@@ -4,8 +4,10 @@
  * numbers"), so the app and the CLI give the same run for the same bundle and request.
  */
 import type { BundleManifest, InterleaveMode } from './bundle/manifest';
+import { resolveSampling, type FrameRule, type SamplingPresetName } from './media/plan';
 import type { AudioChannel } from './media/types';
 import type { TextPieceRequest } from './model/interleave';
+import type { PromptVariant } from './model/prompt';
 
 /** av: audio + visual; v: frames only; a: audio only. */
 export type Modality = 'av' | 'v' | 'a';
@@ -14,8 +16,8 @@ export type Decoding =
   | { kind: 'greedy' }
   | { kind: 'sample'; temperature: number; topP: number; seed: number };
 
-/** Frame selection: the checkpoint's decode step + linspace, or the paper's plain rule (PIPELINE §1). */
-export type FrameRule = 'checkpoint' | 'paper';
+/** One definition each, re-exported here for the options' users. */
+export type { AudioChannel, FrameRule };
 
 export interface ResolvedOptions {
   modality: Modality;
@@ -24,9 +26,17 @@ export interface ResolvedOptions {
   fps: number;
   /** m, the frame cap. */
   maxFrames: number;
+  /** Audio-only input is cut to this many seconds (the preset's max_time, or m / φ). */
+  maxTime: number;
   frameRule: FrameRule;
-  /** Audio channel 0 (the checkpoint) or the downmix. */
+  /** Sampling preset (PIPELINE §1; media/plan.ts SAMPLING_PRESETS): 'paper' (default) or 'checkpoint'. */
+  sampling: SamplingPresetName;
+  /** Audio channel 0 (the checkpoint's) or the downmix. */
   channel: AudioChannel;
+  /** Prompt variant (PIPELINE §5; model/prompt.ts applyPromptVariant): 'official' or 'training'. */
+  promptVariant: PromptVariant;
+  /** Time tokens after each frame of visual-only input (the checkpoint's --add_time_token, PIPELINE §1). */
+  timeTokens: boolean;
   maxNewTokens: number;
   prompt: string;
   decoding: Decoding;
@@ -36,6 +46,8 @@ export interface ResolvedOptions {
   prefillChunk: number;
   /** Text to place among the frames in time order (notes, transcripts). */
   textPieces: TextPieceRequest[];
+  /** A local caption of this time range (s) of the file; null: the whole file. */
+  range: { start: number; end: number } | null;
 }
 
 /** A request: any subset of the settings; what is absent follows the bundle. */
@@ -51,20 +63,33 @@ export function defaultOptions(m: Pick<BundleManifest, 'sampling' | 'interleave'
     interleave: m.interleave.default,
     fps: m.sampling.fps,
     maxFrames: m.sampling.maxFrames,
+    maxTime: m.sampling.maxFrames / m.sampling.fps,
     frameRule: 'checkpoint',
+    sampling: 'paper',
     channel: 0,
+    promptVariant: 'official',
+    timeTokens: true,
     maxNewTokens: m.generation.maxNewTokens,
     prompt: m.prompt.defaultPrompt,
     decoding: { kind: 'greedy' },
     repetitionPenalty: m.generation.repetitionPenalty,
     prefillChunk: 256,
     textPieces: [],
+    range: null,
   };
 }
 
-/** The request's settings over the bundle's; undefined fields follow the bundle. */
+/**
+ * The request's settings over the bundle's; undefined fields follow the bundle. The
+ * sampling preset (PIPELINE §1) sets the cap unless the request sets one: "paper" keeps the
+ * bundle's m; "checkpoint" derives m = round(max_time · φ) with max_time 110 s.
+ */
 export function resolveOptions(m: Pick<BundleManifest, 'sampling' | 'interleave' | 'prompt' | 'generation'>, request: CaptionRequest = {}): ResolvedOptions {
   const out = defaultOptions(m);
   for (const [k, v] of Object.entries(request)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  const cap = request.maxFrames ?? (out.sampling === 'paper' ? m.sampling.maxFrames : undefined);
+  const s = resolveSampling(out.sampling, { fps: out.fps, maxFrames: cap });
+  out.maxFrames = s.maxFrames;
+  out.maxTime = s.maxTime;
   return out;
 }

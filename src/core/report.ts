@@ -28,7 +28,9 @@ export interface LayoutEntry {
   frame: number | null;
   visualTokens: number;
   audioTokens: number;
-  /** Text rows after the frame, by role (e.g. time tokens); absent when none. */
+  /** Time-token rows after the frame (visual-only input, PIPELINE §1), zero padding included; absent when none. */
+  timeTokens?: number;
+  /** Text rows after the frame, by role ('time', 'note', 'transcript'); absent when none. */
   textTokens?: Record<string, number>;
 }
 
@@ -39,10 +41,14 @@ export interface CaptionReport {
   /** Every setting the run used (the request's over the bundle's). */
   options: ResolvedOptions;
   video: VideoFacts;
+  /** The time range captioned (a local caption), clamped to the file; null: the whole file. */
+  range: { start: number; end: number } | null;
   frames: FrameFact[];
   audio: { sampleRate: number; samples: number; windows: number; used: boolean; note?: string };
   layout: LayoutEntry[];
   promptTokens: number;
+  /** The prompt's text ids (before and after the audio-visual block) and where the block goes. */
+  promptTokenIds: { ids: number[]; avBlockAt: number };
   generatedTokenIds: number[];
   caption: string;
   stopReason: StopReason;

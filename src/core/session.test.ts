@@ -93,11 +93,11 @@ describe('text pieces in the interleave', () => {
     };
     const plain = capture();
     const { mediaId } = await engine.open(new MemoryMediaSource(goldenMedia(c, 16000)));
-    const base = await engine.caption(mediaId, greedy({ modality: 'v' }), { onTensor: plain.onTensor });
+    const base = await engine.caption(mediaId, greedy({ modality: 'v', timeTokens: false, promptVariant: 'training' }), { onTensor: plain.onTensor });
     // Frames are at 0, 1, 2, … s: a note at 1.5 s goes after frame 1, one at 0 s after frame 0.
     const text = ' a dog barks';
     const noted = capture();
-    const report = await engine.caption(mediaId, greedy({ modality: 'v', textPieces: [{ time: 1.5, text }, { time: 0, text: '!' }] }), { onTensor: noted.onTensor });
+    const report = await engine.caption(mediaId, greedy({ modality: 'v', timeTokens: false, promptVariant: 'training', textPieces: [{ time: 1.5, text }, { time: 0, text: '!' }] }), { onTensor: noted.onTensor });
     const ids = engine.loaded!.tokenizer.encode(text, { add_special_tokens: false }).ids;
     const bang = engine.loaded!.tokenizer.encode('!', { add_special_tokens: false }).ids;
     expect(ids.length).toBeGreaterThan(1);
@@ -203,4 +203,36 @@ describe('interrupt: one outcome at every stage', () => {
       await engine.close(mediaId);
     });
   }
+});
+
+describe('local captions: a time range planned as a video of its own', () => {
+  const engine = nodeEngineOver({ warmUp: false });
+  beforeAll(() => engine.load(TINY));
+  afterAll(() => engine.dispose());
+
+  it('10–20 s of the 31 s case equals captioning the cut-out 10 s clip: frames inside the range, audio from its start', async () => {
+    const full = goldenMedia(c31, 16000); // 62 frames at 2 fps, 496 000 samples
+    const { mediaId } = await engine.open(new MemoryMediaSource(full));
+    const tensors = new Map<string, Float32Array>();
+    const ranged = await engine.caption(mediaId, greedy({ interleave: 'timestamp', range: { start: 10, end: 20 } }), { onTensor: (n, d) => tensors.set(n, d.slice()) });
+    // By hand: frames at t = i/2 in [10, 20) are 20…39; the checkpoint rule's step round(2 fps / 1) = 2 → 20, 22, …, 38 at 10, 11, …, 19 s.
+    expect(ranged.range).toEqual({ start: 10, end: 20 });
+    expect(ranged.frames.map((f) => f.index)).toEqual([20, 22, 24, 26, 28, 30, 32, 34, 36, 38]);
+    expect(ranged.frames.map((f) => f.timestamp)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    expect(ranged.audio).toMatchObject({ samples: 160_000, windows: 1 }); // 10 s from the range start
+    const cut = new MemoryMediaSource({
+      name: 'cut',
+      video: { ...full.video!, frameCount: 20, frame: (i) => full.video!.frame(i + 20) },
+      audio: { sampleRate: 16000, samples: full.audio!.samples.slice(160_000, 320_000) },
+    });
+    const other = await engine.open(cut);
+    const ref = new Map<string, Float32Array>();
+    const whole = await engine.caption(other.mediaId, greedy({ interleave: 'timestamp' }), { onTensor: (n, d) => ref.set(n, d.slice()) });
+    expect(whole.frames.map((f) => f.index)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    expect(ranged.layout).toEqual(whole.layout);
+    expect(tensors.get('audioFeatures')).toEqual(ref.get('audioFeatures'));
+    expect(tensors.get('inputsEmbeds')).toEqual(ref.get('inputsEmbeds'));
+    expect(ranged.generatedTokenIds).toEqual(whole.generatedTokenIds);
+    await expect(engine.caption(mediaId, greedy({ range: { start: 40, end: 50 } }))).rejects.toMatchObject({ code: 'media/bad-range' });
+  });
 });

@@ -12,11 +12,12 @@ import { decoderOf } from './families/salmonn';
 import type { AudioPlan, FramePlan } from './media/plan';
 import { prepareFrame, type PreparedFrame } from './features/pixels';
 import { assertDecodable, planMedia } from './media/pipeline';
+import { planRange, rangeMedia } from './media/range';
 import type { MediaSource } from './media/types';
 import type { Decoder, GenerateResult } from './model/decoder';
 import { materializeLayout, summarizeLayout, textSegments, type Layout } from './model/interleave';
-import { renderTurnText, StreamingDetokenizer } from './model/prompt';
-import { makeSampler } from './model/sampling';
+import { promptTokenIdsReport, renderTurnText, StreamingDetokenizer } from './model/prompt';
+import { makeSampler, RepetitionPenalty } from './model/sampling';
 import { resolveOptions, type CaptionRequest, type Modality, type ResolvedOptions } from './options';
 import type { CaptionReport, LayoutEntry, Stage, TurnReport } from './report';
 import { now } from './runtime/ort';
@@ -90,11 +91,15 @@ export class CaptionSession {
     const progress: ProgressFn = (stage, fraction, detail) => events.onProgress?.(stage, fraction, detail);
     const timings: Partial<Record<Stage, number>> = {};
 
-    // Plan (§1, §3): the audio is truncated to the video's real time whenever the file has video.
-    const plan = planMedia(info, { fps: options.fps, maxFrames: options.maxFrames, minFrames: manifest.sampling.minFrames, rule: options.frameRule }, manifest.audio);
+    // Plan (§1, §3): the audio is truncated to the video's real time whenever the file has
+    // video. A range is planned as a video of its own (local caption, §10).
+    const sampling = { fps: options.fps, maxFrames: options.maxFrames, minFrames: manifest.sampling.minFrames, rule: options.frameRule, maxTime: options.maxTime };
+    const ranged = options.range ? planRange(info, options.range, sampling, manifest.audio) : null;
+    const plan = ranged ?? planMedia(info, sampling, manifest.audio);
     const framePlan = use.video ? plan.frames : null;
     const audioPlan = use.audio ? plan.audio : null;
     const duration = plan.frames?.realTime ?? (audioPlan ? audioPlan.sourceSamples / audioPlan.sampleRate : info.duration);
+    const origin = ranged?.range.start ?? 0;
 
     let t = now();
     const encoded = framePlan ? await this.encodeFrames(framePlan, events, progress, signal, timings) : null;
@@ -103,17 +108,18 @@ export class CaptionSession {
     timings.vision = now() - t - timings.decode;
 
     t = now();
-    const audio = audioPlan ? await this.encodeAudio(audioPlan, options, progress, signal) : null;
+    const audio = audioPlan ? await this.encodeAudio(audioPlan, options, progress, signal, ranged?.audioStartSample ?? 0) : null;
     if (audio?.features) events.onTensor?.('audioFeatures', audio.features, [audio.tokens, manifest.llm.hidden]);
     timings.audio = now() - t;
 
     // Interleave (§4) and the prompt (§5).
-    const layout = this.family.layout(this.model, { use, frameTimes: framePlan?.timestamps ?? [], audio, duration, options });
+    const layout = this.family.layout(this.model, { use, frameTimes: (framePlan?.timestamps ?? []).map((t) => t - origin), audio, duration, options });
     const decoder = this.freshConversation();
     const textRows = await Promise.all(textSegments(layout).map((s) => decoder.embed(s.ids)));
     const block = materializeLayout(layout, encoded?.visual ?? null, audio?.features ?? null, manifest.llm.hidden, textRows);
     const ids = this.family.promptIds(this.model, options.prompt, options);
     const prompt = concat([await decoder.embed(ids.before), block, await decoder.embed(ids.after)]);
+    const promptTokenIds = promptTokenIdsReport(ids);
     const promptTokens = prompt.length / manifest.llm.hidden;
     events.onTensor?.('inputsEmbeds', prompt, [1, promptTokens, manifest.llm.hidden]);
 
@@ -131,6 +137,7 @@ export class CaptionSession {
         videoCodec: info.video?.codec,
         audioCodec: info.audio?.codec,
       },
+      range: ranged?.range ?? null,
       frames: (encoded?.frames ?? []).map((f) => ({ index: framePlan!.indices[f.index], timestamp: f.timestamp })),
       audio: {
         sampleRate: manifest.audio.sampleRate,
@@ -141,6 +148,7 @@ export class CaptionSession {
       },
       layout: layoutEntries(layout),
       promptTokens,
+      promptTokenIds,
       backend: { ...this.model.backends },
       timings,
     };
@@ -167,7 +175,8 @@ export class CaptionSession {
     }
     conv.unfed = [];
     conv.stopped = true;
-    const turnIds = tokenizer.encode(`\n${renderTurnText(this.model.manifest.prompt, question)}`, { add_special_tokens: false }).ids;
+    const turnText = this.family.turnText ? this.family.turnText(this.model, question) : `\n${renderTurnText(this.model.manifest.prompt, question)}`;
+    const turnIds = tokenizer.encode(turnText, { add_special_tokens: false }).ids;
     const embeds = await conv.decoder.embed(turnIds);
     if (!reuseCache) conv.decoder.reset();
     const replay = reuseCache ? [] : await Promise.all(conv.history.map((h) => (h instanceof Float32Array ? h : conv.decoder.embed(h))));
@@ -230,18 +239,20 @@ export class CaptionSession {
     const stops = generation.stopTokenIds;
     const detok = new StreamingDetokenizer(this.model.tokenizer);
     const sample = makeSampler(options.decoding.kind === 'greedy' ? undefined : { temperature: options.decoding.temperature, topP: options.decoding.topP }, options.decoding.kind === 'greedy' ? 0 : options.decoding.seed);
-    const penalised = new Set(promptIds);
+    // The official inference passes inputs_embeds only, so transformers' penalty covers the generated ids (model/sampling.ts).
+    const penalty = options.repetitionPenalty === 1 ? null : new RepetitionPenalty(options.repetitionPenalty, 'generated', promptIds);
     let firstTokenAt = 0;
     let result: GenerateResult;
     try {
       result = await conv.decoder.generate(prompt, {
         maxNewTokens: options.maxNewTokens,
         stopTokenIds: stops,
-        pickToken: (logits, generated) => sample(options.repetitionPenalty === 1 ? logits : penalise(logits, penalised, generated, options.repetitionPenalty)),
+        pickToken: (logits) => sample(penalty ? penalty.apply(logits.slice()) : logits),
         prefillChunk: options.prefillChunk,
         signal,
         onPrefill: (done, total) => events.onProgress?.('prefill', done / total),
         onToken: (id, step) => {
+          penalty?.observe(id);
           if (step === 0) firstTokenAt = now();
           const delta = stops.includes(id) ? detok.flush() : detok.push(id);
           const elapsed = (now() - firstTokenAt) / 1000;
@@ -311,29 +322,20 @@ export class CaptionSession {
   }
 
   /** Audio of a plan and channel: decoded and encoded once. */
-  private async encodeAudio(plan: AudioPlan, options: ResolvedOptions, progress: ProgressFn, signal: AbortSignal | undefined): Promise<EncodedAudio> {
-    const key = `${plan.totalSamples}/${plan.windows.length}/${options.channel}`;
+  private async encodeAudio(plan: AudioPlan, options: ResolvedOptions, progress: ProgressFn, signal: AbortSignal | undefined, startSample = 0): Promise<EncodedAudio> {
+    const key = `${startSample}/${plan.totalSamples}/${plan.windows.length}/${options.channel}`;
     const hit = this.audioCache.get(key);
     if (hit) {
       progress('audio', 1);
       return hit;
     }
     this.counters.audioRuns++;
-    const audio = await this.family.encodeAudio(this.model, this.media, plan, options.channel, progress, signal);
+    const media = startSample ? rangeMedia(this.media, startSample) : this.media;
+    const audio = await this.family.encodeAudio(this.model, media, plan, options.channel, progress, signal);
     checkAborted(signal, 'audio');
     this.audioCache.set(key, audio);
     return audio;
   }
-}
-
-/** transformers' RepetitionPenaltyLogitsProcessor over the given ids: score < 0 ? score·p : score / p. */
-function penalise(logits: Float32Array, promptIds: ReadonlySet<number>, generated: readonly number[], p: number): Float32Array {
-  const out = logits.slice();
-  for (const id of new Set([...promptIds, ...generated])) {
-    if (id < 0 || id >= out.length) continue;
-    out[id] = out[id] < 0 ? out[id] * p : out[id] / p;
-  }
-  return out;
 }
 
 function concat(parts: readonly Float32Array[]): Float32Array {
@@ -348,7 +350,13 @@ function concat(parts: readonly Float32Array[]): Float32Array {
 
 function layoutEntries(layout: Layout): LayoutEntry[] {
   const summary = summarizeLayout(layout);
-  const entries: LayoutEntry[] = summary.frames.map((f) => ({ frame: f.frame, visualTokens: f.visualTokens, audioTokens: f.audioTokens, ...(f.textTokens ? { textTokens: f.textTokens } : {}) }));
+  const entries: LayoutEntry[] = summary.frames.map((f) => ({
+    frame: f.frame,
+    visualTokens: f.visualTokens,
+    audioTokens: f.audioTokens,
+    ...(f.textTokens?.time !== undefined ? { timeTokens: f.textTokens.time } : {}),
+    ...(f.textTokens ? { textTokens: f.textTokens } : {}),
+  }));
   if (summary.trailingAudio) entries.push({ frame: null, visualTokens: 0, audioTokens: summary.trailingAudio });
   return entries;
 }

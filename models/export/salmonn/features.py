@@ -19,6 +19,8 @@ pixel_values -- the checkpoint's SigLipImageProcessor path: transformers' resize
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 SAMPLE_RATE = 16000
@@ -95,12 +97,38 @@ def split_windows(audio: np.ndarray, window_samples: int = N_SAMPLES) -> list:
     return [audio[i * window_samples:(i + 1) * window_samples] for i in range(count)]
 
 
-def prepare_audio(audio: np.ndarray, duration: float, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """PIPELINE §3: truncate to the video duration, zero-pad to >= 1 s."""
+def select_channel(audio: np.ndarray, channel="0") -> np.ndarray:
+    """Mono from [n] or [n, C] (soundfile's layout). channel 0: the checkpoint's
+    `audio[:, 0]` (av_dataset.py:144-145); "mix": ffmpeg's normalised downmix (stereo
+    (L + R) / 2; other layouts the mean), as src/core/media/resample.ts."""
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 1:
+        return a
+    if str(channel) == "0":
+        return np.ascontiguousarray(a[:, 0])
+    if channel != "mix":
+        raise ValueError(f"unknown channel {channel!r}")
+    c = a.shape[1]
+    if c == 6:  # FL FR FC LFE BL BR: 1/sqrt2, 1/sqrt2, 1, 0, 1/2, 1/2, normalised to sum 1
+        w = np.array([0.5 ** 0.5, 0.5 ** 0.5, 1.0, 0.0, 0.5, 0.5])
+        w = w / w.sum()
+    else:
+        w = np.full(c, 1.0 / c)
+    return (a.astype(np.float64) @ w).astype(np.float32)
+
+
+def prepare_audio(audio: np.ndarray, duration: Optional[float], sr: int = SAMPLE_RATE,
+                  max_time: Optional[float] = None) -> np.ndarray:
+    """PIPELINE §3 in the checkpoint's order (av_dataset.py:150-157): zero-pad to >= 1 s,
+    then truncate to round(sr * duration) when there is a video (duration = its real time),
+    else (audio-only input, duration None) to round(sr * max_time) when max_time is given."""
     a = np.asarray(audio, dtype=np.float32).reshape(-1)
-    a = a[: int(round(duration * sr))]
     if a.shape[0] < sr:
         a = np.concatenate([a, np.zeros(sr - a.shape[0], np.float32)])
+    if duration is not None:
+        a = a[: round(sr * duration)]
+    elif max_time is not None:
+        a = a[: round(sr * max_time)]
     return a
 
 

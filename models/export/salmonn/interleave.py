@@ -49,16 +49,43 @@ def audio_only_plan(num_audio: int) -> Dict:
     return {"segments": [], "trailingAudio": list(range(num_audio))}
 
 
-def video_only_plan(num_frames: int, tokens_per_frame: int) -> Dict:
-    return {"segments": [{"frame": i, "visualTokens": tokens_per_frame, "audioTokens": 0, "audioIndices": []}
-                         for i in range(num_frames)], "trailingAudio": []}
+def time_token_texts(real_time: float, num_frames: int) -> List[str]:
+    """PIPELINE §1 time texts, as video_salmonn_2.py:347-348: frame_per_time = real_time /
+    num_frames; str(round(frame_per_time * f, 1)) for f = 1..F (Python round and str)."""
+    frame_per_time = real_time / num_frames
+    return [str(round(frame_per_time * f, 1)) for f in range(1, num_frames + 1)]
 
 
-def assemble(plan: Dict, image_features: Optional[torch.Tensor], audio_features: Optional[torch.Tensor]) -> torch.Tensor:
-    """[sum of tokens, H] in plan order: per segment [visual][audio], then trailing audio."""
+def video_only_plan(num_frames: int, tokens_per_frame: int,
+                    time_ids: Optional[List[List[int]]] = None, time_texts: Optional[List[str]] = None) -> Dict:
+    """Frames only. With time_ids (one id list per frame, --add_time_token): frame f is
+    [visual][its time ids][zero rows up to the longest list] -- pad_sequence(batch_first)
+    pads after each row (video_salmonn_2.py:349-354)."""
+    width = max((len(t) for t in time_ids), default=0) if time_ids is not None else 0
+    segs = []
+    for i in range(num_frames):
+        s = {"frame": i, "visualTokens": tokens_per_frame, "audioTokens": 0, "audioIndices": []}
+        if time_ids is not None:
+            s["timeTokens"] = {"text": time_texts[i] if time_texts else None, "ids": list(time_ids[i]),
+                               "zeroRows": width - len(time_ids[i])}
+        segs.append(s)
+    return {"segments": segs, "trailingAudio": [], "timeTokenWidth": width}
+
+
+def assemble(plan: Dict, image_features: Optional[torch.Tensor], audio_features: Optional[torch.Tensor],
+             embed=None) -> torch.Tensor:
+    """[sum of tokens, H] in plan order: per segment [visual][time tokens, zero rows][audio],
+    then trailing audio. Time tokens (video-only plans) need `embed` (ids [1, n] -> [1, n, H]);
+    they are embedded together and zero-padded as the checkpoint does (pad_sequence)."""
     parts = []
-    for s in plan["segments"]:
+    time_rows = None
+    if any("timeTokens" in s for s in plan["segments"]):
+        embeds = [embed(torch.tensor([s["timeTokens"]["ids"]], dtype=torch.long))[0] for s in plan["segments"]]
+        time_rows = torch.nn.utils.rnn.pad_sequence(embeds, batch_first=True)  # [F, width, H], zeros after
+    for k, s in enumerate(plan["segments"]):
         parts.append(image_features[s["frame"]])
+        if time_rows is not None:
+            parts.append(time_rows[k])
         if s["audioIndices"]:
             parts.append(audio_features[torch.tensor(s["audioIndices"], dtype=torch.long)])
     if plan["trailingAudio"]:

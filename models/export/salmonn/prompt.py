@@ -59,3 +59,29 @@ def prompt_ids(question: str, system: str = SYSTEM_PROMPT) -> Dict[str, List[int
     before = t[0] + t[1]
     after = t[2] + t[3] + t[4] + t[5] + t[6]
     return {"system": t[0], "before": before, "after": after, "question": t[4]}
+
+
+# PIPELINE §5 prompt variants. "official": the released checkpoint's inference deletes every
+# id equal to the pad id, and the pad id is <|im_end|>: train.py:328-329 sets pad_token =
+# bos_token (None for Qwen2), the collator then pads with eos_token_id unless the tokenizer
+# path contains "qwen" (av_dataset.py:240-244), attention_mask = ids != pad (:294), and
+# prepare_inputs_labels_for_multimodal keeps only the unmasked ids (video_salmonn_2.py:416).
+# "training": kept (training loaded the tokenizer from the OV-Qwen2 base path -> pad 151643).
+PROMPT_VARIANTS = ("official", "training")
+DEFAULT_PROMPT_VARIANT = "official"
+OFFICIAL_PAD_ID = 151645
+
+
+def apply_prompt_variant(ids: Dict[str, List[int]], variant: str = DEFAULT_PROMPT_VARIANT,
+                         pad_id: int = OFFICIAL_PAD_ID) -> Dict[str, List[int]]:
+    """{"before", "after"} of a variant: official drops every pad_id, training keeps all."""
+    if variant == "training":
+        return {"before": list(ids["before"]), "after": list(ids["after"])}
+    if variant != "official":
+        raise ValueError(f"unknown prompt variant {variant!r}")
+    return {k: [i for i in ids[k] if i != pad_id] for k in ("before", "after")}
+
+
+def time_token_ids(texts: List[str], tokenizer_dir: str = QWEN_TOKENIZER_DIR) -> List[List[int]]:
+    """Token ids of each time text (the checkpoint's tokenizer(t): Qwen2 adds no BOS)."""
+    return tokenize_pieces(list(texts), tokenizer_dir)

@@ -1,7 +1,12 @@
 import { describeBackend, type Capabilities } from '../../core/runtime/capabilities';
+import { backendReason } from '../lib/backend';
+import { useEngine } from '../state/engine';
 
 /** Which compute backend this browser offers, and whether threaded WASM can run. */
 export function BackendPanel({ capabilities }: { capabilities: Capabilities | null }) {
+  const ready = useEngine((s) => s.model.ready);
+  const prefer = useEngine((s) => s.model.prefer);
+  const reason = backendReason(capabilities, ready, prefer);
   if (!capabilities) {
     return (
       <section className="panel" aria-busy="true" aria-label="Compute backend">
@@ -16,6 +21,12 @@ export function BackendPanel({ capabilities }: { capabilities: Capabilities | nu
       <dl className="facts">
         <dt>Backend</dt>
         <dd data-testid="backend">{describeBackend(capabilities)}</dd>
+        {reason ? (
+          <>
+            <dt>The model runs on</dt>
+            <dd data-testid="backend-reason">{reason}</dd>
+          </>
+        ) : null}
         {gpu ? (
           <>
             <dt>WebGPU adapter</dt>

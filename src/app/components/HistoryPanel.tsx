@@ -1,5 +1,6 @@
-import { useState } from 'react';
-import { formatBytes, formatMs, formatTime } from '../lib/format';
+import { useRef, useState } from 'react';
+import { formatBytes, formatMs, formatTimestamp } from '../lib/format';
+import { summarizeOptions } from '../lib/settings';
 import { STATUS_LABEL, type RunRecord } from '../lib/run-record';
 import { wordCount } from '../../core/metrics';
 import { MAX_COMPARE, useHistory } from '../state/history';
@@ -8,11 +9,22 @@ import { ExportButtons } from './ExportButtons';
 import { CaptionView } from './RunPanel';
 import { BlobImage } from './BlobImage';
 
-/** Every run (IndexedDB), newest first: open, delete, choose 2–4 to compare. */
+/** Every run (IndexedDB), newest first: open, delete (with undo), choose 2–4 to compare. */
 export function HistoryPanel() {
-  const { runs, status, selected, toggleSelected, setComparing, remove, clear } = useHistory();
+  const { runs, status, selected, toggleSelected, setComparing, remove, clear, add } = useHistory();
   const [open, setOpen] = useState<string | null>(null);
   const [confirmClear, setConfirmClear] = useState(false);
+  /** The last run deleted one by one, until it is restored or another is deleted. */
+  const [deleted, setDeleted] = useState<RunRecord | null>(null);
+  const undoButton = useRef<HTMLButtonElement>(null);
+  const end = useRef<HTMLParagraphElement>(null);
+  const deleteRun = (run: RunRecord) => {
+    void remove(run.id);
+    setDeleted(run);
+    if (open === run.id) setOpen(null);
+    // The row's own button is gone: keep the keyboard focus nearby, on Undo.
+    requestAnimationFrame(() => undoButton.current?.focus());
+  };
 
   return (
     <section className="panel" aria-labelledby="history-h">
@@ -32,6 +44,7 @@ export function HistoryPanel() {
               onClick={() => {
                 void clear();
                 setConfirmClear(false);
+                setDeleted(null);
               }}
             >
               Delete all {runs.length} runs
@@ -49,6 +62,41 @@ export function HistoryPanel() {
       {status === 'loading' ? <p className="muted">Reading the history…</p> : null}
       {status === 'ready' && runs.length === 0 ? <p className="muted">No runs yet. Every caption run is kept here, in this browser only.</p> : null}
       <p className="small muted">Tick 2–{MAX_COMPARE} runs to compare them side by side.</p>
+      {deleted ? (
+        <div className="notice notice-info row wrap" role="status" data-testid="undo-delete">
+          <span className="grow">
+            Deleted the run of {deleted.video.name} ({new Date(deleted.createdAt).toLocaleString()}).
+          </span>
+          <button
+            type="button"
+            className="secondary small"
+            ref={undoButton}
+            data-testid="undo-delete-button"
+            onClick={() => {
+              void add(deleted);
+              setDeleted(null);
+            }}
+          >
+            Undo
+          </button>
+          <button type="button" className="secondary small" onClick={() => setDeleted(null)} aria-label="Dismiss: keep the run deleted">
+            Dismiss
+          </button>
+        </div>
+      ) : null}
+      {runs.length > 1 ? (
+        <a
+          className="skip-inline"
+          href="#history-end"
+          data-testid="skip-history"
+          onClick={(e) => {
+            e.preventDefault();
+            end.current?.focus();
+          }}
+        >
+          Skip past the {runs.length} runs
+        </a>
+      ) : null}
       <ul className="plain history" data-testid="history">
         {runs.map((r) => (
           <HistoryItem
@@ -59,10 +107,13 @@ export function HistoryPanel() {
             open={open === r.id}
             onToggleOpen={() => setOpen(open === r.id ? null : r.id)}
             onSelect={() => toggleSelected(r.id)}
-            onDelete={() => void remove(r.id)}
+            onDelete={() => deleteRun(r)}
           />
         ))}
       </ul>
+      <p id="history-end" className="visually-hidden" tabIndex={-1} ref={end}>
+        End of the history.
+      </p>
     </section>
   );
 }
@@ -92,7 +143,11 @@ function HistoryItem({ run, selected, canSelect, open, onToggleOpen, onSelect, o
           </div>
           <div className="small muted">
             {when.toLocaleString()} · {run.model.name} · {formatBytes(run.video.bytes)}
-            {run.video.duration ? ` · ${formatTime(run.video.duration, 1)}` : ''} · {wordCount(run.caption)} words · {formatMs(run.wallMs)}
+            {run.video.duration ? ` · ${formatTimestamp(run.video.duration)}` : ''} · {wordCount(run.caption)} words · {formatMs(run.wallMs)}
+          </div>
+          <div className="small history-settings" data-testid="history-settings">
+            {summarizeOptions(run.options)}
+            {run.report?.audio.note ? <span className="muted"> · {run.report.audio.note}</span> : null}
           </div>
           <p className="excerpt" data-testid="history-excerpt">
             {run.caption ? run.caption.slice(0, 160) + (run.caption.length > 160 ? '…' : '') : run.error ? run.error.message : '(no text)'}

@@ -1,16 +1,28 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useCallback, useRef, useState, type DragEvent } from 'react';
+import type { LiveFrame } from '../state/engine';
 import { useEngine } from '../state/engine';
 import { useMedia } from '../state/media';
-import { formatBytes, formatTime } from '../lib/format';
+import { formatBytes, formatTimestamp } from '../lib/format';
 import { Timeline } from './Timeline';
+
+const NO_FRAMES: LiveFrame[] = [];
 
 /** Fallback window length until a model's manifest says otherwise (PIPELINE §3: 30 s). */
 const DEFAULT_WINDOW_SECONDS = 30;
 
 /** Drop zone and file picker, the preview, and the timeline (frames + waveform). */
 export function InputPanel() {
-  const { file, url, duration, waveform, waveformStatus, previewFailed, setFile, setDuration, setPreviewFailed } = useMedia();
-  const run = useEngine((s) => s.run);
+  const { file, url, duration, waveform, waveformStatus, previewFailed, setFile: setMediaFile, setDuration, setPreviewFailed } = useMedia();
+  // A new file clears the previous file's run (frames, stages, error) from the page; the history keeps it.
+  const setFile = (f: File) => {
+    useEngine.getState().dismissRun();
+    setMediaFile(f);
+  };
+  // Narrow selectors: the run object changes with every token, its frames do not (a
+  // re-render of the timeline per token stalled the page).
+  const runFile = useEngine((s) => s.run?.fileName ?? null);
+  const runFrames = useEngine((s) => s.run?.frames ?? NO_FRAMES);
+  const runDuration = useEngine((s) => s.run?.report?.video.duration ?? null);
   const windowSeconds = useEngine((s) => s.model.ready?.manifest.audio.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
   const busy = useEngine((s) => s.busy);
   const [dragging, setDragging] = useState(false);
@@ -23,8 +35,12 @@ export function InputPanel() {
     const f = e.dataTransfer.files[0];
     if (f && !busy) setFile(f);
   };
-  const frames = run && run.fileName === file?.name ? run.frames : [];
-  const timelineDuration = duration ?? run?.report?.video.duration ?? null;
+  const sameFile = runFile !== null && runFile === file?.name;
+  const frames = sameFile ? runFrames : NO_FRAMES;
+  const timelineDuration = duration ?? (sameFile ? runDuration : null);
+  const onSeek = useCallback((t: number) => {
+    if (video.current) video.current.currentTime = t;
+  }, []);
 
   return (
     <section className="panel input-panel" aria-labelledby="input-h">
@@ -54,6 +70,8 @@ export function InputPanel() {
           accept="video/*,audio/*,.mkv,.webm,.mov,.m4a"
           data-testid="file-input"
           aria-label="Video file"
+          // The "choose a file" button opens it; the input itself is no tab stop.
+          tabIndex={-1}
           disabled={busy}
           onChange={(e) => {
             const f = e.target.files?.[0];
@@ -64,7 +82,7 @@ export function InputPanel() {
         {file ? (
           <p className="file-facts" data-testid="file-facts">
             <strong>{file.name}</strong> · {formatBytes(file.size)}
-            {duration ? ` · ${formatTime(duration, 1)}` : ''}
+            {duration ? ` · ${formatTimestamp(duration)}` : ''}
           </p>
         ) : null}
       </div>
@@ -89,9 +107,7 @@ export function InputPanel() {
           waveform={waveform}
           waveformStatus={waveformStatus}
           windowSeconds={windowSeconds}
-          onSeek={(t) => {
-            if (video.current) video.current.currentTime = t;
-          }}
+          onSeek={onSeek}
         />
       ) : null}
     </section>

@@ -1,7 +1,7 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { formatBytes } from '../lib/format';
-import { PRESETS, presetById } from '../lib/presets';
-import { folderSource, useEngine } from '../state/engine';
+import { buildCommandFor, PRESETS, presetById } from '../lib/presets';
+import { folderSource, preferOf, useEngine } from '../state/engine';
 import { useModelCache } from '../state/model-cache';
 import { useSettings } from '../state/settings';
 import { ErrorNotice } from './ErrorNotice';
@@ -12,21 +12,24 @@ export function ModelPanel() {
   const presetId = useSettings((s) => s.presetId);
   const customUrl = useSettings((s) => s.customUrl);
   const forceWasm = useSettings((s) => s.forceWasm);
+  const allowSoftwareGpu = useSettings((s) => s.allowSoftwareGpu);
   const update = useSettings((s) => s.update);
   const model = useEngine((s) => s.model);
   const busy = useEngine((s) => s.busy);
   const { loadModel, selectedSource, cancel } = useEngine.getState();
   const cache = useModelCache();
   const preset = presetById(presetId);
+  const folderInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     void useModelCache.getState().refresh();
   }, []);
 
-  const toggleWasm = (on: boolean) => {
-    update({ forceWasm: on });
+  /** A changed backend switch reloads a loaded model on the backend it now asks for. */
+  const toggle = (patch: { forceWasm?: boolean; allowSoftwareGpu?: boolean }) => {
+    update(patch);
     const { model: m, busy: b } = useEngine.getState();
-    if (m.source && (m.status === 'ready' || m.status === 'error') && !b) void loadModel(m.source, on ? 'wasm' : 'auto');
+    if (m.source && (m.status === 'ready' || m.status === 'error') && !b) void loadModel(m.source, preferOf({ forceWasm, allowSoftwareGpu, ...patch }));
   };
   const ready = model.ready;
 
@@ -56,7 +59,15 @@ export function ModelPanel() {
               <code>python3 models/export/export.py --checkpoint DIR --out public{preset.url}</code>, then load it here. About {formatBytes(preset.sizeBytes)}.
             </p>
           ) : (
-            <p className="muted">About {formatBytes(preset.sizeBytes)} · {preset.url}</p>
+            <p className="muted">
+              About {formatBytes(preset.sizeBytes)} · {preset.url}
+              {buildCommandFor(preset.url) ? (
+                <>
+                  {' '}
+                  · built in the project by <code>{buildCommandFor(preset.url)}</code> (<code>npm run dev</code> runs it when it is missing)
+                </>
+              ) : null}
+            </p>
           )}
         </div>
       ) : (
@@ -77,27 +88,34 @@ export function ModelPanel() {
         >
           Load model
         </button>
-        <label className="button secondary" aria-disabled={busy}>
+        <button type="button" className="secondary" onClick={() => folderInput.current?.click()} disabled={busy} data-testid="load-folder">
           Load a local folder…
-          <input
-            className="visually-hidden"
-            type="file"
-            data-testid="folder-input"
-            aria-label="Model bundle folder"
-            disabled={busy}
-            // @ts-expect-error webkitdirectory is not in React's input types
-            webkitdirectory=""
-            multiple
-            onChange={(e) => {
-              const files = Array.from(e.target.files ?? []);
-              e.target.value = '';
-              if (files.length) void loadModel(folderSource(files));
-            }}
-          />
+        </button>
+        <input
+          ref={folderInput}
+          className="visually-hidden"
+          type="file"
+          data-testid="folder-input"
+          aria-label="Model bundle folder"
+          // Opened by the button above; not a tab stop of its own.
+          tabIndex={-1}
+          disabled={busy}
+          // @ts-expect-error webkitdirectory is not in React's input types
+          webkitdirectory=""
+          multiple
+          onChange={(e) => {
+            const files = Array.from(e.target.files ?? []);
+            e.target.value = '';
+            if (files.length) void loadModel(folderSource(files));
+          }}
+        />
+        <label className="switch">
+          <input type="checkbox" checked={forceWasm} onChange={(e) => toggle({ forceWasm: e.target.checked })} disabled={busy} data-testid="force-wasm" />
+          Force WASM (no WebGPU)
         </label>
         <label className="switch">
-          <input type="checkbox" checked={forceWasm} onChange={(e) => toggleWasm(e.target.checked)} disabled={busy} data-testid="force-wasm" />
-          Force WASM (no WebGPU)
+          <input type="checkbox" checked={allowSoftwareGpu} onChange={(e) => toggle({ allowSoftwareGpu: e.target.checked })} disabled={busy || forceWasm} data-testid="software-gpu" />
+          Use WebGPU even on a software adapter (slow; for testing)
         </label>
       </div>
 
@@ -151,7 +169,7 @@ export function ModelPanel() {
             ) : null}
           </dl>
         ) : null}
-        {model.status === 'error' && model.error ? <ErrorNotice error={model.error} /> : null}
+        {model.status === 'error' && model.error ? <ErrorNotice error={model.error} buildCommand={buildCommandFor(model.source?.location.kind === 'url' ? model.source.location.url : null)} /> : null}
       </div>
 
       <details className="cached" open={cache.bundles.length > 0}>

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { Stage } from '../../core/report';
 import type { StageProgress } from '../state/engine';
 import { formatBytes, formatPercent, formatRate } from '../lib/format';
@@ -32,17 +33,22 @@ export function StageList({ stages, order, active, tokensPerSecond, skipped = []
         const p = stages[stage];
         const skip = skipped.includes(stage) && !p;
         const state = skip ? 'skipped' : !p ? 'pending' : finished || (p.fraction >= 1 && stage !== active) ? 'done' : 'active';
-        return (
-          <li key={stage} className={`stage stage-${state}`} data-testid={`stage-${stage}`} data-state={state}>
-            <span className="stage-name">{STAGE_LABEL[stage]}</span>
-            <progress max={1} value={p ? Math.min(1, p.fraction) : 0} aria-label={`${STAGE_LABEL[stage]} progress`} />
-            <span className="stage-facts">{skip ? 'not used' : p ? facts(stage, p, tokensPerSecond) : 'waiting'}</span>
-          </li>
-        );
+        return <StageRow key={stage} stage={stage} state={state} fraction={p ? Math.min(1, p.fraction) : 0} facts={skip ? 'not used' : p ? facts(stage, p, tokensPerSecond) : 'waiting'} />;
       })}
     </ol>
   );
 }
+
+/** One stage; memoised, so a token re-renders only the generation row. */
+const StageRow = memo(function StageRow({ stage, state, fraction, facts }: { stage: Stage; state: string; fraction: number; facts: string }) {
+  return (
+    <li className={`stage stage-${state}`} data-testid={`stage-${stage}`} data-state={state}>
+      <span className="stage-name">{STAGE_LABEL[stage]}</span>
+      <progress max={1} value={fraction} aria-label={`${STAGE_LABEL[stage]} progress`} />
+      <span className="stage-facts">{facts}</span>
+    </li>
+  );
+});
 
 function facts(stage: Stage, p: StageProgress, tps?: number): string {
   const pct = formatPercent(p.fraction, 0);

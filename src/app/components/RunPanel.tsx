@@ -1,11 +1,13 @@
-import { useMemo } from 'react';
+import { useDeferredValue, useMemo } from 'react';
 import type { Stage } from '../../core/report';
 import { formatMs, formatPercent, formatRate } from '../lib/format';
+import { buildCommandFor } from '../lib/presets';
 import { STATUS_LABEL } from '../lib/run-record';
 import { captionStats, summarizeFlags, FLAG_LABEL } from '../lib/stats';
 import { useEngine } from '../state/engine';
 import { useHistory } from '../state/history';
 import { useMedia } from '../state/media';
+import { useThrottledRun } from '../state/throttled';
 import { ErrorNotice } from './ErrorNotice';
 import { ExportButtons } from './ExportButtons';
 import { StageList } from './Progress';
@@ -15,7 +17,7 @@ const RUN_STAGES: Stage[] = ['decode', 'vision', 'audio', 'prefill', 'generate']
 /** The Caption / Cancel buttons, progress per stage, the streaming caption and its metrics. */
 export function RunPanel() {
   const file = useMedia((s) => s.file);
-  const run = useEngine((s) => s.run);
+  const run = useThrottledRun();
   const busy = useEngine((s) => s.busy);
   const model = useEngine((s) => s.model);
   const { caption, cancel } = useEngine.getState();
@@ -25,15 +27,24 @@ export function RunPanel() {
   const skipped: Stage[] = [];
   if (run?.options?.modality === 'v') skipped.push('audio');
   if (run?.options?.modality === 'a') skipped.push('decode', 'vision');
+  // Stages run in order: one that never started while a later one did was not used (an
+  // audio-only file in audio+visual mode has no decode/vision).
+  RUN_STAGES.forEach((stage, i) => {
+    if (run && !run.stages[stage] && RUN_STAGES.slice(i + 1).some((later) => run.stages[later])) skipped.push(stage);
+  });
+  const note = run?.report?.audio.note ?? null;
 
   return (
     <section className="panel run-panel" aria-labelledby="run-h" data-testid="run-panel">
-      <h2 id="run-h">Caption</h2>
+      <h2 id="run-h" tabIndex={-1}>
+        Caption
+      </h2>
       <div className="row wrap">
-        <button type="button" className="primary" data-testid="caption-button" onClick={() => void caption()} disabled={!file || busy}>
+        {/* aria-disabled, not disabled, while busy: a disabled button drops the keyboard focus to <body>. */}
+        <button type="button" className="primary" data-testid="caption-button" onClick={() => (busy ? undefined : void caption())} disabled={!file} aria-disabled={busy}>
           {model.status === 'ready' ? 'Caption' : 'Load model and caption'}
         </button>
-        <button type="button" className="danger" data-testid="cancel-button" onClick={cancel} disabled={!busy}>
+        <button type="button" className="danger" data-testid="cancel-button" onClick={() => (busy ? cancel() : undefined)} aria-disabled={!busy}>
           Cancel
         </button>
         {!file ? <span className="muted">Choose a video first.</span> : null}
@@ -50,13 +61,18 @@ export function RunPanel() {
           {run.status !== 'loading-model' && (running || Object.keys(run.stages).length > 0) ? (
             <StageList stages={run.stages} order={RUN_STAGES} active={run.activeStage} tokensPerSecond={run.tokensPerSecond} skipped={skipped} finished={!running} />
           ) : null}
-          {run.error && run.status === 'error' ? <ErrorNotice error={run.error} /> : null}
+          {run.error && run.status === 'error' ? <ErrorNotice error={run.error} buildCommand={buildCommandFor(model.source?.location.kind === 'url' ? model.source.location.url : null)} /> : null}
+          {note ? (
+            <p className="notice notice-info" role="status" data-testid="modality-note">
+              {note}
+            </p>
+          ) : null}
           {run.status === 'cancelled' ? (
             <p className="notice notice-info" role="status" data-testid="cancelled-note">
               Cancelled. {run.text ? 'The text generated so far is kept below and in the history.' : 'No text had been generated yet.'}
             </p>
           ) : null}
-          {model.ready?.randomWeights ? <p className="small muted">Test model with random weights: the caption below is meaningless by design.</p> : null}
+          {model.ready?.randomWeights && (running || run.text) ? <p className="small muted">Test model with random weights: the caption below is meaningless by design.</p> : null}
           {running || run.text || run.status !== 'error' ? (
             <CaptionView text={run.text} running={running} tokensPerSecond={run.tokensPerSecond} wallMs={run.endedAt ? run.endedAt - run.startedAt : null} />
           ) : (
@@ -80,7 +96,10 @@ function statusText(s: NonNullable<ReturnType<typeof useEngine.getState>['run']>
 }
 
 export function CaptionView({ text, running, tokensPerSecond, wallMs }: { text: string; running: boolean; tokensPerSecond: number; wallMs: number | null }) {
-  const stats = useMemo(() => captionStats(text), [text]);
+  // The metrics trail the streaming text (a deferred, interruptible render), so scanning a
+  // long caption after every token never blocks the page.
+  const deferredText = useDeferredValue(text);
+  const stats = useMemo(() => captionStats(deferredText), [deferredText]);
   return (
     <>
       <div className="caption-text" aria-live="polite" aria-busy={running} data-testid="caption-text">
@@ -100,6 +119,12 @@ export function CaptionView({ text, running, tokensPerSecond, wallMs }: { text: 
           <dt>Repetition rate</dt>
           <dd data-testid="repetition-rate" title={stats.recurring.map((r) => `“${r.phrase}” ×${r.count}`).join(', ')}>
             {formatPercent(stats.repetition)}
+          </dd>
+        </div>
+        <div>
+          <dt>Loop rate</dt>
+          <dd data-testid="loop-rate" title={stats.loopUnits.map((l) => `“${l.unit}” ×${l.count}`).join(', ')}>
+            {formatPercent(stats.loops)}
           </dd>
         </div>
         <div>

@@ -12,6 +12,9 @@ export function SettingsPanel() {
   const bundlePrompt = manifest?.prompt.defaultPrompt ?? null;
   const preset = promptPresetOf(s.prompt);
   const num = (v: string) => (v.trim() === '' ? NaN : Number(v));
+  /** Blank = follow the model (null); the placeholder shows the model's value. */
+  const numOrBundle = (v: string) => (v.trim() === '' ? null : Number(v));
+  const fromModel = (v: number | undefined) => (v === undefined ? 'Model default' : `Model default: ${v}`);
 
   return (
     <section className="panel" aria-labelledby="settings-h">
@@ -66,11 +69,11 @@ export function SettingsPanel() {
         <div className="grid2">
           <div className="field">
             <label htmlFor="fps">Frames per second</label>
-            <input id="fps" type="number" min={0.05} max={30} step={0.05} value={Number.isFinite(s.fps) ? s.fps : ''} onChange={(e) => s.update({ fps: num(e.target.value) })} />
+            <input id="fps" type="number" min={0.05} max={30} step={0.05} value={s.fps ?? ''} placeholder={fromModel(manifest?.sampling.fps)} onChange={(e) => s.update({ fps: numOrBundle(e.target.value) })} />
           </div>
           <div className="field">
             <label htmlFor="max-frames">Max frames</label>
-            <input id="max-frames" type="number" min={1} max={512} step={1} value={Number.isFinite(s.maxFrames) ? s.maxFrames : ''} onChange={(e) => s.update({ maxFrames: num(e.target.value) })} />
+            <input id="max-frames" type="number" min={1} max={512} step={1} value={s.maxFrames ?? ''} placeholder={fromModel(manifest?.sampling.maxFrames)} onChange={(e) => s.update({ maxFrames: numOrBundle(e.target.value) })} />
           </div>
           <div className="field">
             <label htmlFor="interleave">Interleave</label>
@@ -82,7 +85,7 @@ export function SettingsPanel() {
           </div>
           <div className="field">
             <label htmlFor="max-new-tokens">Max new tokens</label>
-            <input id="max-new-tokens" type="number" min={1} max={8192} step={1} value={Number.isFinite(s.maxNewTokens) ? s.maxNewTokens : ''} onChange={(e) => s.update({ maxNewTokens: num(e.target.value) })} />
+            <input id="max-new-tokens" type="number" min={1} max={8192} step={1} value={s.maxNewTokens ?? ''} placeholder={fromModel(manifest?.generation.maxNewTokens)} onChange={(e) => s.update({ maxNewTokens: numOrBundle(e.target.value) })} />
           </div>
         </div>
 

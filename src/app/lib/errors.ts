@@ -21,6 +21,7 @@ export const ERROR_TEXT: Record<ErrorCode, ErrorText> = {
     advice: 'Re-encode the video as H.264/AAC or VP9/Opus (for example: ffmpeg -i in.mp4 -c:v libx264 -c:a aac out.mp4), or try another browser.',
   },
   'media/no-tracks': { title: 'No video or audio in the file', advice: 'The container holds neither a video nor an audio track. Pick another file.' },
+  'media/bad-range': { title: 'That time range is not in the video', advice: 'Choose a range inside the video, at least one frame long.' },
   'media/no-video-track': { title: 'The file has no video track', advice: 'Choose the “audio only” modality in the settings, or pick a file with video.' },
   'media/no-audio-track': { title: 'The file has no audio track', advice: 'Choose “visual only” or “audio + visual” in the settings (the caption then uses the frames only).' },
   'media/too-short': { title: 'The video is too short', advice: 'It has no frames to sample. Pick a longer clip.' },

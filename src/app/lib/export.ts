@@ -1,7 +1,7 @@
 /** Exports of one run: plain text, Markdown, and JSON (the full CaptionReport plus facts). */
 import { describeOptions } from './settings';
 import { captionStats } from './stats';
-import { formatBytes, formatMs, formatTime } from './format';
+import { formatBytes, formatMs, formatTimestamp } from './format';
 import { STATUS_LABEL, type RunRecord } from './run-record';
 
 export const EXPORT_FORMAT = 'salmonn-captioner-run';
@@ -16,7 +16,7 @@ export interface RunExport {
   settings: RunRecord['options'];
   model: RunRecord['model'];
   video: RunRecord['video'];
-  metrics: { words: number; repetitionRate: number; flags: { kind: string; text: string; index: number }[] };
+  metrics: { words: number; repetitionRate: number; loopRate: number; flags: { kind: string; text: string; index: number }[] };
   /** The full CaptionReport (null for a run that failed before it finished). */
   report: RunRecord['report'];
   error: RunRecord['error'];
@@ -34,7 +34,7 @@ export function toExport(r: RunRecord, now = new Date()): RunExport {
     settings: r.options,
     model: r.model,
     video: r.video,
-    metrics: { words: stats.words, repetitionRate: stats.repetition, flags: stats.flags },
+    metrics: { words: stats.words, repetitionRate: stats.repetition, loopRate: stats.loops, flags: stats.flags },
     report: r.report,
     error: r.error,
     frames: r.thumbnails.map((t) => ({ timestamp: t.timestamp })),
@@ -46,7 +46,7 @@ export function toJson(r: RunRecord, now = new Date()): string {
 }
 
 export function toText(r: RunRecord): string {
-  const head = r.status === 'done' ? '' : `[${STATUS_LABEL[r.status]}]\n\n`;
+  const head = r.status === 'done' ? '' : `[${STATUS_LABEL[r.status]}${r.error && r.status === 'error' ? `: ${r.error.message}` : ''}]\n\n`;
   return `${head}${r.caption.trim()}\n`;
 }
 
@@ -66,9 +66,10 @@ export function toMarkdown(r: RunRecord): string {
     `| Date | ${new Date(r.createdAt).toISOString()} |`,
     `| Model | ${r.model.name} (${r.model.source}) |`,
     `| Backend | ${Object.entries(r.model.backends).map(([g, b]) => `${g}: ${b}`).join(', ') || '—'} |`,
-    `| Video | ${r.video.name}, ${formatBytes(r.video.bytes)}, ${formatTime(r.video.duration, 1)} |`,
+    `| Video | ${r.video.name}, ${formatBytes(r.video.bytes)}, ${formatTimestamp(r.video.duration)} |`,
     `| Words | ${stats.words} |`,
     `| Repetition rate | ${(stats.repetition * 100).toFixed(1)} % |`,
+    `| Loop rate | ${(stats.loops * 100).toFixed(1)} % |`,
     `| Tokens/s | ${r.tokensPerSecond.toFixed(1)} |`,
     `| Time | ${formatMs(r.wallMs)} |`,
     '',

@@ -24,6 +24,14 @@ export function formatTime(seconds: number | null | undefined, decimals = 0): st
   return h > 0 ? `${h}:${String(m % 60).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
+/**
+ * Every time position the app shows (frames, ruler, audio windows, durations): m:ss.s,
+ * always one decimal, so "0:28.4 0:31.0 1:02.0" read alike (h:mm:ss.s from an hour).
+ */
+export function formatTimestamp(seconds: number | null | undefined): string {
+  return formatTime(seconds, 1);
+}
+
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;

@@ -5,22 +5,24 @@ import { describeError, ERROR_TEXT } from './errors';
 import { exportFileName, toExport, toJson, toMarkdown, toText } from './export';
 import { formatBytes, formatMs, formatTime } from './format';
 import { isQuotaError, StorageFullError } from './idb';
-import { PRESETS } from './presets';
+import { buildCommandFor, PRESETS } from './presets';
+import { backendReason } from './backend';
 import type { RunRecord } from './run-record';
-import { buildOptions, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings } from './settings';
+import { buildOptions, buildRequest, compareOptions, DEFAULT_SETTINGS, promptPresetOf, PROMPT_PRESETS, sanitizeSettings } from './settings';
 import { captionStats, summarizeFlags } from './stats';
 import { computePeaks, windowStarts } from './waveform';
 
 const defaults: CaptionOptions = defaultOptions(sampleManifest());
 
 describe('settings → options', () => {
-  it('uses the bundle default prompt and interleave unless overridden', () => {
+  it('settings left alone follow the bundle: the request names only what the user chose', () => {
+    expect(buildRequest(DEFAULT_SETTINGS)).toEqual({ modality: 'av' });
     const o = buildOptions(DEFAULT_SETTINGS, defaults);
-    expect(o.prompt).toBe(defaults.prompt);
-    expect(o.interleave).toBe(defaults.interleave);
-    expect(o.decoding).toEqual({ kind: 'greedy' });
-    expect(o.maxNewTokens).toBe(DEFAULT_SETTINGS.maxNewTokens);
-    expect(o.prefillChunk).toBe(defaults.prefillChunk);
+    expect(o).toEqual({ ...defaults, modality: 'av' });
+    expect(o.maxNewTokens).toBe(sampleManifest().generation.maxNewTokens);
+    expect(o.fps).toBe(sampleManifest().sampling.fps);
+    expect(o.maxFrames).toBe(sampleManifest().sampling.maxFrames);
+    expect(buildRequest({ ...DEFAULT_SETTINGS, maxNewTokens: 20, fps: 2 })).toEqual({ modality: 'av', maxNewTokens: 20, fps: 2 });
   });
 
   it('applies edits, clamps numbers, and builds sampling', () => {
@@ -38,6 +40,7 @@ describe('settings → options', () => {
 
   it('sanitizes persisted settings', () => {
     expect(sanitizeSettings(null)).toEqual(DEFAULT_SETTINGS);
+    expect(sanitizeSettings({ maxNewTokens: null, fps: 3 })).toMatchObject({ maxNewTokens: null, fps: 3 });
     const s = sanitizeSettings({ fps: '2', maxFrames: 8, modality: 'x', interleave: 'weird', prompt: 7, decoding: 'sample', extra: 1 });
     expect(s.fps).toBe(DEFAULT_SETTINGS.fps);
     expect(s.maxFrames).toBe(8);
@@ -105,12 +108,13 @@ describe('exports', () => {
   it('text and markdown mark partial runs', () => {
     expect(toText(record())).toBe(`${record().caption}\n`);
     expect(toText(record({ status: 'cancelled' }))).toMatch(/^\[cancelled \(partial\)\]\n\n/);
+    expect(toText(record({ status: 'error', error: { code: 'media/corrupt', message: 'It is cut off.', details: {} } }))).toMatch(/^\[failed: It is cut off\.\]\n\n/);
     const md = toMarkdown(record({ status: 'error', error: { code: 'media/corrupt', message: 'Broken.', details: {} } }));
     expect(md).toContain('# Caption of my clip (1).mp4');
     expect(md).toContain('> **failed**: Broken.');
     expect(md).toContain('random weights');
     expect(md).toContain('| Repetition rate | 60.0 % |');
-    expect(md).toContain('- **Max new tokens:** 512');
+    expect(md).toContain('- **Max new tokens:** 64');
     expect(md).not.toMatch(/\n\n\n/);
   });
 
@@ -154,6 +158,9 @@ describe('small helpers', () => {
     expect(s.flags.length).toBe(2);
     expect(summarizeFlags(s.flags)).toBe('1 × section header, 1 × odd characters');
     expect(summarizeFlags([])).toBe('none');
+    const loop = captionStats(Array.from({ length: 90 }, () => '$uel').join(' '));
+    expect(loop).toMatchObject({ words: 90, repetition: 0, loops: 1, loopUnits: [{ unit: 'uel', count: 90 }] });
+    expect(summarizeFlags(loop.flags)).toBe('1 × repetition loop');
   });
 
   it('presets: the tiny test bundle and honest export-required real presets', () => {
@@ -162,5 +169,24 @@ describe('small helpers', () => {
     const real = PRESETS.filter((p) => p.kind === 'real');
     expect(real.length).toBeGreaterThan(0);
     for (const p of real) expect(p.exportRequired).toBe(true);
+    // A fresh clone has no tiny bundle: the error names the command that builds it.
+    expect(buildCommandFor('/bundles/tiny/')).toBe('npm run models:tiny');
+    expect(buildCommandFor(real[0].url)).toBeNull();
+    expect(buildCommandFor('https://example.org/b/')).toBeNull();
+  });
+
+  it('backend reason: why the model runs on WASM', () => {
+    const swiftshader = { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallback: true, shaderF16: false, maxBufferSize: 0 };
+    const gpu = { ...swiftshader, vendor: 'nvidia', architecture: 'ampere', isFallback: false };
+    const wasm = { backends: { vision_encoder: 'wasm', decoder_model_merged: 'wasm' }, adapter: swiftshader, fallbackReasons: [] };
+    expect(backendReason({ webgpu: swiftshader, webgpuUnavailableReason: null }, wasm, 'auto')).toBe(
+      'WASM, because the only WebGPU adapter is a software fallback (google swiftshader): it computes on the CPU, 20–60× slower than WASM.',
+    );
+    // The adapter from the probe is used when the ready event carries none.
+    expect(backendReason({ webgpu: swiftshader, webgpuUnavailableReason: null }, { ...wasm, adapter: null }, 'auto')).toMatch(/software fallback/);
+    expect(backendReason({ webgpu: swiftshader, webgpuUnavailableReason: null }, wasm, 'wasm')).toBe('WASM, because “Force WASM” is on.');
+    expect(backendReason({ webgpu: null, webgpuUnavailableReason: 'navigator.gpu is missing' }, { ...wasm, adapter: null }, 'auto')).toBe('WASM, because this browser offers no WebGPU (navigator.gpu is missing).');
+    expect(backendReason({ webgpu: gpu, webgpuUnavailableReason: null }, { backends: { d: 'webgpu' }, adapter: gpu, fallbackReasons: [] }, 'auto')).toBeNull();
+    expect(backendReason({ webgpu: gpu, webgpuUnavailableReason: null }, null, 'auto')).toBeNull();
   });
 });

@@ -19,3 +19,12 @@ export const PRESETS: ModelPreset[] = (data as { presets: ModelPreset[] }).prese
 export function presetById(id: string): ModelPreset | undefined {
   return PRESETS.find((p) => p.id === id);
 }
+
+/** Presets that are generated in the project, not committed: the command that builds each. */
+const BUILD_COMMANDS: Record<string, string> = { tiny: 'npm run models:tiny' };
+
+/** The command that builds the preset at `url` (a fresh clone has none), or null. */
+export function buildCommandFor(url: string | null | undefined): string | null {
+  const preset = PRESETS.find((p) => p.url === url);
+  return preset ? (BUILD_COMMANDS[preset.id] ?? null) : null;
+}

@@ -1,25 +1,29 @@
 /**
  * The user's caption settings (persisted by state/settings.ts) and how they become the
- * core's CaptionOptions. Pure: no React, no storage.
+ * core's request. A setting left alone (null) follows the loaded bundle (ARCHITECTURE
+ * "One truth for numbers"): the request names only what the user chose, and the core
+ * resolves the rest from the manifest, as the CLI does. Pure: no React, no storage.
  */
 import type { InterleaveMode } from '../../core/bundle/manifest';
-import type { CaptionOptions, Modality } from '../../core/options';
+import type { CaptionOptions, CaptionRequest, Modality } from '../../core/options';
 
 export interface Settings {
   /** null: the loaded bundle's default prompt (the detailed audio-visual caption). */
   prompt: string | null;
   modality: Modality;
-  fps: number;
-  maxFrames: number;
-  /** null: the bundle's default. */
+  /** null: the bundle's default (as every nullable setting here). */
+  fps: number | null;
+  maxFrames: number | null;
   interleave: InterleaveMode | null;
-  maxNewTokens: number;
+  maxNewTokens: number | null;
   decoding: 'greedy' | 'sample';
   temperature: number;
   topP: number;
   seed: number;
   /** Load the model with prefer 'wasm' (no WebGPU). */
   forceWasm: boolean;
+  /** Use WebGPU even when the only adapter is a software fallback (slow; for testing). */
+  allowSoftwareGpu: boolean;
   /** The chosen model preset (models/presets.json) or 'url' for a typed URL. */
   presetId: string;
   customUrl: string;
@@ -28,15 +32,16 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = {
   prompt: null,
   modality: 'av',
-  fps: 1,
-  maxFrames: 30,
+  fps: null,
+  maxFrames: null,
   interleave: null,
-  maxNewTokens: 512,
+  maxNewTokens: null,
   decoding: 'greedy',
   temperature: 0.7,
   topP: 0.9,
   seed: 0,
   forceWasm: false,
+  allowSoftwareGpu: false,
   presetId: 'tiny',
   customUrl: '',
 };
@@ -57,22 +62,21 @@ export function promptPresetOf(prompt: string | null): PromptPresetId {
 const clampInt = (v: number, lo: number, hi: number, fallback: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : fallback);
 const clamp = (v: number, lo: number, hi: number, fallback: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback);
 
-/** The options of one run: the settings over the bundle's defaults (defaultOptions(manifest)). */
+/** What the user chose, and nothing else: the request the engine resolves against the bundle. */
+export function buildRequest(s: Settings): CaptionRequest {
+  const r: CaptionRequest = { modality: s.modality };
+  if (s.prompt !== null && s.prompt.trim().length > 0) r.prompt = s.prompt;
+  if (s.interleave !== null) r.interleave = s.interleave;
+  if (s.fps !== null && Number.isFinite(s.fps)) r.fps = clamp(s.fps, 0.05, 30, 1);
+  if (s.maxFrames !== null && Number.isFinite(s.maxFrames)) r.maxFrames = clampInt(s.maxFrames, 1, 512, 30);
+  if (s.maxNewTokens !== null && Number.isFinite(s.maxNewTokens)) r.maxNewTokens = clampInt(s.maxNewTokens, 1, 8192, 512);
+  if (s.decoding === 'sample') r.decoding = { kind: 'sample', temperature: clamp(s.temperature, 0.01, 2, 0.7), topP: clamp(s.topP, 0.01, 1, 0.9), seed: clampInt(s.seed, 0, 2 ** 31 - 1, 0) };
+  return r;
+}
+
+/** The options of one run as the engine will resolve them: the request over the bundle's defaults (defaultOptions(manifest)). */
 export function buildOptions(s: Settings, defaults: CaptionOptions): CaptionOptions {
-  const prompt = s.prompt !== null && s.prompt.trim().length > 0 ? s.prompt : defaults.prompt;
-  return {
-    ...defaults,
-    modality: s.modality,
-    interleave: s.interleave ?? defaults.interleave,
-    fps: clamp(s.fps, 0.05, 30, defaults.fps),
-    maxFrames: clampInt(s.maxFrames, 1, 512, defaults.maxFrames),
-    maxNewTokens: clampInt(s.maxNewTokens, 1, 8192, defaults.maxNewTokens),
-    prompt,
-    decoding:
-      s.decoding === 'greedy'
-        ? { kind: 'greedy' }
-        : { kind: 'sample', temperature: clamp(s.temperature, 0.01, 2, 0.7), topP: clamp(s.topP, 0.01, 1, 0.9), seed: clampInt(s.seed, 0, 2 ** 31 - 1, 0) },
-  };
+  return { ...defaults, ...buildRequest(s) };
 }
 
 const MODALITY_LABEL: Record<Modality, string> = { av: 'audio + visual', v: 'visual only', a: 'audio only' };
@@ -93,6 +97,20 @@ export function describeOptions(o: CaptionOptions): { key: string; label: string
       value: o.decoding.kind === 'greedy' ? 'greedy' : `sampling (temperature ${o.decoding.temperature}, top-p ${o.decoding.topP}, seed ${o.decoding.seed})`,
     },
   ];
+}
+
+/**
+ * One line that tells runs of the same file apart in the history: "audio + visual · 1 fps,
+ * ≤ 30 frames · spread · greedy · 512 tokens · “Give a detailed…”".
+ */
+export function summarizeOptions(o: CaptionOptions): string {
+  const decoding = o.decoding.kind === 'greedy' ? 'greedy' : `sampling T ${o.decoding.temperature}, top-p ${o.decoding.topP}, seed ${o.decoding.seed}`;
+  const prompt = o.prompt.replace(/\s+/g, ' ').trim();
+  const parts = [MODALITY_LABEL[o.modality] ?? o.modality];
+  if (o.modality !== 'a') parts.push(`${o.fps} fps, ≤ ${o.maxFrames} frames`);
+  if (o.modality === 'av') parts.push(o.interleave);
+  parts.push(decoding, `${o.maxNewTokens} tokens`, `“${prompt.length > 40 ? `${prompt.slice(0, 40)}…` : prompt}”`);
+  return parts.join(' · ');
 }
 
 export interface SettingRow {
@@ -124,6 +142,8 @@ export function sanitizeSettings(raw: unknown): Settings {
     const d = DEFAULT_SETTINGS[key];
     if (key === 'prompt' || key === 'interleave') {
       if (v === null || typeof v === 'string') (out as unknown as Record<string, unknown>)[key] = v;
+    } else if (key === 'fps' || key === 'maxFrames' || key === 'maxNewTokens') {
+      if (v === null || (typeof v === 'number' && Number.isFinite(v))) (out as unknown as Record<string, unknown>)[key] = v;
     } else if (typeof v === typeof d) (out as unknown as Record<string, unknown>)[key] = v;
   }
   if (!['av', 'v', 'a'].includes(out.modality)) out.modality = 'av';

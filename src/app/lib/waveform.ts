@@ -1,8 +1,9 @@
 /**
- * A coarse waveform for the timeline, decoded on the main thread with
- * AudioContext.decodeAudioData (the model's audio is decoded in the worker; this is only
- * a picture). Skipped, returning null, when the browser cannot decode the file.
+ * A coarse waveform for the timeline (only a picture: the model's audio is decoded in the
+ * caption worker). Decoded and reduced in its own worker (waveform.worker.ts), so the
+ * page never stalls on it; null when the browser cannot decode the file's audio.
  */
+import type { WaveformRequest, WaveformResponse } from './waveform.worker';
 
 export interface Waveform {
   /** min/max pairs per bucket, in −1…1: [min0, max0, min1, max1, …]. */
@@ -10,7 +11,7 @@ export interface Waveform {
   duration: number;
 }
 
-/** Files larger than this are not decoded for the picture (decodeAudioData holds all of it in memory). */
+/** Files larger than this are not decoded for the picture. */
 export const WAVEFORM_MAX_BYTES = 256 * 1024 * 1024;
 
 /** min/max of each of `buckets` equal slices of the samples. */
@@ -41,18 +42,34 @@ export function windowStarts(duration: number, windowSeconds: number): number[] 
   return Array.from({ length: n }, (_, i) => i * windowSeconds);
 }
 
-export async function decodeWaveform(file: Blob, buckets = 800): Promise<Waveform | null> {
-  const Ctx = (globalThis as { OfflineAudioContext?: typeof OfflineAudioContext; AudioContext?: typeof AudioContext }).AudioContext;
-  if (!Ctx || file.size === 0 || file.size > WAVEFORM_MAX_BYTES) return null;
-  let ctx: AudioContext | null = null;
-  try {
-    ctx = new Ctx();
-    const buffer = await ctx.decodeAudioData(await file.arrayBuffer());
-    const ch0 = buffer.getChannelData(0);
-    return { peaks: computePeaks(ch0, buckets), duration: buffer.duration };
-  } catch {
-    return null;
-  } finally {
-    void ctx?.close().catch(() => undefined);
+let worker: Worker | null = null;
+let nextId = 1;
+const pending = new Map<number, (w: Waveform | null) => void>();
+
+function waveformWorker(): Worker {
+  if (!worker) {
+    worker = new Worker(new URL('./waveform.worker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = (e: MessageEvent<WaveformResponse>) => {
+      const done = pending.get(e.data.id);
+      pending.delete(e.data.id);
+      done?.(e.data.peaks ? { peaks: e.data.peaks, duration: e.data.duration } : null);
+    };
+    worker.onerror = () => {
+      // A worker that cannot start (or crashed): no pictures, and a fresh one next time.
+      for (const done of pending.values()) done(null);
+      pending.clear();
+      worker?.terminate();
+      worker = null;
+    };
   }
+  return worker;
+}
+
+export function decodeWaveform(file: Blob, buckets = 800): Promise<Waveform | null> {
+  if (file.size === 0 || file.size > WAVEFORM_MAX_BYTES || typeof Worker === 'undefined') return Promise.resolve(null);
+  const id = nextId++;
+  return new Promise((resolve) => {
+    pending.set(id, resolve);
+    waveformWorker().postMessage({ id, file, buckets } satisfies WaveformRequest);
+  });
 }

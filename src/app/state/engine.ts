@@ -16,7 +16,12 @@ import { EngineError, WorkerEngine } from '../../worker/client';
 import type { BundleLocation, ProgressEvent } from '../../worker/protocol';
 import { presetById } from '../lib/presets';
 import type { RunRecord, RunStatus, RunThumbnail } from '../lib/run-record';
-import { buildOptions } from '../lib/settings';
+import { buildOptions, buildRequest, type Settings } from '../lib/settings';
+
+/** The backend preference the settings ask for. */
+export function preferOf(s: Pick<Settings, 'forceWasm' | 'allowSoftwareGpu'>): Prefer {
+  return s.forceWasm ? 'wasm' : s.allowSoftwareGpu ? 'webgpu' : 'auto';
+}
 import { useHistory } from './history';
 import { useMedia } from './media';
 import { useModelCache } from './model-cache';
@@ -135,7 +140,7 @@ export const useEngine = create<EngineState>((set, get) => ({
     return preset ? urlSource(preset.url, preset.label) : null;
   },
 
-  loadModel: async (source, prefer = currentSettings().forceWasm ? 'wasm' : 'auto') => {
+  loadModel: async (source, prefer = preferOf(currentSettings())) => {
     if (get().busy) return false;
     set({ busy: true, model: { status: 'loading', source, prefer, ready: null, error: null, stages: {} } });
     const onProgress = (p: ProgressEvent) => {
@@ -187,12 +192,13 @@ export const useEngine = create<EngineState>((set, get) => ({
       }
     }
     const ready = model.ready!;
+    const request = buildRequest(currentSettings());
     const options = buildOptions(currentSettings(), defaultOptions(ready.manifest));
     set({ busy: true, run: { ...(get().run?.id === id ? get().run! : base), status: 'running', options } });
 
     let text = '';
     try {
-      const report = await getEngine().caption(await mediaIdOf(file), options, {
+      const report = await getEngine().caption(await mediaIdOf(file), request, {
         onProgress: (p) => set((s) => (s.run?.id === id ? { run: { ...s.run, activeStage: p.stage, stages: { ...s.run.stages, [p.stage]: progressOf(p) } } } : {})),
         onFrames: (frames) => update({ frames: frames.map((f) => ({ index: f.index, timestamp: f.timestamp, blob: f.thumbnail, url: f.thumbnail ? URL.createObjectURL(f.thumbnail) : null })) }),
         onToken: (delta, tps) => {
@@ -243,7 +249,7 @@ function finish(id: string, status: RunStatus, patch: Partial<LiveRun>): void {
     createdAt: run.startedAt,
     status,
     caption: run.text,
-    options: run.options ?? buildOptions(currentSettings(), model.ready ? defaultOptions(model.ready.manifest) : FALLBACK_OPTIONS),
+    options: run.report?.options ?? run.options ?? buildOptions(currentSettings(), model.ready ? defaultOptions(model.ready.manifest) : FALLBACK_OPTIONS),
     model: {
       name: model.ready?.name ?? model.source?.label ?? 'no model',
       randomWeights: model.ready?.randomWeights ?? false,
@@ -268,5 +274,5 @@ function finish(id: string, status: RunStatus, patch: Partial<LiveRun>): void {
 
 /** Only for a run that failed before any model was loaded (its settings still get recorded). */
 const FALLBACK_OPTIONS: CaptionOptions = {
-  modality: 'av', interleave: 'spread', fps: 1, maxFrames: 30, frameRule: 'checkpoint', channel: 0, maxNewTokens: 512, prompt: '', decoding: { kind: 'greedy' }, repetitionPenalty: 1, prefillChunk: 256, textPieces: [],
+  range: null, modality: 'av', interleave: 'spread', fps: 1, maxFrames: 30, maxTime: 30, frameRule: 'checkpoint', sampling: 'paper', channel: 0, promptVariant: 'official', timeTokens: true, maxNewTokens: 512, prompt: '', decoding: { kind: 'greedy' }, repetitionPenalty: 1, prefillChunk: 256, textPieces: [],
 };

@@ -76,6 +76,8 @@ export interface LoadedBundle {
    * drop the result after creating the session); rejects for a graph not in `options.graphs`.
    */
   graph(name: GraphName): Promise<GraphData>;
+  /** The bytes of a loaded non-graph file (tokenizer, golden) by its manifest path. */
+  file(path: string): Uint8Array;
   /** The graphs that were loaded. */
   graphs: GraphName[];
   tokenizerJson: Record<string, unknown>;
@@ -223,7 +225,10 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
     allCached &&= fromCache;
   }
 
-  const json = async (path: string) => parseJsonFile(path, await stored.get(path)!.bytes(), source.label);
+  // Non-graph files (tokenizer, golden) are small: kept in memory for `file(path)`.
+  const small = new Map<string, Uint8Array>();
+  for (const f of [...manifest.tokenizer.files, ...(manifest.golden ? [manifest.golden] : [])]) small.set(f.path, await stored.get(f.path)!.bytes());
+  const json = async (path: string) => parseJsonFile(path, small.get(path)!, source.label);
   const tokenizerFile = (name: string) => manifest.tokenizer.files.find((f) => basename(f.path) === name)!.path;
   const tokJsonPath = tokenizerFile('tokenizer.json');
   const tokCfgPath = tokenizerFile('tokenizer_config.json');
@@ -245,6 +250,11 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
       const externalData = [];
       for (const e of entry.externalData) externalData.push({ path: relativeToGraph(entry.path, e.path), data: await stored.get(e.path)!.data() });
       return { model, externalData };
+    },
+    file(path: string): Uint8Array {
+      const data = small.get(path);
+      if (!data) throw new CaptionError('runtime/internal', `The file "${path}" is not part of this load of the bundle.`, { file: path });
+      return data;
     },
     tokenizerJson,
     tokenizerConfig,

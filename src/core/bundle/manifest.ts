@@ -18,7 +18,7 @@ export interface BundleFile {
 /** A graph's role in its family ("vision_encoder", "decoder_model_merged", …). */
 export type GraphName = string;
 
-export type GraphDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
+export type GraphDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'q8';
 
 /**
  * Logical port → the graph's own I/O name. Per-layer names are one pattern with `{i}`

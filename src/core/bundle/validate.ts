@@ -9,7 +9,7 @@ import { FAMILIES, familyById } from '../families';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleFile, type BundleManifest, type GraphEntry, type GraphName } from './manifest';
 import { isPlainRelativePath } from './source';
 
-const DTYPES: readonly GraphEntry['dtype'][] = ['fp32', 'fp16', 'q4', 'q4f16'];
+const DTYPES: readonly GraphEntry['dtype'][] = ['fp32', 'fp16', 'q4', 'q4f16', 'q8'];
 const DEVICES: readonly GraphEntry['device'][] = ['gpu', 'cpu'];
 const INTERLEAVE = ['spread', 'timestamp'] as const;
 const FIX = 'The bundle is damaged or was made by an incompatible exporter: re-export it (or download it again).';
@@ -235,6 +235,7 @@ export function validateManifest(json: unknown): BundleManifest {
     seen.set(f.path, f.sha256);
   }
 
+  family.checkManifest?.(typed);
   return typed;
 }
 

@@ -1,10 +1,12 @@
 /** The model families this app can run, by the manifest's `family` name. */
 import { CaptionError } from '../errors';
+import { liteFamily } from './lite';
 import { salmonnFamily } from './salmonn';
 import type { ModelFamily } from './types';
 
 export const FAMILIES: Readonly<Record<string, ModelFamily>> = {
   [salmonnFamily.id]: salmonnFamily,
+  [liteFamily.id]: liteFamily,
 };
 
 export function familyById(id: string): ModelFamily {

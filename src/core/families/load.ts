@@ -31,9 +31,9 @@ export async function loadModel(ort: Ort, bundle: LoadedBundle, runtime: LoadMod
       sessions[role] = created.session;
       backends[role] = created.backend;
       if (created.fallbackReason) fallbackReasons.push(`${role}: ${created.fallbackReason}`);
-      checkContract(role, entry, created.session, manifest.llm.layers);
+      checkContract(role, entry, created.session, family.layers?.(role, manifest) ?? manifest.llm.layers);
     }
-    const model: LoadedModel = { ort, manifest, family, sessions, backends, fallbackReasons, tokenizer: loadTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig) };
+    const model: LoadedModel = { ort, manifest, family, sessions, backends, fallbackReasons, tokenizer: loadTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig), tokenizerFiles: Object.fromEntries(manifest.tokenizer.files.map((f) => [f.path, bundle.file(f.path)])) };
     onProgress?.('session', 1, 'warm-up');
     if (runtime.warmUp !== false) await family.warmUp(model);
     onProgress?.('session', 1);

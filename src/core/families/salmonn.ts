@@ -12,8 +12,9 @@ import type { BundleManifest } from '../bundle/manifest';
 import { logMel, makeLogMelExtractor } from '../features/logmel';
 import { framesToTensor } from '../features/pixels';
 import { Decoder, yieldToEventLoop } from '../model/decoder';
-import { planInterleave, placeText } from '../model/interleave';
-import { buildPromptIds } from '../model/prompt';
+import { afterEachFrame, planInterleave, placeText } from '../model/interleave';
+import { applyPromptVariant, buildPromptIds } from '../model/prompt';
+import { timeTokenRows } from '../model/time-tokens';
 import { checkAborted } from '../errors';
 import { disposeAll, floatTensor, readFloat32 } from '../runtime/ort';
 import { expandPort } from '../runtime/sessions';
@@ -136,11 +137,14 @@ export const salmonnFamily: ModelFamily = {
       duration,
       audio: m.audio,
     });
+    // Visual-only input: the checkpoint's time tokens after every frame (PIPELINE §1, model/time-tokens.ts).
+    const timed = options.timeTokens && use.video && !use.audio && frameTimes.length ? afterEachFrame(layout, timeTokenRows(model.tokenizer, duration, frameTimes.length).rows, 'time') : layout;
     const text = options.textPieces.map((p) => ({ time: p.time, role: p.role ?? 'note', ids: model.tokenizer.encode(p.text, { add_special_tokens: false }).ids }));
-    return text.length ? placeText(layout, use.video ? frameTimes : [], text, m.audio.windowSeconds / m.audio.tokensPerWindow) : layout;
+    return text.length ? placeText(timed, use.video ? frameTimes : [], text, m.audio.windowSeconds / m.audio.tokensPerWindow) : timed;
   },
 
-  promptIds(model, question) {
-    return buildPromptIds(model.tokenizer, model.manifest.prompt, question);
+  promptIds(model, question, options) {
+    // The released inference drops every <|im_end|> of the prompt (the pad-token quirk, PIPELINE §5).
+    return applyPromptVariant(buildPromptIds(model.tokenizer, model.manifest.prompt, question), options.promptVariant, model.manifest.generation.stopTokenIds[0]);
   },
 };

@@ -34,6 +34,8 @@ export interface LoadedModel {
   backends: Record<string, Backend>;
   fallbackReasons: string[];
   tokenizer: TextTokenizer;
+  /** Bytes of the bundle's tokenizer files by path (a family with a second tokenizer reads its own). */
+  tokenizerFiles?: Record<string, Uint8Array>;
 }
 
 /** What a run uses of the file (PIPELINE §4 missing tracks). */
@@ -65,6 +67,10 @@ export interface ModelFamily {
   /** Shown with captions: what the model is (never another family's name). */
   readonly label: string;
   readonly graphs: readonly GraphRole[];
+  /** Family-specific manifest checks after the shared ones (throws `bundle/bad-manifest`). */
+  checkManifest?(manifest: BundleManifest): void;
+  /** Layers a role's `{i}` ports expand to (default: llm.layers). */
+  layers?(role: string, manifest: BundleManifest): number;
   /** Outputs of a role that stay on the GPU between runs (the decoder's KV cache). */
   gpuOutputs(role: string, manifest: BundleManifest): string[];
   /** Runs every graph once on the smallest input (first runs compile kernels; ENVIRONMENT.md). */
@@ -75,6 +81,8 @@ export interface ModelFamily {
   encodeAudio(model: LoadedModel, media: MediaSource, plan: AudioPlan, channel: AudioChannel, progress: ProgressFn, signal?: AbortSignal): Promise<EncodedAudio>;
   /** Where every piece goes (PIPELINE §4), text pieces included. */
   layout(model: LoadedModel, input: LayoutInput): Layout;
+  /** The text of a follow-up user turn after an answer (default: "\n" + the ChatML turn of the bundle's template). */
+  turnText?(model: LoadedModel, question: string): string;
   /** Token ids around the audio-visual block (PIPELINE §5). */
   promptIds(model: LoadedModel, question: string, options: ResolvedOptions): PromptIds;
 }

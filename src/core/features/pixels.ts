@@ -19,6 +19,8 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
+import { horizontalPassWasm } from './resize-wasm';
+
 const PRECISION_BITS = 32 - 8 - 2;
 
 function bicubic(x: number): number {
@@ -70,17 +72,16 @@ function precompute(inSize: number, outSize: number): Coeffs {
   return { bounds, k, ksize };
 }
 
-function clip8(v: number): number {
-  // v is the accumulated fixed-point sum; Pillow shifts right by PRECISION_BITS then clips.
-  const s = Math.floor(v / (1 << PRECISION_BITS));
-  return s < 0 ? 0 : s > 255 ? 255 : s;
-}
-
 /**
  * Resizes packed RGB uint8 to outWidth × outHeight like Pillow's BICUBIC (no crop, no
- * aspect keep: PIPELINE §1 "resize straight to size×size").
+ * aspect keep: PIPELINE §1 "resize straight to size×size"). Integer arithmetic as
+ * Pillow's (sums stay within int32: |k| sums to < 1.3 · 2^22, times 255), each pass
+ * rounded (the `half` bias), shifted by PRECISION_BITS and clipped; the vertical pass
+ * accumulates whole rows (same order of additions per pixel, sequential reads). The
+ * horizontal pass runs on WebAssembly SIMD where there is one (resize-wasm.ts, same bytes;
+ * `simd = false` forces the scalar pass).
  */
-export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number): RgbImage {
+export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number, simd = true): RgbImage {
   const { width: w, height: h, data } = img;
   if (data.length !== w * h * 3) throw new RangeError(`RGB buffer has ${data.length} bytes, expected ${w * h * 3}`);
   if (w === outWidth && h === outHeight) return { width: w, height: h, data: data.slice() };
@@ -90,27 +91,33 @@ export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number
   let tw = w;
   if (outWidth !== w) {
     const c = precompute(w, outWidth);
-    tmp = new Uint8Array(outWidth * h * 3);
-    for (let y = 0; y < h; y++) {
+    const bounds = c.bounds;
+    const k = c.k;
+    const ks = c.ksize;
+    const fast = simd ? horizontalPassWasm(data, w, h, outWidth, bounds, k, ks) : null;
+    tmp = fast ?? new Uint8Array(outWidth * h * 3);
+    for (let y = 0; y < h && !fast; y++) {
       const rowIn = y * w * 3;
-      const rowOut = y * outWidth * 3;
+      let o = y * outWidth * 3;
       for (let xx = 0; xx < outWidth; xx++) {
-        const xmin = c.bounds[xx * 2];
-        const xmax = c.bounds[xx * 2 + 1];
-        const kb = xx * c.ksize;
+        const xmax = bounds[xx * 2 + 1];
+        const kb = xx * ks;
+        let p = rowIn + bounds[xx * 2] * 3;
         let r = half;
         let g = half;
         let b = half;
-        for (let x = 0; x < xmax; x++) {
-          const kv = c.k[kb + x];
-          const p = rowIn + (x + xmin) * 3;
+        for (let x = 0; x < xmax; x++, p += 3) {
+          const kv = k[kb + x];
           r += data[p] * kv;
           g += data[p + 1] * kv;
           b += data[p + 2] * kv;
         }
-        tmp[rowOut + xx * 3] = clip8(r);
-        tmp[rowOut + xx * 3 + 1] = clip8(g);
-        tmp[rowOut + xx * 3 + 2] = clip8(b);
+        r >>= PRECISION_BITS;
+        g >>= PRECISION_BITS;
+        b >>= PRECISION_BITS;
+        tmp[o++] = r < 0 ? 0 : r > 255 ? 255 : r;
+        tmp[o++] = g < 0 ? 0 : g > 255 ? 255 : g;
+        tmp[o++] = b < 0 ? 0 : b > 255 ? 255 : b;
       }
     }
     tw = outWidth;
@@ -118,19 +125,54 @@ export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number
   if (outHeight === h) return { width: tw, height: h, data: tmp };
   // vertical pass
   const c = precompute(h, outHeight);
-  const out = new Uint8Array(tw * outHeight * 3);
+  const rowLen = tw * 3;
+  const out = new Uint8Array(rowLen * outHeight);
+  const acc = new Int32Array(rowLen);
   for (let yy = 0; yy < outHeight; yy++) {
     const ymin = c.bounds[yy * 2];
     const ymax = c.bounds[yy * 2 + 1];
     const kb = yy * c.ksize;
-    const rowOut = yy * tw * 3;
-    for (let x = 0; x < tw * 3; x++) {
-      let acc = half;
-      for (let y = 0; y < ymax; y++) acc += tmp[(y + ymin) * tw * 3 + x] * c.k[kb + y];
-      out[rowOut + x] = clip8(acc);
+    acc.fill(half);
+    for (let y = 0; y < ymax; y++) {
+      const kv = c.k[kb + y];
+      const row = (y + ymin) * rowLen;
+      for (let x = 0; x < rowLen; x++) acc[x] += tmp[row + x] * kv;
+    }
+    const rowOut = yy * rowLen;
+    for (let x = 0; x < rowLen; x++) {
+      const v = acc[x] >> PRECISION_BITS;
+      out[rowOut + x] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
   return { width: tw, height: outHeight, data: out };
+}
+
+/** Mean of each factor × factor block (partial blocks at the right / bottom edge: of what they hold), rounded. */
+export function reduceBox(img: RgbImage, factor: number): RgbImage {
+  const { width: w, height: h, data } = img;
+  const ow = Math.ceil(w / factor);
+  const oh = Math.ceil(h / factor);
+  const out = new Uint8Array(ow * oh * 3);
+  const acc = new Uint32Array(ow * 3);
+  for (let oy = 0; oy < oh; oy++) {
+    acc.fill(0);
+    const y1 = Math.min(h, (oy + 1) * factor);
+    for (let y = oy * factor; y < y1; y++) {
+      let p = y * w * 3;
+      for (let x = 0; x < w; x++, p += 3) {
+        const o = ((x / factor) | 0) * 3;
+        acc[o] += data[p];
+        acc[o + 1] += data[p + 1];
+        acc[o + 2] += data[p + 2];
+      }
+    }
+    const rows = y1 - oy * factor;
+    for (let ox = 0; ox < ow; ox++) {
+      const n = rows * (Math.min(w, (ox + 1) * factor) - ox * factor);
+      for (let c = 0; c < 3; c++) out[(oy * ow + ox) * 3 + c] = Math.floor((acc[ox * 3 + c] + (n >> 1)) / n);
+    }
+  }
+  return { width: ow, height: oh, data: out };
 }
 
 /** RGBA (canvas ImageData) → packed RGB. */
@@ -191,10 +233,16 @@ export function prepareFrame(frame: NativeFrame, vision: Pick<VisionConfig, 'ima
   return { index: frame.index, timestamp: frame.timestamp, pixels, thumbnail: thumbnailOf(frame.image, thumbWidth) };
 }
 
+/**
+ * The UI's thumbnail: as Pillow's `Image.thumbnail` (reducing_gap 2), a box reduction by
+ * the whole factor that leaves ≥ 2× to go, then bicubic — a 1280 px frame costs a tenth of
+ * a straight bicubic to 160 px. (UI only; the model's pixels are `resizeBicubic` of the frame.)
+ */
 export function thumbnailOf(img: RgbImage, thumbWidth = 160): RgbImage {
   const w = Math.min(thumbWidth, img.width);
   const h = Math.max(1, Math.round((img.height * w) / img.width));
-  return resizeBicubic(img, w, h);
+  const factor = Math.min(Math.floor(img.width / w / 2), Math.floor(img.height / h / 2));
+  return resizeBicubic(factor > 1 ? reduceBox(img, factor) : img, w, h);
 }
 
 /** Frames → one [F, 3, size, size] float tensor with the manifest's mean / std. */

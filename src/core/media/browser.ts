@@ -9,7 +9,7 @@ import {
   BlobSource,
   EncodedPacketSink,
   Input,
-  type AudioSample,
+  type EncodedPacket,
   type InputAudioTrack,
   type VideoSample,
   VideoSampleSink,
@@ -18,14 +18,14 @@ import {
 import { CaptionError, isCaptionError } from '../errors';
 import type { AudioPlan, FramePlan } from './plan';
 import { timelineFromTimestamps } from './plan';
-import { TimelineAligner, WindowAssembler, unsupportedCodecError } from './pipeline';
+import { unsupportedCodecError } from './pipeline';
 export { assertDecodable } from './pipeline';
-import { StreamingResampler, downmix } from './resample';
+import { AudioStreamAssembler, DecoderClock } from './audio-stream';
 import { rgbaToRgb, type RgbImage } from '../features/pixels';
 import { matrixFromColorSpace, rotateRgb, yuv420ToRgb } from './yuv';
 import { sniffKind } from './sniff';
 export { sniffKind };
-import type { AudioTrackInfo, AudioWindow, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
+import type { AudioChannel, AudioTrackInfo, AudioWindow, AudioWindowsOptions, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
 
 export interface OpenOptions {
   /** Give up on a decode step that makes no progress for this long (ms). */
@@ -69,10 +69,30 @@ function decodeError(e: unknown, name: string, stage: string): CaptionError {
   );
 }
 
-async function probeVideo(track: InputVideoTrack, name: string, stallMs: number): Promise<VideoTrackInfo> {
-  const codec = (await track.getCodec()) ?? 'unknown';
+/**
+ * Container codec ids (MP4 sample entry, Matroska CodecID) of codecs mediabunny does not
+ * decode → the names node.ts reports for them (ffmpeg's mpeg4 → 'mp4v', …), so an
+ * unsupported file is named, not 'unknown'. Other ids are reported as they are.
+ */
+const INTERNAL_CODECS: Record<string, string> = {
+  mp4v: 'mp4v', xvid: 'mp4v', divx: 'mp4v', dx50: 'mp4v', fmp4: 'mp4v',
+  'v_mpeg4/iso/asp': 'mp4v', 'v_mpeg4/iso/sp': 'mp4v', 'v_mpeg4/iso/ap': 'mp4v',
+  mp2v: 'mpeg2', m2v1: 'mpeg2', v_mpeg2: 'mpeg2',
+  jpeg: 'mjpeg', mjpa: 'mjpeg', mjpb: 'mjpeg', v_mjpeg: 'mjpeg',
+};
+
+async function codecOf(track: InputVideoTrack | InputAudioTrack): Promise<{ codec: string; codecString: string | null }> {
+  const codec = await track.getCodec();
   const codecString = await track.getCodecParameterString().catch(() => null);
-  const decodable = codec !== 'unknown' && (await track.canDecode().catch(() => false));
+  if (codec) return { codec, codecString };
+  const id = await track.getInternalCodecId().catch(() => null);
+  const raw = id === null ? null : String(id).trim();
+  return { codec: (raw && INTERNAL_CODECS[raw.toLowerCase()]) ?? raw ?? 'unknown', codecString: codecString ?? raw };
+}
+
+async function probeVideo(track: InputVideoTrack, name: string, stallMs: number): Promise<VideoTrackInfo> {
+  const { codec, codecString } = await codecOf(track);
+  const decodable = (await track.getCodec()) !== null && (await track.canDecode().catch(() => false));
   const sink = new EncodedPacketSink(track);
   const ts: number[] = [];
   let lastDur = 0;
@@ -104,15 +124,16 @@ async function probeVideo(track: InputVideoTrack, name: string, stallMs: number)
 }
 
 async function probeAudio(track: InputAudioTrack): Promise<AudioTrackInfo> {
-  const codec = (await track.getCodec()) ?? 'unknown';
+  const { codec, codecString } = await codecOf(track);
+  const known = (await track.getCodec()) !== null;
   return {
     codec,
-    codecString: await track.getCodecParameterString().catch(() => null),
+    codecString,
     sampleRate: await track.getSampleRate(),
     channels: await track.getNumberOfChannels(),
     firstTimestamp: await track.getFirstTimestamp(),
     duration: await track.computeDuration(),
-    decodable: codec !== 'unknown' && (await track.canDecode().catch(() => false)),
+    decodable: known && (await track.canDecode().catch(() => false)),
   };
 }
 
@@ -159,8 +180,284 @@ function flipRgb(img: RgbImage): RgbImage {
   return { width: w, height: h, data: out };
 }
 
+// eslint-disable-next-line require-yield
+async function* failing(e: Error): AsyncGenerator<AudioWindow> {
+  throw e;
+}
+
+/** Chunks queued in the AudioDecoder at most (mediabunny's sink keeps ≤ 8 decoded + 40). */
+const MAX_DECODE_QUEUE = 64;
+/** AAC access units per decoder chunk when the probe allows it. */
+const AAC_GROUP = 16;
+
+/** Consecutive packets as one chunk: their data one after the other, the first one's time. */
+function joinPackets(packets: readonly EncodedPacket[]): EncodedAudioChunk {
+  let n = 0;
+  for (const p of packets) n += p.data.byteLength;
+  const data = new Uint8Array(n);
+  let o = 0;
+  for (const p of packets) {
+    data.set(p.data, o);
+    o += p.data.byteLength;
+  }
+  const first = packets[0];
+  const last = packets[packets.length - 1];
+  return new EncodedAudioChunk({
+    type: 'key',
+    timestamp: Math.round(first.timestamp * 1e6),
+    duration: Math.round((last.timestamp + last.duration - first.timestamp) * 1e6),
+    data,
+  });
+}
+
+/** Every output of a fresh decoder for these chunks, channel 0 one after the other. */
+async function decodeAll(config: AudioDecoderConfig, chunks: readonly EncodedAudioChunk[]): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  let failed = false;
+  const dec = new AudioDecoder({
+    output: (d) => {
+      const p = new Float32Array(d.numberOfFrames);
+      d.copyTo(p, { planeIndex: 0, format: 'f32-planar' });
+      parts.push(p);
+      d.close();
+    },
+    error: () => (failed = true),
+  });
+  try {
+    dec.configure(config);
+    for (const c of chunks) dec.decode(c);
+    await dec.flush();
+  } catch {
+    failed = true;
+  } finally {
+    if (dec.state !== 'closed') dec.close();
+  }
+  if (failed) return new Float32Array(0);
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Whether this browser's AAC decoder decodes several raw access units given as one chunk
+ * exactly as it decodes them one by one. Chromium's (FFmpeg's aac decoder) does: it takes
+ * one access unit and goes on with the rest of the chunk, one output per access unit, with
+ * the right timestamps — and its fixed cost per chunk is most of the decode time (10-minute
+ * file: 2.2–5.3 s one by one, 1.2–2.2 s in groups of 16; `bench/README.md`). A decoder
+ * that stopped after the first unit, or decoded differently, fails this check on the
+ * file's own first packets, and then every packet goes alone.
+ */
+async function groupedAacDecodes(config: AudioDecoderConfig, packets: readonly EncodedPacket[]): Promise<boolean> {
+  const single = await decodeAll(config, packets.map((p) => p.toEncodedAudioChunk()));
+  if (single.length === 0) return false;
+  const grouped = await decodeAll(config, [joinPackets(packets)]);
+  if (grouped.length !== single.length) return false;
+  for (let i = 0; i < single.length; i++) if (!Object.is(grouped[i], single[i])) return false;
+  return true;
+}
+
+/**
+ * One run of the audio: a feeding loop (packets → decoder) and the decoder's output
+ * callback (→ AudioStreamAssembler → ready windows) fill a queue of at most `ahead`
+ * windows that `windows()` hands out. Errors (decoder, demuxer, stall) end the queue.
+ */
+class AudioPump {
+  private readonly ready: AudioWindow[] = [];
+  private error: unknown = null;
+  private finished = false;
+  private stopped = false;
+  private wakeConsumer: (() => void) | null = null;
+  private wakeFeeder: (() => void) | null = null;
+  private lastProgress = performance.now();
+  private readonly asm: AudioStreamAssembler;
+
+  constructor(
+    private readonly track: InputAudioTrack,
+    plan: AudioPlan,
+    channel: AudioChannel,
+    private readonly ahead: number,
+    private readonly name: string,
+    private readonly stallMs: number,
+    private readonly onPath?: (path: string) => void,
+  ) {
+    this.asm = new AudioStreamAssembler(plan, channel);
+    void this.run();
+  }
+
+  private push(ws: AudioWindow[]): void {
+    if (ws.length === 0) return;
+    this.ready.push(...ws);
+    this.lastProgress = performance.now();
+    this.wakeConsumer?.();
+  }
+
+  private fail(e: unknown, stage: string): void {
+    if (this.error === null && !this.stopped) this.error = decodeError(e, this.name, stage);
+    this.stopped = true;
+    this.wakeConsumer?.();
+    this.wakeFeeder?.();
+  }
+
+  private async run(): Promise<void> {
+    const watchdog = setInterval(() => {
+      // waiting for the consumer is not a stall
+      if (this.ready.length < this.ahead && !this.finished && performance.now() - this.lastProgress > this.stallMs) {
+        this.fail(
+          new CaptionError(
+            'media/decode-failed',
+            `Decoding “${this.name}” stopped making progress (decoding audio). The file may be damaged or incomplete; re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 -c:a aac out.mp4) and try again.`,
+            { name: this.name, stage: 'decoding audio' },
+          ),
+          'decoding the audio',
+        );
+      }
+    }, Math.min(1000, this.stallMs));
+    try {
+      const config = await this.track.getDecoderConfig();
+      const native =
+        config !== null && typeof AudioDecoder !== 'undefined' && ((await AudioDecoder.isConfigSupported(config).catch(() => null))?.supported ?? false);
+      if (native) await this.viaAudioDecoder(config!);
+      else await this.viaSampleSink();
+      if (!this.stopped) this.push(this.asm.finish());
+    } catch (e) {
+      this.fail(e, 'decoding the audio');
+    } finally {
+      clearInterval(watchdog);
+      this.finished = true;
+      this.wakeConsumer?.();
+    }
+  }
+
+  /** Resolves when the feeder may go on: the consumer took a window, or the decoder drained. */
+  private feederWait(decoder: AudioDecoder | null): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.wakeFeeder = null;
+        decoder?.removeEventListener('dequeue', done);
+        resolve();
+      };
+      this.wakeFeeder = done;
+      decoder?.addEventListener('dequeue', done);
+    });
+  }
+
+  private async viaAudioDecoder(config: AudioDecoderConfig): Promise<void> {
+    let clock: DecoderClock | null = null;
+    const decoder = new AudioDecoder({
+      output: (data) => {
+        try {
+          if (!this.stopped && !this.asm.done && data.numberOfFrames > 0) {
+            const t = clock!.next(data.timestamp / 1e6, data.numberOfFrames, data.sampleRate);
+            this.push(this.asm.write(t, data));
+          }
+        } catch (e) {
+          this.fail(e, 'decoding the audio');
+        } finally {
+          data.close();
+        }
+      },
+      error: (e) => this.fail(e, 'decoding the audio'),
+    });
+    decoder.configure(config);
+    const packets = new EncodedPacketSink(this.track).packets();
+    // AAC: several access units per chunk (see groupedAacDecodes), once a probe shows that
+    // this browser's decoder returns exactly what it returns for them one by one
+    const aac = /^mp4a\.40\./.test(config.codec);
+    let probed = !aac; // until the probe: collect the first AAC_GROUP packets
+    let join = false; // the probe passed: pending packets go as one chunk
+    let pending: EncodedPacket[] = [];
+    const submit = () => {
+      if (join && pending.length > 1) decoder.decode(joinPackets(pending));
+      else for (const p of pending) decoder.decode(p.toEncodedAudioChunk());
+      pending = [];
+    };
+    if (!aac) this.onPath?.('AudioDecoder');
+    try {
+      for (;;) {
+        if (this.stopped || this.asm.done) break;
+        while (!this.stopped && (decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.ready.length >= this.ahead)) await this.feederWait(decoder);
+        if (this.stopped) break;
+        const r = await packets.next();
+        if (r.done) break;
+        this.lastProgress = performance.now();
+        const p = r.value;
+        clock ??= new DecoderClock(p.timestamp);
+        const last = pending.at(-1);
+        // a group holds consecutive packets only (a gap keeps its own timestamp)
+        const gap = last !== undefined && Math.abs(last.timestamp + last.duration - p.timestamp) > 0.5 / config.sampleRate;
+        if (last && (gap || pending.length >= (probed ? (join ? AAC_GROUP : 1) : AAC_GROUP))) submit();
+        pending.push(p);
+        if (!probed && pending.length === AAC_GROUP) {
+          probed = true;
+          join = await groupedAacDecodes(config, pending);
+          this.onPath?.(join ? `AudioDecoder, AAC in groups of ${AAC_GROUP}` : 'AudioDecoder');
+        }
+      }
+      if (!probed) this.onPath?.('AudioDecoder');
+      if (!this.stopped) submit();
+      if (!this.stopped && decoder.state === 'configured') await decoder.flush();
+    } finally {
+      await packets.return(undefined).catch(() => undefined);
+      if (decoder.state !== 'closed') decoder.close();
+    }
+  }
+
+  private async viaSampleSink(): Promise<void> {
+    this.onPath?.('AudioSampleSink');
+    const it = new AudioSampleSink(this.track).samples();
+    try {
+      while (!this.stopped && !this.asm.done) {
+        while (!this.stopped && this.ready.length >= this.ahead) await this.feederWait(null);
+        if (this.stopped) break;
+        const r = await it.next();
+        if (r.done) break;
+        const s = r.value;
+        try {
+          this.lastProgress = performance.now();
+          this.push(this.asm.write(s.timestamp, s));
+        } finally {
+          s.close();
+        }
+      }
+    } finally {
+      await it.return(undefined).catch(() => undefined);
+    }
+  }
+
+  async *windows(): AsyncGenerator<AudioWindow> {
+    try {
+      for (;;) {
+        if (this.ready.length > 0) {
+          const w = this.ready.shift()!;
+          this.wakeFeeder?.();
+          yield w;
+          continue;
+        }
+        if (this.error !== null) throw this.error;
+        if (this.finished) return;
+        await new Promise<void>((resolve) => {
+          this.wakeConsumer = () => {
+            this.wakeConsumer = null;
+            resolve();
+          };
+        });
+      }
+    } finally {
+      // consumer done or gone (break, error): stop decoding
+      this.stopped = true;
+      this.wakeFeeder?.();
+    }
+  }
+}
+
 export class BrowserMediaSource implements MediaSource {
   readonly info: MediaInfo;
+  /** How the last audioWindows() call decodes (for tests and benchmarks). */
+  audioPath: string | null = null;
   private readonly input: Input;
   private readonly videoTrack: InputVideoTrack | null;
   private readonly audioTrack: InputAudioTrack | null;
@@ -224,48 +521,22 @@ export class BrowserMediaSource implements MediaSource {
     }
   }
 
-  async *audioWindows(plan: AudioPlan): AsyncGenerator<AudioWindow> {
+  /**
+   * Audio windows (PIPELINE §3). AAC, Opus, Vorbis, MP3, FLAC … go packet by packet to one
+   * WebCodecs AudioDecoder kept well fed (up to 64 packets queued): each output is copied
+   * (channel 0 straight into the resampler's input) and resampled in its output callback,
+   * so decoding on the browser's media thread overlaps the resampling here. Decoding starts
+   * at the call and runs up to `prefetch` windows ahead of the consumer. Formats WebCodecs
+   * cannot take (PCM) go through mediabunny's AudioSampleSink.
+   */
+  audioWindows(plan: AudioPlan, options: AudioWindowsOptions = {}): AsyncGenerator<AudioWindow> {
     const a = this.info.audio;
-    if (!a || !this.audioTrack) throw new CaptionError('media/no-audio-track', `“${this.info.name}” has no audio track.`, {});
-    if (!a.decodable) throw unsupportedCodecError('audio', a.codec, a.codecString, this.info.name);
-    const asm = new WindowAssembler(plan);
-    let resampler: StreamingResampler | null = null;
-    let aligner: TimelineAligner | null = null;
-    const sink = new AudioSampleSink(this.audioTrack);
-    const it = sink.samples();
-    try {
-      while (!asm.done) {
-        let r: IteratorResult<AudioSample, void>;
-        try {
-          r = await withStall(it.next(), this.stallMs, 'decoding audio', this.info.name);
-        } catch (e) {
-          throw decodeError(e, this.info.name, 'decoding the audio');
-        }
-        if (r.done) break;
-        const s = r.value;
-        try {
-          const planes: Float32Array[] = [];
-          for (let c = 0; c < s.numberOfChannels; c++) {
-            const p = new Float32Array(s.numberOfFrames);
-            s.copyTo(p, { planeIndex: c, format: 'f32-planar' });
-            planes.push(p);
-          }
-          if (!resampler || resampler.inRate !== s.sampleRate) {
-            // (a mid-stream rate change restarts the filter: rare, and only blurs one block)
-            resampler = new StreamingResampler(s.sampleRate, plan.sampleRate);
-            aligner = new TimelineAligner(s.sampleRate);
-          }
-          const mono = aligner!.place(s.timestamp, downmix(planes));
-          for (const w of asm.write(resampler.push(mono))) yield w;
-        } finally {
-          s.close();
-        }
-      }
-      if (resampler && !asm.done) for (const w of asm.write(resampler.flush())) yield w;
-      for (const w of asm.finish()) yield w;
-    } finally {
-      await it.return(undefined).catch(() => undefined);
-    }
+    const name = this.info.name;
+    if (!a || !this.audioTrack) return failing(new CaptionError('media/no-audio-track', `“${name}” has no audio track.`, {}));
+    if (!a.decodable) return failing(unsupportedCodecError('audio', a.codec, a.codecString, name));
+    const channel = options.channel ?? 0;
+    if (channel !== 0 && channel !== 'mix') throw new RangeError(`audio channel must be 0 or 'mix' (got ${String(channel)})`);
+    return new AudioPump(this.audioTrack, plan, channel, Math.max(1, options.prefetch ?? 4), name, this.stallMs, (p) => (this.audioPath = p)).windows();
   }
 
   close(): void {

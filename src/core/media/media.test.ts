@@ -1,9 +1,13 @@
 /** Pure helpers of src/core/media: resize, YUV, rotation, downmix, windows, timeline. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AudioStreamAssembler, DecoderClock } from './audio-stream';
 import { TimelineAligner, WindowAssembler, planMedia, unsupportedCodecError } from './pipeline';
 import { planAudio } from './plan';
 import { downmix, downmixWeights, resample, StreamingResampler } from './resample';
-import { meanAbsDiff, resizeBicubic, toPixelTensor } from '../features/pixels';
+import { meanAbsDiff, reduceBox, resizeBicubic, thumbnailOf, toPixelTensor } from '../features/pixels';
 import { sniffKind } from './sniff';
 import { rotateRgb, yuv420ToRgb } from './yuv';
 import type { MediaInfo } from './types';
@@ -33,6 +37,27 @@ describe('resizeBicubic (Pillow BICUBIC)', () => {
     const up = resizeBicubic({ width: 8, height: 1, data: edge }, 32, 1).data;
     expect(Math.min(...up)).toBe(0);
     expect(Math.max(...up)).toBe(255);
+  });
+  it('the WebAssembly SIMD horizontal pass gives the scalar pass’s bytes (and is the module resize-wasm.gen.py assembles)', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+    for (const [w, h, ow, oh] of [[1280, 720, 384, 384], [7, 5, 3, 9], [33, 17, 160, 77], [1, 1, 384, 384], [2000, 3, 5, 1], [384, 10, 1000, 4]]) {
+      const img = { width: w, height: h, data: new Uint8Array(w * h * 3).map(rnd) };
+      expect(meanAbsDiff(resizeBicubic(img, ow, oh).data, resizeBicubic(img, ow, oh, false).data), `${w}×${h} → ${ow}×${oh}`).toBe(0);
+    }
+    const py = spawnSync('python3', [join(import.meta.dirname, 'resize-wasm.gen.py')], { encoding: 'utf8' });
+    if (py.status === 0) expect(readFileSync(join(import.meta.dirname, 'resize-wasm.ts'), 'utf8')).toContain(`'${py.stdout.trim()}'`);
+  });
+  it('thumbnail: box-reduced then bicubic (Pillow thumbnail, reducing gap 2) keeps the aspect and the picture', () => {
+    const w = 1280;
+    const h = 720;
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([x < w / 2 ? 200 : 20, (y * 255) / h, 90], (y * w + x) * 3);
+    const t = thumbnailOf({ width: w, height: h, data }, 160);
+    expect([t.width, t.height]).toEqual([160, 90]);
+    const direct = resizeBicubic({ width: w, height: h, data }, 160, 90);
+    expect(meanAbsDiff(t.data, direct.data)).toBeLessThan(1); // the same picture as a straight bicubic
+    expect([...reduceBox({ width: 3, height: 1, data: new Uint8Array([0, 0, 0, 10, 10, 10, 7, 7, 7]) }, 2).data]).toEqual([5, 5, 5, 7, 7, 7]);
   });
   it('toPixelTensor: (x/255 − mean)/std, CHW', () => {
     const img = { width: 1, height: 2, data: new Uint8Array([0, 255, 51, 255, 0, 102]) };
@@ -123,6 +148,78 @@ describe('StreamingResampler', () => {
   });
 });
 
+describe('StreamingResampler: WebAssembly SIMD kernel', () => {
+  it('is the module resample-wasm.gen.py assembles', () => {
+    const py = spawnSync('python3', [join(import.meta.dirname, 'resample-wasm.gen.py')], { encoding: 'utf8' });
+    if (py.status !== 0) return; // no python3: nothing to compare
+    const src = readFileSync(join(import.meta.dirname, 'resample-wasm.ts'), 'utf8');
+    expect(src).toContain(`'${py.stdout.trim()}'`);
+  });
+  it('agrees with the scalar loop within 1e-6 at every rate (f32 against f64 sums)', () => {
+    for (const rate of [8000, 22050, 44100, 48000, 96000]) {
+      const x = new Float32Array(rate).map((_, i) => 0.6 * Math.sin(i * 0.37) + 0.3 * Math.sin(i * 0.011));
+      const simd = new StreamingResampler(rate, 16000);
+      const scalar = new StreamingResampler(rate, 16000, { simd: false });
+      const a = [simd.push(x), simd.flush()];
+      const b = [scalar.push(x), scalar.flush()];
+      const ya = new Float32Array([...a[0], ...a[1]]);
+      const yb = new Float32Array([...b[0], ...b[1]]);
+      expect(ya.length).toBe(yb.length);
+      let worst = 0;
+      for (let i = 0; i < ya.length; i++) worst = Math.max(worst, Math.abs(ya[i] - yb[i]));
+      expect(worst, `${rate} Hz`).toBeLessThan(1e-6);
+      expect(worst, `${rate} Hz: the kernel ran`).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('AudioStreamAssembler and DecoderClock', () => {
+  /** A stand-in for AudioData: planar f32 channels. */
+  const chunk = (sampleRate: number, planes: number[][]) => ({
+    sampleRate,
+    numberOfFrames: planes[0].length,
+    numberOfChannels: planes.length,
+    copyTo(dst: Float32Array, o: { planeIndex: number; frameOffset?: number; frameCount?: number }) {
+      const off = o.frameOffset ?? 0;
+      dst.set(planes[o.planeIndex].slice(off, off + (o.frameCount ?? planes[0].length - off)));
+    },
+  });
+  const plan = planAudio({ audioSamples: 300, videoRealTime: null, minSeconds: 0 }, { sampleRate: 1000, windowSeconds: 0.1 });
+  const sig = (n: number, v: number) => new Array<number>(n).fill(v);
+  it('channel 0 takes the first channel, mix the ffmpeg downmix; priming before t = 0 is dropped', () => {
+    const run = (channel: 0 | 'mix') => {
+      const a = new AudioStreamAssembler(plan, channel);
+      // 2 samples of priming at −2 ms, then 200 samples of signal in two chunks (1 kHz in and out)
+      return [
+        ...a.write(-0.002, chunk(1000, [[9, 9, ...sig(100, 1)], [7, 7, ...sig(100, 3)]])),
+        ...a.write(0.1, chunk(1000, [sig(100, 1), sig(100, 3)])),
+        ...a.finish(),
+      ];
+    };
+    const c0 = run(0);
+    const mix = run('mix');
+    expect(c0.map((w) => w.samples.length)).toEqual([100, 100, 100]);
+    expect(c0[1].samples[0]).toBeCloseTo(1, 3); // the left channel's level, away from the edges
+    expect(mix[1].samples[0]).toBeCloseTo(2, 3); // (1 + 3) / 2
+    expect(Math.max(...c0[2].samples.subarray(50).map(Math.abs))).toBe(0); // past the signal: zeros
+    // the same as the streaming resampler run on the left channel without its priming
+    const r = new StreamingResampler(1000, 1000);
+    const ref = new Float32Array(300);
+    const head = r.push(new Float32Array(200).fill(1));
+    ref.set(head);
+    ref.set(r.flush().subarray(0, 300 - head.length), head.length);
+    const got = new Float32Array(300);
+    c0.forEach((w) => got.set(w.samples, w.start));
+    expect(meanAbsDiff(new Uint8Array(got.buffer), new Uint8Array(ref.buffer))).toBe(0);
+  });
+  it('DecoderClock: moves the first output to the first packet time, runs on by length, re-syncs on gaps', () => {
+    const c = new DecoderClock(-0.021333);
+    expect(c.next(0, 1024, 48000)).toBeCloseTo(-1024 / 48000, 6); // Chromium put the priming packet at 0
+    expect(c.next(0.021333, 1024, 48000)).toBeCloseTo(0, 6);
+    expect(c.next(1.5, 1024, 48000)).toBeCloseTo(1.5 - 0.021333, 4); // a gap: re-synced
+  });
+});
+
 describe('WindowAssembler and TimelineAligner', () => {
   it('cuts a stream into the plan’s windows and zero-pads the tail', () => {
     const plan = planAudio({ audioSamples: 25, videoRealTime: null, minSeconds: 0 }, { sampleRate: 1, windowSeconds: 10 });
@@ -164,6 +261,9 @@ describe('planMedia, errors, sniffing', () => {
     expect(e.message).toContain('hvc1');
     expect(e.message).toContain('clip.mov');
     expect(e.message).toContain('libx264');
+    const m = unsupportedCodecError('video', 'mp4v', 'mp4v', 'old camera.mov');
+    expect(m.message).toContain('is MPEG-4 Part 2 (mp4v), which this browser cannot decode');
+    expect(m.message).toContain('ffmpeg -i "old camera.mov" -c:v libx264 -c:a aac "old camera-h264.mp4"');
   });
   it('sniffs images, text and containers', () => {
     const b = (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0)));

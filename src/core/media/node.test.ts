@@ -27,6 +27,19 @@ function f32(path: string, args: string[]): Float32Array {
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
+/** Amplitude of a tone at `freq` over the whole block (Goertzel). */
+function goertzel(x: Float32Array, rate: number, freq: number): number {
+  const c = 2 * Math.cos((2 * Math.PI * freq) / rate);
+  let s1 = 0;
+  let s2 = 0;
+  for (const v of x) {
+    const s0 = v + c * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - c * s1 * s2)) / (x.length / 2);
+}
+
 describe.skipIf(!hasFfmpeg)('TS resampler vs ffmpeg -ar 16000', () => {
   const dir = mkdtempSync(join(tmpdir(), 'resample-'));
   for (const rate of [8000, 22050, 44100, 48000, 96000]) {
@@ -104,6 +117,41 @@ describe.skipIf(!hasFixtures)('node media source on the fixtures', () => {
     for await (const w of src.audioWindows(plan)) wins.push(w);
     expect(wins).toHaveLength(1);
     expect(wins[0].samples.length).toBe(16000);
+  });
+
+  it('stereo with different channels: channel 0 (default) is the left speech, the right 440 Hz tone is not in it; the mix is (L + R) / 2', async () => {
+    const src = await openNodeMedia(join(OUT, 'stereo_lr.mp4'));
+    expect(src.info.audio!.channels).toBe(2);
+    const plan = planMedia(src.info, SAMPLING, AUDIO).audio!;
+    const read = async (channel?: 0 | 'mix') => {
+      const out = new Float32Array(plan.totalSamples);
+      for await (const w of src.audioWindows(plan, channel === undefined ? undefined : { channel })) out.set(w.samples, w.start);
+      return out;
+    };
+    const [def, c0, mix] = [await read(), await read(0), await read('mix')];
+    expect(meanAbsDiff(new Uint8Array(def.buffer), new Uint8Array(c0.buffer))).toBe(0); // default = channel 0
+    // the right channel on its own (ffmpeg's pan), to check the mix against
+    const right = f32(join(OUT, 'stereo_lr.mp4'), ['-af', 'pan=mono|c0=c1', '-ar', '16000']).subarray(0, plan.totalSamples);
+    const tone = (x: Float32Array) => goertzel(x.subarray(16000, 80000), 16000, 440);
+    expect(tone(right)).toBeGreaterThan(0.25); // the 0.3 sine
+    expect(tone(c0)).toBeLessThan(0.01); // not in channel 0
+    expect(tone(mix)).toBeGreaterThan(0.12); // half of it in the mix
+    expect(tone(mix)).toBeLessThan(0.18);
+    const rms = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+    expect(rms(c0.subarray(8000, 32000))).toBeGreaterThan(0.02); // speech from 0.5 s
+    let worst = 0;
+    for (let i = 0; i < mix.length; i++) worst = Math.max(worst, Math.abs(mix[i] - (c0[i] + right[i]) / 2));
+    expect(worst).toBeLessThan(1e-4); // resampling is linear: mix = (L + R) / 2
+    await expect(src.audioWindows(plan, { channel: 1 as unknown as 0 }).next()).rejects.toThrow(/channel must be 0 or 'mix'/);
+  });
+
+  it('MPEG-4 Part 2 .mov: named mp4v (as the browser names it), and ffmpeg decodes it', async () => {
+    const src = await openNodeMedia(join(OUT, 'mpeg4.mov'));
+    expect(src.info.video!.codec).toBe('mp4v');
+    const plan = planFrames(src.info.video!.timeline, SAMPLING);
+    let n = 0;
+    for await (const f of src.frames(plan)) n += f.image.width === 320 ? 1 : 0;
+    expect(n).toBe(plan.indices.length);
   });
 
   for (const [file, exp] of Object.entries(manifest.broken as Record<string, { node: string[] }>)) {

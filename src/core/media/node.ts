@@ -1,10 +1,11 @@
 /**
  * Node side of media ingestion (CLI + tests): the same MediaSource over Debian's
  * ffprobe / ffmpeg (child_process). Frames come out as rgb24 at the planned timestamps
- * (ffmpeg applies the rotation tag), audio as f32le 16 kHz mono (`-ac 1 -ar 16000
- * -rematrix_maxval 1.0`: the downmix weights are normalised to sum to 1 — stereo is
- * (L + R) / 2, the level of one channel as in the checkpoint's channel 0 — where plain
- * `-ac 1` writes 0.707·(L + R) to float output, +3 dB and past 1.0 on loud audio).
+ * (ffmpeg applies the rotation tag), audio as f32le 16 kHz mono: channel 0 by default
+ * (`-af pan=mono|c0=c0 -ar 16000`, PIPELINE §3, as the checkpoint), or the mix
+ * (`-ac 1 -ar 16000 -rematrix_maxval 1.0`: the downmix weights are normalised to sum to
+ * 1 — stereo is (L + R) / 2 — where plain `-ac 1` writes 0.707·(L + R) to float output,
+ * +3 dB and past 1.0 on loud audio).
  */
 import { spawn } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { sniffKind } from './sniff';
 import type { AudioPlan, FramePlan } from './plan';
 import { timelineFromTimestamps } from './plan';
 import { WindowAssembler, unsupportedCodecError } from './pipeline';
-import type { AudioTrackInfo, AudioWindow, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
+import type { AudioTrackInfo, AudioWindow, AudioWindowsOptions, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
 
 export interface NodeMediaOptions {
   ffmpeg?: string;
@@ -67,6 +68,9 @@ const CODEC_MAP: Record<string, string> = {
   vp9: 'vp9',
   av1: 'av1',
   prores: 'prores',
+  mpeg4: 'mp4v',
+  mpeg2video: 'mpeg2',
+  mjpeg: 'mjpeg',
   aac: 'aac',
   opus: 'opus',
   mp3: 'mp3',
@@ -142,17 +146,21 @@ export class NodeMediaSource implements MediaSource {
     }
   }
 
-  async *audioWindows(plan: AudioPlan): AsyncGenerator<AudioWindow> {
+  async *audioWindows(plan: AudioPlan, options: AudioWindowsOptions = {}): AsyncGenerator<AudioWindow> {
     if (!this.info.audio || this.audioIndex === null) {
       throw new CaptionError('media/no-audio-track', `“${this.info.name}” has no audio track.`, {});
     }
+    const channel = options.channel ?? 0;
+    if (channel !== 0 && channel !== 'mix') throw new RangeError(`audio channel must be 0 or 'mix' (got ${String(channel)})`);
+    // channel 0: the pan filter keeps the first channel (FL of stereo / 5.1), as the browser side does
+    const mono = channel === 0 ? ['-af', 'pan=mono|c0=c0'] : ['-ac', '1', '-rematrix_maxval', '1.0'];
     // Opus: the reference decoder (libopus, as in browsers); ffmpeg's native SILK decoder
     // differs by up to 0.05 RMS on low-rate speech.
     const dec = this.info.audio.codec === 'opus' && (await hasDecoder(this.ffmpeg, 'libopus')) ? ['-c:a', 'libopus'] : [];
     const p = spawn(
       this.ffmpeg,
       ['-hide_banner', '-loglevel', 'error', '-nostdin', ...dec, '-i', this.path, '-map', `0:${this.audioIndex}`,
-        '-ac', '1', '-ar', String(plan.sampleRate), '-rematrix_maxval', '1.0', '-f', 'f32le', '-'],
+        ...mono, '-ar', String(plan.sampleRate), '-f', 'f32le', '-'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

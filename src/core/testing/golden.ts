@@ -6,6 +6,9 @@
 import type { BundleManifest } from '../bundle/manifest';
 import type { MemoryMediaInput } from '../media/memory-source';
 import type { RgbImage } from '../features/pixels';
+import type { SamplingPresetName } from '../media/plan';
+import type { PromptVariant } from '../model/prompt';
+import type { PenaltyScope } from '../model/sampling';
 import type { CaptionRequest, Modality } from '../options';
 import type { CaptionReport } from '../report';
 
@@ -54,12 +57,75 @@ export interface GoldenCase {
   visionFeatures: Stats;
   audioEncoder: Stats;
   audioFeatures: Stats;
+  /** The pre-issue-13 set-up (training prompt ids, no time tokens, no penalty). */
   runs: GoldenRun[];
+  /** Runs under an explicit run set-up (golden.json conventions.setupRuns); absent in older files. */
+  setupRuns?: GoldenSetupRun[];
+}
+
+/** The run set-up a setup run was computed with (golden.json conventions). */
+export interface GoldenSetup {
+  sampling: SamplingPresetName;
+  fps: number;
+  maxFrames: number;
+  /** Audio-only input is cut to this many seconds. */
+  maxTime: number;
+  promptVariant: PromptVariant;
+  /** Time tokens after each frame (visual-only runs). */
+  timeTokens: boolean;
+  repetitionPenalty: number;
+  penaltyScope: PenaltyScope;
+  /** Stop ids = prompt stop ids ∪ generation-config eos ids. */
+  stopTokenIds: number[];
+}
+
+/** A frame's time row: str(round(T/F·f, 1)), its ids, then zeroRows zero vectors. */
+export interface GoldenTimeTokens {
+  text: string;
+  ids: number[];
+  zeroRows: number;
+}
+
+export interface GoldenSetupRun extends Omit<GoldenRun, 'layout'> {
+  setup: GoldenSetup;
+  layout: { frame: number; visualTokens: number; audioTokens: number; timeTokens?: GoldenTimeTokens }[];
+  /** Rows of every frame's time block (the longest time text); 0 without time tokens. */
+  timeTokenWidth: number;
+  /** inputIds (−1 = AV block) under each prompt variant; `inputIds` is setup.promptVariant's. */
+  inputIdsByVariant: Record<PromptVariant, number[]>;
+  /** The text ids (before + after the block) and the index where the block goes. */
+  promptTokenIds: { ids: number[]; avBlockAt: number };
+  /** Audio-only runs: the audio as an audio-only input (cut to setup.maxTime). */
+  audioInput?: { maxTime: number; preparedAudioSamples: number; preparedAudioSha256: string; windows: number; audioFeatures: Stats };
+  /** A run under another preset than the case's frames: its own frames. */
+  frameIndices?: number[];
+  timestamps?: number[];
+  visionFeatures?: Stats;
 }
 
 export interface Golden {
   maxNewTokens: number;
-  prompt: { system: string; question: string; systemIds: number[]; beforeIds: number[]; afterIds: number[] };
+  prompt: {
+    system: string;
+    question: string;
+    systemIds: number[];
+    /** As built (= the training variant). */
+    beforeIds: number[];
+    afterIds: number[];
+    /** Per prompt variant (absent in older files). */
+    variants?: Record<PromptVariant, { beforeIds: number[]; afterIds: number[] }>;
+    padId?: number;
+  };
+  /** The defaults the setup runs use (absent in older files). */
+  defaults?: {
+    sampling: SamplingPresetName;
+    promptVariant: PromptVariant;
+    timeTokens: string;
+    channel: 0 | 'mix';
+    repetitionPenalty: number;
+    penaltyScope: PenaltyScope;
+    eosTokenIds: number[];
+  };
   cases: GoldenCase[];
 }
 
@@ -137,8 +203,8 @@ export function statsMismatch(ours: Stats, ref: Stats, tol: number, sumTol = tol
 
 const MODALITY: Record<GoldenRun['modality'], Modality> = { 'audio-video': 'av', video: 'v', audio: 'a' };
 
-/** The request that reproduces a golden run: the bundle's defaults, greedy, its prompt. */
-export function goldenOptions(golden: Golden, run: GoldenRun, m: BundleManifest, prefillChunk: number): CaptionRequest {
+/** The request that reproduces a (legacy) golden run: the bundle's defaults, greedy, its prompt, the training prompt variant. */
+export function goldenOptions(golden: Golden, run: Pick<GoldenRun, 'modality' | 'interleave'>, m: BundleManifest, prefillChunk: number): CaptionRequest {
   return {
     modality: MODALITY[run.modality],
     interleave: run.interleave === 'any' ? m.interleave.default : run.interleave,
@@ -149,8 +215,34 @@ export function goldenOptions(golden: Golden, run: GoldenRun, m: BundleManifest,
     prompt: golden.prompt.question,
     decoding: { kind: 'greedy' },
     repetitionPenalty: 1,
+    promptVariant: 'training',
+    timeTokens: false,
+    channel: 0,
     prefillChunk,
   };
+}
+
+/**
+ * The options that reproduce a setup run: its set-up (preset, φ, cap, prompt variant,
+ * penalty, channel 0), greedy, the golden prompt. The new fields are optional in
+ * CaptionOptions until the pipeline reads them.
+ */
+export function goldenSetupOptions(golden: Golden, run: GoldenSetupRun, m: BundleManifest, prefillChunk: number): CaptionRequest {
+  return {
+    ...goldenOptions(golden, run, m, prefillChunk),
+    fps: run.setup.fps,
+    maxFrames: run.setup.maxFrames,
+    sampling: run.setup.sampling,
+    promptVariant: run.setup.promptVariant,
+    timeTokens: run.setup.timeTokens,
+    repetitionPenalty: run.setup.repetitionPenalty,
+    channel: 0,
+  };
+}
+
+/** The frames a setup run uses: its own (another preset) or the case's. */
+export function goldenSetupFrames(c: GoldenCase, run: GoldenSetupRun): { frameIndices: number[]; timestamps: number[] } {
+  return { frameIndices: run.frameIndices ?? c.frameIndices, timestamps: run.timestamps ?? c.timestamps };
 }
 
 export interface TokenComparison {
@@ -211,5 +303,28 @@ export function checkGoldenRun(c: GoldenCase, run: GoldenRun, report: CaptionRep
     framesOk: run.modality === 'audio' || (JSON.stringify(report.frames.map((f) => f.timestamp)) === JSON.stringify(c.timestamps) && JSON.stringify(report.frames.map((f) => f.index)) === JSON.stringify(c.frameIndices)),
     tensors: Object.fromEntries(refs.map(([name, ref]) => [name, tensors.has(name) ? statsMismatch(tensors.get(name)!, ref, TENSOR_TOLERANCE) : 'missing'])),
     comparison: compareTokens(report.generatedTokenIds, run.generated, marginTolerance),
+  };
+}
+
+/** The check of a caption against a setup run (PIPELINE §1–§5 under the checkpoint's run set-up): the layout with its time tokens, the prompt ids of the run's variant. */
+export function checkGoldenSetupRun(c: GoldenCase, run: GoldenSetupRun, report: CaptionReport, tensors: ReadonlyMap<string, Stats>, marginTolerance: number): GoldenCheck & { promptIdsOk: boolean; timeTokensOk: boolean } {
+  const frames = goldenSetupFrames(c, run);
+  const legacy: GoldenRun = { ...run, layout: run.layout.map(({ frame, visualTokens, audioTokens }) => ({ frame, visualTokens, audioTokens })) };
+  const caseView: GoldenCase = {
+    ...c,
+    frameIndices: frames.frameIndices,
+    timestamps: frames.timestamps,
+    visionFeatures: run.visionFeatures ?? c.visionFeatures,
+    audioFeatures: run.audioInput?.audioFeatures ?? c.audioFeatures,
+  };
+  const stripped: CaptionReport = { ...report, layout: report.layout.map(({ frame, visualTokens, audioTokens }) => ({ frame, visualTokens, audioTokens })) };
+  const base = checkGoldenRun(caseView, legacy, stripped, tensors, marginTolerance);
+  const wantTime = run.layout.filter((l) => l.frame !== null).map((l) => (l.timeTokens ? l.timeTokens.ids.length + l.timeTokens.zeroRows : undefined));
+  const gotTime = report.layout.filter((l) => l.frame !== null).map((l) => l.timeTokens);
+  return {
+    ...base,
+    name: `${c.name}: setup ${run.setup.sampling}/${run.setup.promptVariant}/${run.modality}/${run.interleave}${run.setup.repetitionPenalty !== 1 ? ` penalty ${run.setup.repetitionPenalty}` : ''}`,
+    promptIdsOk: JSON.stringify(report.promptTokenIds) === JSON.stringify(run.promptTokenIds),
+    timeTokensOk: JSON.stringify(gotTime) === JSON.stringify(wantTime),
   };
 }
