@@ -42,7 +42,7 @@ export async function runLoad(baseUrl: string, where: 'page' | 'worker'): Promis
       },
     });
     const graphBytes: Record<string, number> = {};
-    for (const g of b.graphs) graphBytes[g] = b.graph(g).model.byteLength;
+    for (const g of b.graphs) graphBytes[g] = (await b.graph(g)).model.byteLength;
     return {
       ok: true,
       name: b.manifest.name,

@@ -14,6 +14,7 @@
  * A media file opened once stays open (its features cached) until `close`.
  */
 import { loadBundle, type BundleProgress } from './bundle/load';
+import { assertRunnable } from './bundle/preflight';
 import type { BundleManifest } from './bundle/manifest';
 import type { BundleSource } from './bundle/source';
 import { CaptionError, toCaptionError } from './errors';
@@ -52,6 +53,10 @@ export interface LoadProgress {
   loadedBytes?: number;
   totalBytes?: number;
   fromCache?: boolean;
+  /** Bundle stage: bytes downloaded in this load (not from the cache), speed, seconds left. */
+  downloadedBytes?: number;
+  bytesPerSecond?: number;
+  etaSeconds?: number | null;
 }
 
 export interface LoadEvents {
@@ -124,13 +129,26 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
 
   private async loadNow(location: Location, prefer: Prefer, events: LoadEvents, signal?: AbortSignal): Promise<ModelInfo> {
     await this.unloadModel();
+    const adapter = prefer === 'wasm' ? null : await this.platform.adapter();
+    const runtime = { prefer, platform: this.platform.platform, adapter };
     const bundle = await loadBundle(this.platform.source(location), {
       signal,
+      // Refuses a bundle this device cannot run before anything but bundle.json is fetched.
+      preflight: (m) => void assertRunnable(m, runtime),
       onProgress: (p: BundleProgress) =>
-        events.onProgress?.({ stage: 'bundle', fraction: p.overallTotal ? p.overallLoaded / p.overallTotal : 1, loadedBytes: p.overallLoaded, totalBytes: p.overallTotal, fromCache: p.fromCache, detail: p.file }),
+        events.onProgress?.({
+          stage: 'bundle',
+          fraction: p.overallTotal ? p.overallLoaded / p.overallTotal : 1,
+          loadedBytes: p.overallLoaded,
+          totalBytes: p.overallTotal,
+          fromCache: p.fromCache,
+          detail: p.file,
+          downloadedBytes: p.downloadedBytes,
+          bytesPerSecond: p.bytesPerSecond,
+          etaSeconds: p.etaSeconds,
+        }),
     });
-    const adapter = prefer === 'wasm' ? null : await this.platform.adapter();
-    const model = await loadModel(this.platform.ort, bundle, { prefer, platform: this.platform.platform, adapter, warmUp: this.platform.warmUp }, (_stage, fraction, detail) =>
+    const model = await loadModel(this.platform.ort, bundle, { ...runtime, warmUp: this.platform.warmUp }, (_stage, fraction, detail) =>
       events.onProgress?.({ stage: 'session', fraction, detail }),
     );
     this.model = model;

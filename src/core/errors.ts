@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'bundle/download-failed'
   | 'bundle/graph-contract'
   | 'bundle/unknown-family'
+  | 'bundle/quota'
+  | 'bundle/unsupported'
   // runtime
   | 'runtime/no-backend'
   | 'runtime/session-create'

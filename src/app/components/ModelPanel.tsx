@@ -128,6 +128,7 @@ export function ModelPanel() {
             <button type="button" className="secondary" onClick={cancel} data-testid="cancel-load">
               Cancel
             </button>
+            <p className="muted small">Files already downloaded stay cached: loading again later resumes with the rest.</p>
           </>
         ) : null}
         {model.status === 'ready' && ready ? (

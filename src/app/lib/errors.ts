@@ -36,6 +36,8 @@ export const ERROR_TEXT: Record<ErrorCode, ErrorText> = {
     advice: 'A graph lacks an input or output that bundle.json names (the message says which). The files come from different exports: re-export the bundle or download it again.',
   },
   'bundle/unknown-family': { title: 'This app cannot run that kind of model', advice: 'bundle.json names a model family this version does not know. Update the app or load another model.' },
+  'bundle/quota': { title: 'Not enough storage for the model', advice: 'The browser does not grant this site enough space to keep the model. Free disk space or delete cached models (below), then load it again; nothing half-written was kept.' },
+  'bundle/unsupported': { title: 'This model cannot run on this device', advice: 'The message says what this GPU or browser lacks. Pick a smaller or differently quantised variant, or use a machine with a GPU that has it.' },
   'runtime/no-backend': { title: 'No compute backend could run the model', advice: 'Neither WebGPU nor WASM worked in this browser. Try a current Chrome, Edge or Firefox.' },
   'runtime/session-create': { title: 'The model could not be started', advice: 'Creating the ONNX sessions failed. Turn on “Force WASM” and load again; on WebGPU, a GPU with more memory may be needed.' },
   'runtime/device-lost': { title: 'The GPU stopped working during the run', advice: 'The driver reset or ran out of memory. The model is being reloaded on WASM: run the caption again.' },

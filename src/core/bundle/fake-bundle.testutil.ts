@@ -95,6 +95,8 @@ export interface FakeBundleOptions {
   graphBytes?: (name: GraphName, index: number) => number;
   /** Give the decoder an external-data file of this size (default none). */
   externalDataBytes?: number;
+  /** Give the decoder external-data chunks of these sizes (`.onnx_data`, `.onnx_data_1`, …). */
+  externalDataChunks?: number[];
   golden?: boolean;
 }
 
@@ -115,6 +117,12 @@ export async function makeFakeBundle(options: FakeBundleOptions = {}): Promise<F
     Object.assign(g, await entry(g.path, pseudoRandomBytes(n, seed * 1000 + i + 1)));
     if (name === 'decoder_model_merged' && options.externalDataBytes) {
       g.externalData = [await entry('onnx/decoder_model_merged.onnx_data', pseudoRandomBytes(options.externalDataBytes, seed * 1000 + 99))];
+    }
+    if (name === 'decoder_model_merged' && options.externalDataChunks) {
+      g.externalData = [];
+      for (const [k, n] of options.externalDataChunks.entries()) {
+        g.externalData.push(await entry(`onnx/decoder_model_merged.onnx_data${k ? `_${k}` : ''}`, pseudoRandomBytes(n, seed * 1000 + 200 + k)));
+      }
     }
   }
   m.tokenizer.files = [

@@ -22,8 +22,26 @@ describe('FileListBundleSource', () => {
     expect(src.paths()).toContain('onnx/vision_encoder.onnx');
     const events: BundleProgress[] = [];
     const b = await loadBundle(src, { onProgress: (p) => events.push(p) });
-    expect(b.graph('embed_tokens').model).toEqual(fake.files.get('onnx/embed_tokens.onnx'));
+    expect((await b.graph('embed_tokens')).model).toEqual(fake.files.get('onnx/embed_tokens.onnx'));
     expect(events.at(-1)!.overallLoaded).toBe(b.totalBytes);
+  });
+
+  it('verifies every picked file and hands chunks to onnxruntime as the picked File itself', async () => {
+    const fake = await makeFakeBundle({ externalDataChunks: [200_000, 100_000] });
+    const files = picked(fake.files, 'm/');
+    const b = await loadBundle(new FileListBundleSource(files));
+    const dec = await b.graph('decoder_model_merged');
+    expect(dec.externalData.map((e) => e.path)).toEqual(['decoder_model_merged.onnx_data', 'decoder_model_merged.onnx_data_1']);
+    expect(dec.externalData[0].data).toBe(files.find((f) => f.webkitRelativePath === 'm/onnx/decoder_model_merged.onnx_data'));
+    expect(dec.externalData[1].data).toBe(files.find((f) => f.webkitRelativePath === 'm/onnx/decoder_model_merged.onnx_data_1'));
+
+    const bad = new Map(fake.files);
+    const chunk = bad.get('onnx/decoder_model_merged.onnx_data_1')!.slice();
+    chunk[5] ^= 1;
+    bad.set('onnx/decoder_model_merged.onnx_data_1', chunk);
+    const err = await rejection(loadBundle(new FileListBundleSource(picked(bad, 'm/'))));
+    expect(err.code).toBe('bundle/integrity');
+    expect(err.details.file).toBe('onnx/decoder_model_merged.onnx_data_1');
   });
 
   it('finds the bundle when the parent folder was picked', async () => {

@@ -7,7 +7,14 @@
  * `bundle/not-found`.
  */
 import { checkAborted } from '../errors';
-import { type BundleSource, type ReadProgress, MANIFEST_FILE, missingFileError, readStream } from './source';
+import { sha256Hex } from './hash';
+import { hashMismatch, sizeMismatch } from './load';
+import type { BundleFile } from './manifest';
+import { Sha256 } from './sha256';
+import { type BundleSource, type ReadProgress, type StoredFile, MANIFEST_FILE, blobFile, interrupted, missingFileError, readStream } from './source';
+
+/** Files up to this size are hashed whole with WebCrypto; larger ones streamed (sha256.ts). */
+const WHOLE_HASH_LIMIT = 64 * 2 ** 20;
 
 type PickedFile = File & { webkitRelativePath?: string };
 
@@ -49,7 +56,38 @@ export class FileListBundleSource implements BundleSource {
     return [...this.files.keys()];
   }
 
-  async read(path: string, onProgress?: ReadProgress, signal?: AbortSignal): Promise<Uint8Array> {
+  /** Verifies a picked file (streamed when large) and hands out the File itself: nothing is copied. */
+  async fetchFile(file: BundleFile, onProgress?: ReadProgress, signal?: AbortSignal): Promise<StoredFile> {
+    const f = this.file(file.path, signal);
+    if (f.size !== file.bytes) throw sizeMismatch(file, f.size, this.label);
+    let actual: string;
+    if (f.size <= WHOLE_HASH_LIMIT || typeof f.stream !== 'function') {
+      actual = await sha256Hex(new Uint8Array(await f.arrayBuffer()));
+    } else {
+      const h = new Sha256();
+      const reader = (f.stream() as ReadableStream<Uint8Array>).getReader();
+      let n = 0;
+      try {
+        for (;;) {
+          if (signal?.aborted) throw interrupted(file.path);
+          const { done, value } = await reader.read();
+          if (done) break;
+          h.update(value);
+          n += value.byteLength;
+          onProgress?.(n, f.size, false);
+        }
+      } finally {
+        reader.cancel().catch(() => {});
+      }
+      actual = h.hex();
+    }
+    checkAborted(signal, 'bundle', { file: file.path });
+    if (actual !== file.sha256) throw hashMismatch(file, actual, this.label);
+    onProgress?.(f.size, f.size, false);
+    return blobFile(async () => f);
+  }
+
+  private file(path: string, signal?: AbortSignal): File {
     checkAborted(signal, 'bundle', { file: path });
     const f = this.files.get(path);
     if (!f) {
@@ -61,6 +99,11 @@ export class FileListBundleSource implements BundleSource {
           : 'Choose the complete bundle folder (every file the bundle lists must be inside it).',
       );
     }
+    return f;
+  }
+
+  async read(path: string, onProgress?: ReadProgress, signal?: AbortSignal): Promise<Uint8Array> {
+    const f = this.file(path, signal);
     const total = f.size;
     const data =
       typeof f.stream === 'function'

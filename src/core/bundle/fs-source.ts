@@ -3,10 +3,13 @@
  * apart from the rest of `src/core/bundle` because it imports `node:fs`; never import it
  * from browser or worker code.
  */
-import { open, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CaptionError, checkAborted } from '../errors';
-import { type BundleSource, type ReadProgress, MANIFEST_FILE, checkRelativePath, missingFileError } from './source';
+import { hashMismatch, sizeMismatch } from './load';
+import type { BundleFile } from './manifest';
+import { type BundleSource, type ReadProgress, type StoredFile, MANIFEST_FILE, checkRelativePath, missingFileError } from './source';
 
 const CHUNK = 4 << 20;
 
@@ -17,6 +20,49 @@ export class FsBundleSource implements BundleSource {
   constructor(dir: string) {
     this.dir = resolve(dir);
     this.label = this.dir;
+  }
+
+  /**
+   * Verifies a file by streaming it through sha256 (4 MiB at a time) and reads it again when
+   * its graph's session is created: one graph's bytes in memory at a time.
+   */
+  async fetchFile(file: BundleFile, onProgress?: ReadProgress, signal?: AbortSignal): Promise<StoredFile> {
+    checkAborted(signal, 'bundle', { file: file.path });
+    checkRelativePath(file.path, this.label);
+    const full = resolve(this.dir, ...file.path.split('/'));
+    let fh;
+    try {
+      const st = await stat(full);
+      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+      if (st.size !== file.bytes) throw sizeMismatch(file, st.size, this.label);
+      fh = await open(full, 'r');
+    } catch (e) {
+      if (e instanceof CaptionError) throw e;
+      throw this.error(file.path, full, e);
+    }
+    const hash = createHash('sha256');
+    try {
+      const buf = new Uint8Array(Math.min(CHUNK, Math.max(1, file.bytes)));
+      let loaded = 0;
+      while (loaded < file.bytes) {
+        checkAborted(signal, 'bundle', { file: file.path });
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.byteLength, file.bytes - loaded), loaded);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        loaded += bytesRead;
+        onProgress?.(loaded, file.bytes, false);
+      }
+      if (loaded !== file.bytes) throw sizeMismatch(file, loaded, this.label);
+    } catch (e) {
+      if (e instanceof CaptionError) throw e;
+      throw this.error(file.path, full, e);
+    } finally {
+      await fh.close();
+    }
+    const actual = hash.digest('hex');
+    if (actual !== file.sha256) throw hashMismatch(file, actual, this.label);
+    const bytes = async () => new Uint8Array(await readFile(full));
+    return { bytes, data: bytes };
   }
 
   async read(path: string, onProgress?: ReadProgress, signal?: AbortSignal): Promise<Uint8Array> {

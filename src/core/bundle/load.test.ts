@@ -27,10 +27,10 @@ describe('loadBundle + FsBundleSource', () => {
     const b = await loadBundle(new FsBundleSource(dir));
     expect(b.manifest.name).toBe('fake');
     expect(b.source).toBe(dir);
-    const vision = b.graph('vision_encoder');
+    const vision = await b.graph('vision_encoder');
     expect(vision.model).toEqual(fake.files.get('onnx/vision_encoder.onnx'));
     expect(vision.externalData).toEqual([]);
-    const dec = b.graph('decoder_model_merged');
+    const dec = await b.graph('decoder_model_merged');
     expect(dec.externalData).toHaveLength(1);
     // relative to the graph's folder, as ONNX external-data locations are
     expect(dec.externalData[0].path).toBe('decoder_model_merged.onnx_data');
@@ -49,8 +49,8 @@ describe('loadBundle + FsBundleSource', () => {
     const spy: BundleSource = { label: fs.label, read: (p, onProgress, signal) => (read.push(p), fs.read(p, onProgress, signal)) };
     const b = await loadBundle(spy, { graphs: ['embed_tokens'] });
     expect(read).toEqual(['bundle.json', 'tokenizer.json', 'tokenizer_config.json', 'golden.json', 'onnx/embed_tokens.onnx']);
-    expect(b.graph('embed_tokens').model.byteLength).toBe(fake.manifest.graphs.embed_tokens.bytes);
-    expect(() => b.graph('vision_encoder')).toThrow(/not loaded/);
+    expect((await b.graph('embed_tokens')).model.byteLength).toBe(fake.manifest.graphs.embed_tokens.bytes);
+    await expect(b.graph('vision_encoder')).rejects.toThrow(/not loaded/);
   });
 
   it('reports a missing file by name', async () => {

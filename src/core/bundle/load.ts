@@ -1,12 +1,17 @@
 /**
- * `loadBundle`: reads bundle.json from a source, validates it, then reads every file the
- * run needs, checking each one's byte size and sha256 before anything uses it. Progress is
- * in bytes over the whole bundle. Abort with `signal` (→ `runtime/interrupted`).
+ * `loadBundle`: reads bundle.json from a source, validates it, runs the caller's preflight
+ * (before any other file is fetched), lets the source check its storage (`prepare`), then
+ * makes every file the run needs available, each one's byte size and sha256 checked before
+ * anything uses it. Graph bytes are not kept: `graph(role)` reads one graph (its proto, and
+ * its external-data chunks as storage-backed Blobs where the source has them) when a
+ * session is created, so the caller holds one graph at a time. Progress is in bytes over
+ * the whole bundle, with download speed and time left. Abort with `signal` (→ `runtime/interrupted`).
  */
 import { CaptionError, checkAborted } from '../errors';
+import { now } from '../runtime/ort';
 import { sha256Cached } from './hash';
 import type { BundleFile, BundleManifest, GraphName } from './manifest';
-import { type BundleSource, MANIFEST_FILE } from './source';
+import { type BundleSource, MANIFEST_FILE, type StoredFile, memoryFile } from './source';
 import { basename, graphRoles, manifestFiles, validateManifest } from './validate';
 
 export interface BundleProgress {
@@ -19,6 +24,12 @@ export interface BundleProgress {
   overallTotal: number;
   /** True when this file's bytes come from the local cache. */
   fromCache: boolean;
+  /** Bytes that came over the network in this load so far (cache hits excluded). */
+  downloadedBytes: number;
+  /** Download speed since the first downloaded byte (0 before). */
+  bytesPerSecond: number;
+  /** Seconds left at that speed for the rest of the load (null while unknown). */
+  etaSeconds: number | null;
 }
 
 export interface LoadBundleOptions {
@@ -27,9 +38,26 @@ export interface LoadBundleOptions {
   signal?: AbortSignal;
   /** The graphs to load (default: all five). Tokenizer and golden files always load. */
   graphs?: GraphName[];
+  /**
+   * Called with the validated manifest before any other file is fetched; throw (e.g.
+   * `bundle/unsupported`, preflight.ts) to stop the load with nothing downloaded.
+   */
+  preflight?: (manifest: BundleManifest) => void | Promise<void>;
+  /** Milliseconds clock for the speed (tests); default performance.now. */
+  clock?: () => number;
 }
 
-/** What onnxruntime needs to create a session: the graph and its external-data chunks. */
+/**
+ * What onnxruntime needs to create a session: the graph proto and its external-data chunks,
+ * each a storage-backed Blob (Cache API, picked file) or bytes. Drop it once the session exists.
+ */
+export interface GraphData {
+  model: Uint8Array;
+  /** `path` relative to the graph's own folder, ready for `SessionOptions.externalData`. */
+  externalData: { path: string; data: Uint8Array | Blob }[];
+}
+
+/** GraphData with every chunk in memory (benchmarks). */
 export interface GraphBytes {
   model: Uint8Array;
   /**
@@ -43,8 +71,11 @@ export interface LoadedBundle {
   manifest: BundleManifest;
   /** The source's label (URL, folder). */
   source: string;
-  /** The bytes of a loaded graph; throws for a graph not in `options.graphs`. */
-  graph(name: GraphName): GraphBytes;
+  /**
+   * One loaded graph, read from where the source keeps it (call it once per session and
+   * drop the result after creating the session); rejects for a graph not in `options.graphs`.
+   */
+  graph(name: GraphName): Promise<GraphData>;
   /** The bytes of a loaded non-graph file (tokenizer, golden) by its manifest path. */
   file(path: string): Uint8Array;
   /** The graphs that were loaded. */
@@ -79,24 +110,30 @@ export function parseManifest(bytes: Uint8Array, label = 'the bundle'): BundleMa
   }
 }
 
+/** The `bundle/integrity` error for a file of the wrong size. */
+export function sizeMismatch(file: BundleFile, actualBytes: number, label: string): CaptionError {
+  const how = actualBytes < file.bytes ? 'is truncated' : 'is larger than expected';
+  return new CaptionError(
+    'bundle/integrity',
+    `The file "${file.path}" of ${label} ${how}: ${actualBytes} bytes instead of ${file.bytes}. Download or copy the bundle again (delete the cached copy first).`,
+    { file: file.path, source: label, expectedBytes: file.bytes, actualBytes },
+  );
+}
+
+/** The `bundle/integrity` error for a file whose sha256 is not the manifest's. */
+export function hashMismatch(file: BundleFile, actual: string, label: string): CaptionError {
+  return new CaptionError(
+    'bundle/integrity',
+    `The file "${file.path}" of ${label} is corrupt: its sha256 is ${actual}, but bundle.json expects ${file.sha256}. Download or copy the bundle again (delete the cached copy first).`,
+    { file: file.path, source: label, expected: file.sha256, actual },
+  );
+}
+
 /** Throws `bundle/integrity` unless `data` has the size and sha256 the manifest gives. */
 export async function verifyFile(file: BundleFile, data: Uint8Array, label: string): Promise<void> {
-  if (data.byteLength !== file.bytes) {
-    const how = data.byteLength < file.bytes ? 'is truncated' : 'is larger than expected';
-    throw new CaptionError(
-      'bundle/integrity',
-      `The file "${file.path}" of ${label} ${how}: ${data.byteLength} bytes instead of ${file.bytes}. Download or copy the bundle again (delete the cached copy first).`,
-      { file: file.path, source: label, expectedBytes: file.bytes, actualBytes: data.byteLength },
-    );
-  }
+  if (data.byteLength !== file.bytes) throw sizeMismatch(file, data.byteLength, label);
   const actual = await sha256Cached(data);
-  if (actual !== file.sha256) {
-    throw new CaptionError(
-      'bundle/integrity',
-      `The file "${file.path}" of ${label} is corrupt: its sha256 is ${actual}, but bundle.json expects ${file.sha256}. Download or copy the bundle again (delete the cached copy first).`,
-      { file: file.path, source: label, expected: file.sha256, actual },
-    );
-  }
+  if (actual !== file.sha256) throw hashMismatch(file, actual, label);
 }
 
 function parseJsonFile(path: string, data: Uint8Array, label: string): Record<string, unknown> {
@@ -124,6 +161,7 @@ function relativeToGraph(graphPath: string, dataPath: string): string {
 
 export async function loadBundle(source: BundleSource, options: LoadBundleOptions = {}): Promise<LoadedBundle> {
   const { onProgress, signal } = options;
+  const clock = options.clock ?? now;
   checkAborted(signal, 'bundle');
 
   const manifest = parseManifest(await source.read(MANIFEST_FILE, undefined, signal), source.label);
@@ -135,64 +173,86 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
       throw new CaptionError('runtime/internal', `Unknown graph "${String(g)}" asked of loadBundle.`, { graph: g });
     }
   }
+  await options.preflight?.(manifest);
+  checkAborted(signal, 'bundle');
   const files = manifestFiles(manifest, wanted);
   const overallTotal = files.reduce((s, f) => s + f.bytes, 0);
+  await source.prepare?.(files, signal);
 
-  const bytes = new Map<string, Uint8Array>();
+  const stored = new Map<string, StoredFile>();
   let done = 0;
+  let downloaded = 0;
+  let firstByteAt: number | null = null;
   let allCached = files.length > 0;
   for (const file of files) {
     checkAborted(signal, 'bundle', { file: file.path });
     let fromCache = false;
     let last = -1;
+    let network = 0;
     const report = (loaded: number) => {
       const l = Math.min(loaded, file.bytes);
       if (l === last) return;
+      if (!fromCache && l > network) {
+        if (firstByteAt === null) firstByteAt = clock();
+        downloaded += l - network;
+        network = l;
+      }
       last = l;
-      onProgress?.({ file: file.path, loaded: l, total: file.bytes, overallLoaded: done + l, overallTotal, fromCache });
+      const seconds = firstByteAt === null ? 0 : (clock() - firstByteAt) / 1000;
+      const bytesPerSecond = seconds > 0 ? downloaded / seconds : 0;
+      const left = overallTotal - done - l;
+      const etaSeconds = left <= 0 ? 0 : bytesPerSecond > 0 ? left / bytesPerSecond : null;
+      onProgress?.({ file: file.path, loaded: l, total: file.bytes, overallLoaded: done + l, overallTotal, fromCache, downloadedBytes: downloaded, bytesPerSecond, etaSeconds });
     };
-    const data = await source.read(
-      file.path,
-      (loaded, _total, cached) => {
-        fromCache = cached ?? false;
-        report(loaded);
-      },
-      signal,
-      { bytes: file.bytes, sha256: file.sha256 },
-    );
+    const progress = (loaded: number, _total: number, cached?: boolean) => {
+      fromCache = cached ?? false;
+      report(loaded);
+    };
+    let handle: StoredFile;
+    if (source.fetchFile) {
+      handle = await source.fetchFile(file, progress, signal);
+    } else {
+      const data = await source.read(file.path, progress, signal, { bytes: file.bytes, sha256: file.sha256 });
+      checkAborted(signal, 'bundle', { file: file.path });
+      await verifyFile(file, data, source.label);
+      handle = memoryFile(data);
+    }
     checkAborted(signal, 'bundle', { file: file.path });
-    await verifyFile(file, data, source.label);
-    bytes.set(file.path, data);
+    stored.set(file.path, handle);
     last = -1; // always end a file with a complete event
     report(file.bytes);
     done += file.bytes;
     allCached &&= fromCache;
   }
 
+  // Non-graph files (tokenizer, golden) are small: kept in memory for `file(path)`.
+  const small = new Map<string, Uint8Array>();
+  for (const f of [...manifest.tokenizer.files, ...(manifest.golden ? [manifest.golden] : [])]) small.set(f.path, await stored.get(f.path)!.bytes());
+  const json = async (path: string) => parseJsonFile(path, small.get(path)!, source.label);
   const tokenizerFile = (name: string) => manifest.tokenizer.files.find((f) => basename(f.path) === name)!.path;
   const tokJsonPath = tokenizerFile('tokenizer.json');
   const tokCfgPath = tokenizerFile('tokenizer_config.json');
-  const tokenizerJson = parseJsonFile(tokJsonPath, bytes.get(tokJsonPath)!, source.label);
-  const tokenizerConfig = parseJsonFile(tokCfgPath, bytes.get(tokCfgPath)!, source.label);
-  const golden = manifest.golden ? parseJsonFile(manifest.golden.path, bytes.get(manifest.golden.path)!, source.label) : undefined;
+  const tokenizerJson = await json(tokJsonPath);
+  const tokenizerConfig = await json(tokCfgPath);
+  const golden = manifest.golden ? await json(manifest.golden.path) : undefined;
 
   const loaded = new Set<GraphName>(wanted);
   return {
     manifest,
     source: source.label,
     graphs: [...loaded],
-    graph(name: GraphName): GraphBytes {
+    async graph(name: GraphName): Promise<GraphData> {
       const entry = manifest.graphs[name];
       if (!loaded.has(name) || !entry) {
         throw new CaptionError('runtime/internal', `The graph "${name}" was not loaded (loadBundle was asked for ${[...loaded].join(', ')}).`, { graph: name });
       }
-      return {
-        model: bytes.get(entry.path)!,
-        externalData: entry.externalData.map((e) => ({ path: relativeToGraph(entry.path, e.path), data: bytes.get(e.path)! })),
-      };
+      const model = await stored.get(entry.path)!.bytes();
+      const externalData = [];
+      for (const e of entry.externalData) externalData.push({ path: relativeToGraph(entry.path, e.path), data: await stored.get(e.path)!.data() });
+      return { model, externalData };
     },
     file(path: string): Uint8Array {
-      const data = bytes.get(path);
+      const data = small.get(path);
       if (!data) throw new CaptionError('runtime/internal', `The file "${path}" is not part of this load of the bundle.`, { file: path });
       return data;
     },

@@ -6,6 +6,7 @@
  * user picked), `FsBundleSource` (Node, in `fs-source.ts`, kept out of the browser build).
  */
 import { CaptionError, checkAborted, interruptedError } from '../errors';
+import type { BundleFile } from './manifest';
 
 /** Name of the manifest at the bundle root. */
 export const MANIFEST_FILE = 'bundle.json';
@@ -23,9 +24,45 @@ export interface ExpectedFile {
   sha256: string;
 }
 
+/**
+ * A file the source has made available and verified (size and sha256), kept where the
+ * source keeps it (Cache API entry, picked File, disk, or memory when there is no storage).
+ * Nothing is held in memory for it until asked: `loadBundle` asks one graph at a time.
+ */
+export interface StoredFile {
+  /** The whole file in memory (graph protos, tokenizer files). */
+  bytes(): Promise<Uint8Array>;
+  /**
+   * The file as onnxruntime should get it as external data: a storage-backed Blob where
+   * the source has one (onnxruntime-web's JSPI build reads its ranges on demand), else bytes.
+   */
+  data(): Promise<Uint8Array | Blob>;
+}
+
+/** A StoredFile over bytes already in memory. */
+export function memoryFile(data: Uint8Array): StoredFile {
+  return { bytes: async () => data, data: async () => data };
+}
+
+/** A StoredFile over a Blob (a picked File, a Cache API response body). */
+export function blobFile(get: () => Promise<Blob>): StoredFile {
+  return { bytes: async () => new Uint8Array(await (await get()).arrayBuffer()), data: get };
+}
+
 export interface BundleSource {
   /** Human-readable origin (URL, folder name, directory) for messages and reports. */
   readonly label: string;
+  /**
+   * Optional: called once with every file a load needs, before any of them is fetched
+   * (a storing source checks its quota here: `bundle/quota`).
+   */
+  prepare?(files: readonly BundleFile[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: makes one file available — from storage, or downloaded, verified (size and
+   * sha256, `bundle/integrity`) and stored — without keeping its bytes in memory. Sources
+   * without it are read whole with `read` and verified by `loadBundle`.
+   */
+  fetchFile?(file: BundleFile, onProgress?: ReadProgress, signal?: AbortSignal): Promise<StoredFile>;
   /**
    * The bytes of `path` (relative to the bundle root, `/`-separated). Throws
    * `CaptionError` `bundle/not-found` (bundle.json missing), `bundle/missing-file`,

@@ -14,7 +14,7 @@ describe.skipIf(!existsSync(`${TINY}/bundle.json`))('the tiny test bundle', () =
     expect(b.manifest.randomWeights).toBe(true);
     expect(events.at(-1)!.overallLoaded).toBe(b.totalBytes);
     for (const name of b.graphs) {
-      const g = b.graph(name);
+      const g = await b.graph(name);
       expect(g.model.byteLength).toBe(b.manifest.graphs[name].bytes);
       // an ONNX ModelProto starts with field 1 (ir_version, varint): byte 0x08
       expect(g.model[0]).toBe(0x08);

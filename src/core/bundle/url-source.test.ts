@@ -97,7 +97,7 @@ describe('UrlBundleSource without a Cache API', () => {
     const events: BundleProgress[] = [];
     const b = await loadBundle(new UrlBundleSource(srv.base), { onProgress: (p) => events.push(p) });
     expect(b.source).toBe(srv.base);
-    expect(b.graph('decoder_model_merged').externalData[0].data).toEqual(fake.files.get('onnx/decoder_model_merged.onnx_data'));
+    expect((await b.graph('decoder_model_merged')).externalData[0].data).toEqual(fake.files.get('onnx/decoder_model_merged.onnx_data'));
     expect(b.fromCache).toBe(false);
     expect(srv.requests).toHaveLength(fake.files.size);
     expect(events.at(-1)!.overallLoaded).toBe(b.totalBytes);
@@ -138,7 +138,7 @@ describe('UrlBundleSource without a Cache API', () => {
 
   it('reports server errors and unreachable servers as download-failed', async () => {
     srv.status.set('golden.json', 503);
-    const err = await rejection(loadBundle(new UrlBundleSource(srv.base)));
+    const err = await rejection(loadBundle(new UrlBundleSource(srv.base, { retryDelayMs: 1 })));
     expect(err.code).toBe('bundle/download-failed');
     expect(err.message).toContain('golden.json');
     expect(err.message).toContain('503');
@@ -146,7 +146,7 @@ describe('UrlBundleSource without a Cache API', () => {
     const dead = await startServer(new Map());
     const deadBase = dead.base;
     await dead.close();
-    const gone = await rejection(loadBundle(new UrlBundleSource(deadBase)));
+    const gone = await rejection(loadBundle(new UrlBundleSource(deadBase, { retryDelayMs: 1 })));
     expect(gone.code).toBe('bundle/download-failed');
     expect(gone.message).toContain('bundle.json');
   });
@@ -203,7 +203,7 @@ describe('UrlBundleSource with a Cache API', () => {
     expect(events.filter((e) => e.type === 'hit')).toHaveLength(fileCount());
     expect(progress.every((p) => p.fromCache)).toBe(true);
     expect(progress.at(-1)!.overallLoaded).toBe(second.totalBytes);
-    expect(second.graph('vision_encoder').model).toEqual(first.graph('vision_encoder').model);
+    expect((await second.graph('vision_encoder')).model).toEqual((await first.graph('vision_encoder')).model);
   });
 
   it('never caches bytes that fail verification', async () => {
@@ -227,7 +227,7 @@ describe('UrlBundleSource with a Cache API', () => {
     expect(b.fromCache).toBe(false);
     expect(srv.requests).toEqual(['/b/bundle.json', '/b/onnx/audio_encoder.onnx']);
     expect(events.find((e) => e.type === 'corrupt')).toMatchObject({ path: 'onnx/audio_encoder.onnx', expected: fake.manifest.graphs.audio_encoder.sha256 });
-    expect(b.graph('audio_encoder').model).toEqual(fake.files.get('onnx/audio_encoder.onnx'));
+    expect((await b.graph('audio_encoder')).model).toEqual(fake.files.get('onnx/audio_encoder.onnx'));
     // repaired: the next load is all cache again
     srv.requests.length = 0;
     expect((await loadBundle(source())).fromCache).toBe(true);
@@ -248,7 +248,7 @@ describe('UrlBundleSource with a Cache API', () => {
     const b = await loadBundle(source());
     expect(events.find((e) => e.type === 'stale')).toMatchObject({ path });
     expect(srv.requests).toEqual(['/b/bundle.json', `/b/${path}`]);
-    expect(b.graph('vision_encoder').model).toEqual(next.files.get(path));
+    expect((await b.graph('vision_encoder')).model).toEqual(next.files.get(path));
   });
 
   it('loads from the cache when the server is gone (offline)', async () => {

@@ -3,7 +3,7 @@
  * created concurrently, ENVIRONMENT.md) on the first backend of the graph's plan that
  * accepts it; each checked against the I/O names its manifest entry declares.
  */
-import type { GraphBytes } from '../bundle/load';
+import type { GraphData } from '../bundle/load';
 import type { GraphEntry } from '../bundle/manifest';
 import { CaptionError } from '../errors';
 import type { BackendPlan } from './backend';
@@ -44,7 +44,7 @@ export function checkContract(role: string, entry: Pick<GraphEntry, 'inputs' | '
 }
 
 /** Creates a session on the first backend of the plan that accepts the graph. */
-export async function createSession(ort: Ort, role: string, bytes: GraphBytes, plan: BackendPlan, gpuOutputs: string[] = []): Promise<CreatedSession> {
+export async function createSession(ort: Ort, role: string, bytes: GraphData, plan: BackendPlan, gpuOutputs: string[] = []): Promise<CreatedSession> {
   const errors: string[] = [];
   for (const backend of plan.order) {
     const options: SessionOptions = { executionProviders: [backend], graphOptimizationLevel: 'all' };

@@ -1,0 +1,107 @@
+/**
+ * Preflight: can this bundle run here? Decided from bundle.json alone (dtype, device,
+ * largestTensorBytes, bytes of every graph) and the adapter's facts, before anything but
+ * bundle.json is downloaded. Each graph gets the backend its plan allows
+ * (runtime/backend.ts); the graphs that land on WASM must fit its heap together, because
+ * every WASM session shares one 4 GiB wasm32 heap and ORT holds a graph's weights there
+ * about twice while creating the session (a 2 GB fp32 decoder fails, bench/README.md).
+ * WebGPU weights go straight into GPU buffers (ENVIRONMENT.md), so GPU graphs only need
+ * every tensor to fit `maxBufferSize` and fp16 graphs `shader-f16`; how much memory the GPU
+ * has is not exposed to the page, so the GPU total is reported, not checked.
+ */
+import { CaptionError } from '../errors';
+import { planBackends, type RuntimeOptions } from '../runtime/backend';
+import type { Backend } from '../runtime/ort';
+import type { BundleManifest, GraphName } from './manifest';
+import { graphRoles } from './validate';
+
+/** Weights (graph + external data) the WASM graphs may hold together. */
+export const WASM_WEIGHT_BUDGET = 1.5 * 2 ** 30;
+
+export interface GraphPreflight {
+  backend: Backend;
+  /** Graph file + its external-data chunks. */
+  bytes: number;
+  /** Why the GPU was passed over (null when it was not). */
+  reason: string | null;
+}
+
+export interface PreflightReport {
+  /** The manifest's name. */
+  name: string;
+  graphs: Record<GraphName, GraphPreflight>;
+  /** Bytes of every file of the bundle (the download when nothing is cached). */
+  downloadBytes: number;
+  /** Weights that go to WebGPU / to the WASM heap. */
+  gpuBytes: number;
+  wasmBytes: number;
+  /** Why it cannot run here, in words (empty when it can). */
+  problems: string[];
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}
+
+/** Where each graph would run and whether the whole bundle fits this device. */
+export function preflight(manifest: BundleManifest, runtime: RuntimeOptions, wasmBudget = WASM_WEIGHT_BUDGET): PreflightReport {
+  const graphs: Record<GraphName, GraphPreflight> = {};
+  let gpuBytes = 0;
+  let wasmBytes = 0;
+  let downloadBytes = manifest.tokenizer.files.reduce((s, f) => s + f.bytes, 0) + (manifest.golden?.bytes ?? 0);
+  for (const role of graphRoles(manifest)) {
+    const g = manifest.graphs[role];
+    const bytes = g.bytes + g.externalData.reduce((s, f) => s + f.bytes, 0);
+    downloadBytes += bytes;
+    const plan = planBackends(g, runtime);
+    const backend = plan.order[0];
+    graphs[role] = { backend, bytes, reason: plan.reason };
+    if (backend === 'webgpu') gpuBytes += bytes;
+    else wasmBytes += bytes;
+  }
+  const problems: string[] = [];
+  if (runtime.platform === 'web' && wasmBytes > wasmBudget) {
+    const onWasm = Object.entries(graphs).filter(([, g]) => g.backend !== 'webgpu');
+    const why = onWasm
+      .filter(([, g]) => g.bytes > 64 * 2 ** 20)
+      .map(([role, g]) => `${role} (${formatBytes(g.bytes)}${g.reason ? `: ${g.reason}` : ''})`)
+      .join('; ');
+    problems.push(
+      `${formatBytes(wasmBytes)} of weights would run on WASM, more than the ${formatBytes(wasmBudget)} WASM can hold${why ? ` — ${why}` : ''}.`,
+    );
+  }
+  return { name: manifest.name, graphs, downloadBytes, gpuBytes, wasmBytes, problems };
+}
+
+/** Throws `bundle/unsupported` naming what this device lacks, when the bundle cannot run here. */
+export function assertRunnable(manifest: BundleManifest, runtime: RuntimeOptions, wasmBudget = WASM_WEIGHT_BUDGET): PreflightReport {
+  const report = preflight(manifest, runtime, wasmBudget);
+  if (report.problems.length) {
+    throw new CaptionError(
+      'bundle/unsupported',
+      `The model "${manifest.name}" cannot run on this device, so nothing was downloaded: ${report.problems.join(' ')} Use a GPU that has what it needs, or a smaller or differently quantised variant of the model.`,
+      { name: manifest.name, problems: report.problems, gpuBytes: report.gpuBytes, wasmBytes: report.wasmBytes, downloadBytes: report.downloadBytes },
+    );
+  }
+  return report;
+}
+
+/**
+ * The first variant that can run here (variants best first, e.g. q4f16 then q4), with the
+ * reasons each earlier one was passed over; `bundle/unsupported` naming every variant's
+ * reason when none can.
+ */
+export function pickVariant<T extends { manifest: BundleManifest }>(variants: readonly T[], runtime: RuntimeOptions, wasmBudget = WASM_WEIGHT_BUDGET): { variant: T; report: PreflightReport; skipped: string[] } {
+  const skipped: string[] = [];
+  for (const v of variants) {
+    const report = preflight(v.manifest, runtime, wasmBudget);
+    const fp16OffGpu = Object.values(report.graphs).some((g) => g.reason?.includes('shader-f16'));
+    // A variant that only runs because its fp16 graphs fell back to WASM loses to a later one that runs on the GPU.
+    if (!report.problems.length && !(fp16OffGpu && v !== variants.at(-1))) return { variant: v, report, skipped };
+    skipped.push(`${v.manifest.name}: ${report.problems.join(' ') || 'its fp16 graphs would leave the GPU (no shader-f16)'}`);
+  }
+  throw new CaptionError('bundle/unsupported', `No variant of this model can run on this device, so nothing was downloaded: ${skipped.join(' | ')}`, { skipped });
+}
