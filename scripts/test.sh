@@ -20,6 +20,9 @@ bash scripts/ensure-system.sh || { echo "0 passed, 1 failed"; exit 1; }
 # Generated inputs: the tiny random-weight bundle and the media fixtures.
 if [ ! -f public/bundles/tiny/bundle.json ]; then step "build tiny bundle" npm run --silent models:tiny; fi
 if [ ! -f public/bundles/lite-fixture/bundle.json ]; then step "build lite fixture" npm run --silent models:lite-fixture; fi
+for q in q4 q4f16; do
+  if [ ! -f public/bundles/tiny-$q/bundle.json ]; then step "build tiny $q bundle" npm run --silent models:tiny-$q; fi
+done
 if [ -f e2e/fixtures/make-fixtures.sh ]; then step "make media fixtures" bash e2e/fixtures/make-fixtures.sh; fi
 
 step lint npx eslint .
