@@ -67,7 +67,7 @@ export function defaultOptions(m: Pick<BundleManifest, 'sampling' | 'interleave'
     frameRule: 'checkpoint',
     sampling: 'paper',
     channel: 0,
-    promptVariant: 'official',
+    promptVariant: m.prompt.defaultVariant ?? 'official',
     timeTokens: true,
     maxNewTokens: m.generation.maxNewTokens,
     prompt: m.prompt.defaultPrompt,

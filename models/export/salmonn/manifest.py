@@ -104,7 +104,11 @@ def build_manifest(root: str, cfg: SalmonnConfig, name: str, description: str, r
                 "headDim": cfg.head_dim, "vocab": cfg.vocab, "ropeTheta": cfg.rope_theta,
                 "maxPositions": cfg.max_positions, "tieEmbeddings": cfg.tie_embeddings},
         "interleave": {"default": interleave_default},
-        "prompt": {"chatTemplate": CHAT_TEMPLATE, "systemPrompt": SYSTEM_PROMPT, "defaultPrompt": DEFAULT_PROMPT},
+        # PIPELINE §5: the released inference drops every <|im_end|> of the prompt (its pad id);
+        # training kept them. The official variant is the default.
+        "prompt": {"chatTemplate": CHAT_TEMPLATE, "systemPrompt": SYSTEM_PROMPT, "defaultPrompt": DEFAULT_PROMPT,
+                   "variants": {"official": {"dropTokenIds": [151645]}, "training": {"dropTokenIds": []}},
+                   "defaultVariant": "official"},
         "generation": generation or {"stopTokenIds": list(cfg.stop_token_ids), "maxNewTokens": max_new_tokens,
                                      "repetitionPenalty": 1.0},
     }

@@ -101,6 +101,9 @@ export interface PromptConfig {
   chatTemplate: string;
   systemPrompt: string;
   defaultPrompt: string;
+  /** Prompt variants (PIPELINE §5): ids each one drops from the prompt ("official": <|im_end|>; "training": none). */
+  variants?: Record<'official' | 'training', { dropTokenIds: number[] }>;
+  defaultVariant?: 'official' | 'training';
 }
 
 /** Decoding defaults (the checkpoint's generation_config.json where there is one; PIPELINE §5). */

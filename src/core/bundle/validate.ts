@@ -209,6 +209,14 @@ export function validateManifest(json: unknown): BundleManifest {
   str(prompt, 'chatTemplate', 'prompt.');
   str(prompt, 'systemPrompt', 'prompt.', false);
   str(prompt, 'defaultPrompt', 'prompt.');
+  if (prompt.variants !== undefined) {
+    const variants = obj(prompt.variants, 'prompt.variants');
+    for (const v of ['official', 'training']) {
+      const drop = obj(variants[v], `prompt.variants.${v}`).dropTokenIds;
+      if (!Array.isArray(drop) || drop.some((id) => !Number.isSafeInteger(id) || (id as number) < 0)) fail(`prompt.variants.${v}.dropTokenIds`, 'an array of token ids', drop);
+    }
+  }
+  if (prompt.defaultVariant !== undefined) oneOf(prompt, 'defaultVariant', 'prompt.', ['official', 'training'] as const);
 
   const gen = obj(m.generation, 'generation');
   const stops = gen.stopTokenIds;

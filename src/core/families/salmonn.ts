@@ -145,6 +145,10 @@ export const salmonnFamily: ModelFamily = {
 
   promptIds(model, question, options) {
     // The released inference drops every <|im_end|> of the prompt (the pad-token quirk, PIPELINE §5).
-    return applyPromptVariant(buildPromptIds(model.tokenizer, model.manifest.prompt, question), options.promptVariant, model.manifest.generation.stopTokenIds[0]);
+    const ids = buildPromptIds(model.tokenizer, model.manifest.prompt, question);
+    const drop = model.manifest.prompt.variants?.[options.promptVariant]?.dropTokenIds;
+    if (!drop) return applyPromptVariant(ids, options.promptVariant, model.manifest.generation.stopTokenIds[0]);
+    const keep = (id: number) => !drop.includes(id);
+    return { before: ids.before.filter(keep), after: ids.after.filter(keep) };
   },
 };
