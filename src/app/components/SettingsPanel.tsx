@@ -66,6 +66,14 @@ export function SettingsPanel() {
           </select>
         </div>
 
+        <div className="field">
+          <label htmlFor="sampling">Frame sampling</label>
+          <select id="sampling" value={s.sampling} onChange={(e) => s.update({ sampling: e.target.value as 'paper' | 'checkpoint' })}>
+            <option value="paper">Paper: at most 30 frames (default)</option>
+            <option value="checkpoint">Checkpoint: up to 110 s, ≤ 110 frames (as released)</option>
+          </select>
+        </div>
+
         <div className="grid2">
           <div className="field">
             <label htmlFor="fps">Frames per second</label>

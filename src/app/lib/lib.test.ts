@@ -23,6 +23,8 @@ describe('settings → options', () => {
     expect(o.fps).toBe(sampleManifest().sampling.fps);
     expect(o.maxFrames).toBe(sampleManifest().sampling.maxFrames);
     expect(buildRequest({ ...DEFAULT_SETTINGS, maxNewTokens: 20, fps: 2 })).toEqual({ modality: 'av', maxNewTokens: 20, fps: 2 });
+    // The checkpoint preset: m = round(110 s · 1 fps) = 110 frames once resolved against the bundle.
+    expect(buildRequest({ ...DEFAULT_SETTINGS, sampling: 'checkpoint' })).toEqual({ modality: 'av', sampling: 'checkpoint' });
   });
 
   it('applies edits, clamps numbers, and builds sampling', () => {

@@ -5,12 +5,15 @@
  * resolves the rest from the manifest, as the CLI does. Pure: no React, no storage.
  */
 import type { InterleaveMode } from '../../core/bundle/manifest';
+import type { SamplingPresetName } from '../../core/media/plan';
 import type { CaptionOptions, CaptionRequest, Modality } from '../../core/options';
 
 export interface Settings {
   /** null: the loaded bundle's default prompt (the detailed audio-visual caption). */
   prompt: string | null;
   modality: Modality;
+  /** Frame sampling preset (PIPELINE §1): 'paper' (≤ 30 frames, the default) or 'checkpoint' (max_time 110 s, as released). */
+  sampling: SamplingPresetName;
   /** null: the bundle's default (as every nullable setting here). */
   fps: number | null;
   maxFrames: number | null;
@@ -32,6 +35,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = {
   prompt: null,
   modality: 'av',
+  sampling: 'paper',
   fps: null,
   maxFrames: null,
   interleave: null,
@@ -65,6 +69,7 @@ const clamp = (v: number, lo: number, hi: number, fallback: number) => (Number.i
 /** What the user chose, and nothing else: the request the engine resolves against the bundle. */
 export function buildRequest(s: Settings): CaptionRequest {
   const r: CaptionRequest = { modality: s.modality };
+  if (s.sampling !== 'paper') r.sampling = s.sampling;
   if (s.prompt !== null && s.prompt.trim().length > 0) r.prompt = s.prompt;
   if (s.interleave !== null) r.interleave = s.interleave;
   if (s.fps !== null && Number.isFinite(s.fps)) r.fps = clamp(s.fps, 0.05, 30, 1);
@@ -89,6 +94,12 @@ export function describeOptions(o: CaptionOptions): { key: string; label: string
     { key: 'fps', label: 'Frames per second', value: String(o.fps) },
     { key: 'maxFrames', label: 'Max frames', value: String(o.maxFrames) },
     { key: 'frameRule', label: 'Frame rule', value: o.frameRule },
+    { key: 'sampling', label: 'Sampling preset', value: o.sampling ?? 'paper' },
+    { key: 'range', label: 'Time range', value: o.range ? `${o.range.start}–${o.range.end} s` : 'whole file' },
+    { key: 'channel', label: 'Audio channel', value: o.channel === 'mix' ? 'downmix' : o.channel === 0 ? 'channel 0' : '—' },
+    { key: 'promptVariant', label: 'Prompt variant', value: o.promptVariant ?? '—' },
+    { key: 'timeTokens', label: 'Time tokens (visual only)', value: o.timeTokens === undefined ? '—' : o.timeTokens ? 'on' : 'off' },
+    { key: 'repetitionPenalty', label: 'Repetition penalty', value: o.repetitionPenalty === undefined ? '—' : String(o.repetitionPenalty) },
     { key: 'interleave', label: 'Interleave', value: o.interleave },
     { key: 'maxNewTokens', label: 'Max new tokens', value: String(o.maxNewTokens) },
     {
@@ -147,6 +158,7 @@ export function sanitizeSettings(raw: unknown): Settings {
     } else if (typeof v === typeof d) (out as unknown as Record<string, unknown>)[key] = v;
   }
   if (!['av', 'v', 'a'].includes(out.modality)) out.modality = 'av';
+  if (out.sampling !== 'paper' && out.sampling !== 'checkpoint') out.sampling = 'paper';
   if (out.interleave !== null && out.interleave !== 'spread' && out.interleave !== 'timestamp') out.interleave = null;
   if (out.decoding !== 'greedy' && out.decoding !== 'sample') out.decoding = 'greedy';
   return out;
