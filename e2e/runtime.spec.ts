@@ -40,12 +40,13 @@ test('WASM: every golden case and run gives the reference tokens, under both run
 });
 
 test('WebGPU (software adapter): golden runs give the reference tokens', async ({ page }) => {
-  test.setTimeout(600_000);
-  const result = await runGolden(page, { prefer: 'webgpu', cases: ['synthetic_4.5s'], marginTolerance: MARGIN_TOLERANCE, setup: true });
+  test.setTimeout(900_000);
+  // The software adapter is 20–60× slower than WASM: the legacy runs of one case, and of its setup runs the visual-only one (time tokens) and the penalty one.
+  const result = await runGolden(page, { prefer: 'webgpu', cases: ['synthetic_4.5s'], marginTolerance: MARGIN_TOLERANCE, setup: true, setupKinds: ['video', 'penalty'] });
   expect(result.adapter).not.toBeNull();
   expect(result.backends.decoder_model_merged).toBe('webgpu');
   expect(result.backends.vision_encoder).toBe('webgpu');
   expect(result.backends.embed_tokens).toBe('wasm');
   expectParity(result);
-  expect(result.runs).toHaveLength(4 + 5); // legacy + setup runs (official prompt, time tokens, max_time, penalty 1.1)
+  expect(result.runs).toHaveLength(4 + 2); // legacy + setup runs (time tokens; penalty 1.1), both with the official prompt
 });

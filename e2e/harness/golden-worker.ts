@@ -22,6 +22,8 @@ export interface GoldenRequest {
   marginTolerance: number;
   /** Also run the cases' setup runs (the released checkpoint's run set-up: official prompt, time tokens, max_time, penalty). */
   setup?: boolean;
+  /** Only these setup runs: by modality ('audio-video', 'video', 'audio') or 'penalty' (the repetition-penalty run). */
+  setupKinds?: string[];
 }
 
 export type GoldenRunResult = GoldenCheck & { promptIdsOk?: boolean; timeTokensOk?: boolean };
@@ -87,7 +89,8 @@ scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
           const report = await engine.caption(mediaId, goldenOptions(golden, run, info.manifest, 64), { onTensor });
           result.runs.push(checkGoldenRun(c, run, report, ours, req.marginTolerance));
         }
-        for (const run of req.setup ? (c.setupRuns ?? []) : []) {
+        const picked = (r: NonNullable<typeof c.setupRuns>[number]) => !req.setupKinds || req.setupKinds.includes(r.setup.repetitionPenalty !== 1 ? 'penalty' : r.modality);
+        for (const run of req.setup ? (c.setupRuns ?? []).filter(picked) : []) {
           const ours = new Map<string, Stats>();
           const onTensor = (name: string, data: Float32Array, shape: number[]) => ours.set(name, stats(data, shape));
           // An audio-only setup run is an audio-only input: no video track (cut to max_time).
