@@ -67,7 +67,7 @@ export function SettingsPanel() {
         </div>
 
         <div className="field">
-          <label htmlFor="sampling">Frame sampling</label>
+          <label htmlFor="sampling">Frame preset</label>
           <select id="sampling" value={s.sampling} onChange={(e) => s.update({ sampling: e.target.value as 'paper' | 'checkpoint' })}>
             <option value="paper">Paper: at most 30 frames (default)</option>
             <option value="checkpoint">Checkpoint: up to 110 s, ≤ 110 frames (as released)</option>
