@@ -11,7 +11,7 @@ import json
 import os
 import re
 import struct
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 import torch
@@ -124,15 +124,18 @@ def write_sharded_checkpoint(out_dir: str, state: Dict[str, torch.Tensor], confi
         json.dump(config, f, indent=2)
 
 
-def read_checkpoint(ckpt_dir: str, lazy: bool = True) -> Dict[str, np.ndarray]:
+def shard_files(ckpt_dir: str) -> List[str]:
+    """The checkpoint's *.safetensors shards: from model.safetensors.index.json, else the folder."""
     idx = os.path.join(ckpt_dir, "model.safetensors.index.json")
     if os.path.exists(idx):
         with open(idx) as f:
-            files = sorted(set(json.load(f)["weight_map"].values()))
-    else:
-        files = sorted(p for p in os.listdir(ckpt_dir) if p.endswith(".safetensors"))
+            return sorted(set(json.load(f)["weight_map"].values()))
+    return sorted(p for p in os.listdir(ckpt_dir) if p.endswith(".safetensors"))
+
+
+def read_checkpoint(ckpt_dir: str, lazy: bool = True) -> Dict[str, np.ndarray]:
     out = {}
-    for fn in files:
+    for fn in shard_files(ckpt_dir):
         out.update(read_safetensors(os.path.join(ckpt_dir, fn), lazy=lazy))
     return out
 

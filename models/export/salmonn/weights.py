@@ -23,7 +23,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 
 from .audio import whisper_sinusoids
-from .checkpoint import bf16_to_f32
+from .checkpoint import bf16_to_f32, shard_files
 from .config import SalmonnConfig
 
 _NP = {"F32": "<f4", "F16": "<f2", "F64": "<f8", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1", "U8": "u1",
@@ -60,12 +60,7 @@ class WeightSource:
 class SafetensorsSource(WeightSource):
     def __init__(self, ckpt_dir: str):
         self.dir = ckpt_dir
-        idx = os.path.join(ckpt_dir, "model.safetensors.index.json")
-        if os.path.exists(idx):
-            with open(idx) as f:
-                files = sorted(set(json.load(f)["weight_map"].values()))
-        else:
-            files = sorted(p for p in os.listdir(ckpt_dir) if p.endswith(".safetensors"))
+        files = shard_files(ckpt_dir)
         if not files:
             raise FileNotFoundError(f"{ckpt_dir}: no *.safetensors")
         self._t: Dict[str, Tuple[str, int, str, Tuple[int, ...]]] = {}

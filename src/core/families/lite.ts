@@ -12,7 +12,6 @@
 import type { BundleManifest } from '../bundle/manifest';
 import { CaptionError, checkAborted } from '../errors';
 import { logMel, makeLogMelExtractor } from '../features/logmel';
-import { framesToTensor } from '../features/pixels';
 import { bilinearPoolGrid } from '../features/pool';
 import { Template } from '@huggingface/jinja';
 import { yieldToEventLoop } from '../model/decoder';
@@ -22,7 +21,7 @@ import { segmentsFromIds, WhisperRecognizer } from '../model/whisper';
 import { disposeAll, floatTensor, readFloat32, type Session } from '../runtime/ort';
 import { expandPort } from '../runtime/sessions';
 import { checkLiteManifest, type LiteManifest } from './lite-config';
-import { decoderOf } from './salmonn';
+import { encodeFramesInBatches, warmUpDecoder } from './salmonn';
 import type { EncodedAudio, LoadedModel, ModelFamily } from './types';
 
 export const LITE_ROLES = {
@@ -174,28 +173,12 @@ export const liteFamily: ModelFamily = {
       states.dispose();
     }
     whisperTokenizer(model);
-    const decoder = decoderOf(model, LITE_ROLES.embed, LITE_ROLES.decoder);
-    try {
-      await decoder.generate(await decoder.embed([0]), { maxNewTokens: 1, stopTokenIds: [], pickToken: () => 0, prefillChunk: 1 });
-    } finally {
-      decoder.dispose();
-    }
+    await warmUpDecoder(model, LITE_ROLES.embed, LITE_ROLES.decoder);
   },
 
-  async encodeFrames(model, frames, progress, signal) {
+  encodeFrames(model, frames, progress, signal) {
     const { vision, llm } = model.manifest;
-    const per = vision.tokensPerFrame * llm.hidden;
-    const out = new Float32Array(frames.length * per);
-    const batch = 4;
-    for (let at = 0; at < frames.length; at += batch) {
-      await yieldToEventLoop();
-      checkAborted(signal, 'vision');
-      const chunk = frames.slice(at, at + batch);
-      const raw = await runVision(model, framesToTensor(chunk.map((f) => f.pixels), vision), chunk.length);
-      out.set(bilinearPoolGrid(raw, chunk.length, vision.grid, vision.pooledGrid, llm.hidden), at * per);
-      progress('vision', Math.min(1, (at + chunk.length) / frames.length));
-    }
-    return out;
+    return encodeFramesInBatches(model, frames, async (pixels, n) => bilinearPoolGrid(await runVision(model, pixels, n), n, vision.grid, vision.pooledGrid, llm.hidden), progress, signal);
   },
 
   async encodeAudio(model, media, plan, channel, progress, signal): Promise<EncodedAudio> {

@@ -18,7 +18,8 @@ import { timeTokenRows } from '../model/time-tokens';
 import { checkAborted } from '../errors';
 import { disposeAll, floatTensor, readFloat32 } from '../runtime/ort';
 import { expandPort } from '../runtime/sessions';
-import type { EncodedAudio, LoadedModel, ModelFamily } from './types';
+import type { PreparedFrame } from '../features/pixels';
+import type { EncodedAudio, LoadedModel, ModelFamily, ProgressFn } from './types';
 
 const ROLES = {
   vision: 'vision_encoder',
@@ -53,6 +54,42 @@ export function decoderOf(model: LoadedModel, embedRole: string = ROLES.embed, d
   );
 }
 
+/** Runs the decoder once on one token (its first run compiles kernels): the warm-up of every family's LLM. */
+export async function warmUpDecoder(model: LoadedModel, embedRole?: string, decoderRole?: string): Promise<void> {
+  const decoder = decoderOf(model, embedRole, decoderRole);
+  try {
+    await decoder.generate(await decoder.embed([0]), { maxNewTokens: 1, stopTokenIds: [], pickToken: () => 0, prefillChunk: 1 });
+  } finally {
+    decoder.dispose();
+  }
+}
+
+/**
+ * Frames → [F · tokensPerFrame, H] in batches of 4, one vision run per batch, with an
+ * interrupt check and progress between runs. `encode` turns one batch's normalised pixels
+ * into its feature rows.
+ */
+export async function encodeFramesInBatches(
+  model: LoadedModel,
+  frames: readonly PreparedFrame[],
+  encode: (pixels: Float32Array, count: number) => Promise<Float32Array>,
+  progress: ProgressFn,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
+  const { vision, llm } = model.manifest;
+  const per = vision.tokensPerFrame * llm.hidden;
+  const out = new Float32Array(frames.length * per);
+  const batch = 4;
+  for (let at = 0; at < frames.length; at += batch) {
+    await yieldToEventLoop(); // lets an interrupt message in between model runs (decoder.ts)
+    checkAborted(signal, 'vision');
+    const chunk = frames.slice(at, at + batch);
+    out.set(await encode(framesToTensor(chunk.map((f) => f.pixels), vision), chunk.length), at * per);
+    progress('vision', Math.min(1, (at + chunk.length) / frames.length));
+  }
+  return out;
+}
+
 export const salmonnFamily: ModelFamily = {
   id: 'video-salmonn-2',
   label: 'video-SALMONN 2',
@@ -82,28 +119,12 @@ export const salmonnFamily: ModelFamily = {
     await runOne(model, ROLES.vision, new Float32Array(3 * S * S), [1, 3, S, S]);
     await runOne(model, ROLES.audio, new Float32Array(numMels * melFrames), [1, numMels, melFrames]);
     await runOne(model, ROLES.aligner, new Float32Array(encoderFrames * encoderHidden), [1, encoderFrames, encoderHidden]);
-    const decoder = decoderOf(model);
-    try {
-      await decoder.generate(await decoder.embed([0]), { maxNewTokens: 1, stopTokenIds: [], pickToken: () => 0, prefillChunk: 1 });
-    } finally {
-      decoder.dispose();
-    }
+    await warmUpDecoder(model);
   },
 
-  async encodeFrames(model, frames, progress, signal) {
-    const { vision, llm } = model.manifest;
-    const per = vision.tokensPerFrame * llm.hidden;
-    const out = new Float32Array(frames.length * per);
-    const batch = 4;
-    const s = vision.imageSize;
-    for (let at = 0; at < frames.length; at += batch) {
-      await yieldToEventLoop(); // lets an interrupt message in between model runs (decoder.ts)
-      checkAborted(signal, 'vision');
-      const chunk = frames.slice(at, at + batch);
-      out.set(await runOne(model, ROLES.vision, framesToTensor(chunk.map((f) => f.pixels), vision), [chunk.length, 3, s, s]), at * per);
-      progress('vision', Math.min(1, (at + chunk.length) / frames.length));
-    }
-    return out;
+  encodeFrames(model, frames, progress, signal) {
+    const s = model.manifest.vision.imageSize;
+    return encodeFramesInBatches(model, frames, (pixels, n) => runOne(model, ROLES.vision, pixels, [n, 3, s, s]), progress, signal);
   },
 
   async encodeAudio(model, media, plan, channel, progress, signal): Promise<EncodedAudio> {
