@@ -69,3 +69,15 @@ export interface TurnReport {
   timings: Partial<Record<Stage, number>>;
   tokensPerSecond: number;
 }
+
+/** A text-only turn (Engine.complete): no media, a fresh context. */
+export interface CompletionReport {
+  prompt: string;
+  answer: string;
+  /** The template's ids of the turn (system, user text, generation prompt). */
+  promptTokenIds: number[];
+  generatedTokenIds: number[];
+  stopReason: StopReason;
+  timings: Partial<Record<Stage, number>>;
+  tokensPerSecond: number;
+}

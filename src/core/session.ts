@@ -6,7 +6,8 @@
  * `ask` prefills only the new turn (after feeding the last generated token); `reset`
  * forgets it. Family-neutral: the family (families/) encodes, lays out and prompts.
  */
-import { CaptionError, checkAborted, interruptedError, toCaptionError } from './errors';
+import { CaptionError, checkAborted, interruptedError } from './errors';
+import { generateTurn, type TurnOutput } from './generate';
 import type { EncodedAudio, LoadedModel, ModelFamily, ProgressFn, Use } from './families/types';
 import { decoderOf } from './families/salmonn';
 import type { AudioPlan, FramePlan } from './media/plan';
@@ -16,8 +17,7 @@ import { planRange, rangeMedia } from './media/range';
 import type { MediaSource } from './media/types';
 import type { Decoder, GenerateResult } from './model/decoder';
 import { materializeLayout, summarizeLayout, textSegments, type Layout } from './model/interleave';
-import { promptTokenIdsReport, renderTurnText, StreamingDetokenizer } from './model/prompt';
-import { makeSampler, RepetitionPenalty } from './model/sampling';
+import { promptTokenIdsReport, renderTurnText } from './model/prompt';
 import { resolveOptions, type CaptionRequest, type Modality, type ResolvedOptions } from './options';
 import type { CaptionReport, LayoutEntry, Stage, TurnReport } from './report';
 import { now } from './runtime/ort';
@@ -235,52 +235,27 @@ export class CaptionSession {
     recorded: Float32Array = prompt,
   ): Promise<{ result: GenerateResult; text: string; tokensPerSecond: number }> {
     const conv = this.conversation!;
-    const { generation } = this.model.manifest;
-    const stops = generation.stopTokenIds;
-    const detok = new StreamingDetokenizer(this.model.tokenizer);
-    const sample = makeSampler(options.decoding.kind === 'greedy' ? undefined : { temperature: options.decoding.temperature, topP: options.decoding.topP }, options.decoding.kind === 'greedy' ? 0 : options.decoding.seed);
-    // The official inference passes inputs_embeds only, so transformers' penalty covers the generated ids (model/sampling.ts).
-    const penalty = options.repetitionPenalty === 1 ? null : new RepetitionPenalty(options.repetitionPenalty, 'generated', promptIds);
-    let firstTokenAt = 0;
-    let result: GenerateResult;
+    let out: TurnOutput;
     try {
-      result = await conv.decoder.generate(prompt, {
-        maxNewTokens: options.maxNewTokens,
-        stopTokenIds: stops,
-        pickToken: (logits) => sample(penalty ? penalty.apply(logits.slice()) : logits),
-        prefillChunk: options.prefillChunk,
-        signal,
-        onPrefill: (done, total) => events.onProgress?.('prefill', done / total),
-        onToken: (id, step) => {
-          penalty?.observe(id);
-          if (step === 0) firstTokenAt = now();
-          const delta = stops.includes(id) ? detok.flush() : detok.push(id);
-          const elapsed = (now() - firstTokenAt) / 1000;
-          events.onToken?.(delta, id, step > 0 && elapsed > 0 ? step / elapsed : 0);
-          events.onProgress?.('generate', (step + 1) / options.maxNewTokens);
-        },
-      });
+      out = await generateTurn(this.model, conv.decoder, prompt, options, promptIds, events, signal);
     } catch (e) {
       this.reset(); // a failed step leaves the cache in no known state
-      const err = toCaptionError(e);
-      err.details.partialCaption ??= detok.text;
-      throw err;
+      throw e;
     }
-    detok.flush();
+    const { result, text, tokensPerSecond } = out;
     timings.prefill = result.prefillMs;
     timings.generate = result.decodeMs;
-    const tokensPerSecond = result.decodeMs > 0 ? (result.tokenIds.length / result.decodeMs) * 1000 : 0;
     if (result.stopReason === 'interrupted') {
       const inPrefill = result.tokenIds.length === 0;
       if (inPrefill) this.reset();
       else this.recordTurn(conv, recorded, result);
       throw interruptedError(inPrefill ? 'prefill' : 'generate', {
-        partialCaption: detok.text,
-        report: partial({ generatedTokenIds: result.tokenIds, stopReason: 'interrupted', tokensPerSecond }, detok.text),
+        partialCaption: text,
+        report: partial({ generatedTokenIds: result.tokenIds, stopReason: 'interrupted', tokensPerSecond }, text),
       });
     }
     this.recordTurn(conv, recorded, result);
-    return { result, text: detok.text, tokensPerSecond };
+    return out;
   }
 
   private recordTurn(conv: Conversation, prompt: Float32Array, result: GenerateResult): void {

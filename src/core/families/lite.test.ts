@@ -24,6 +24,7 @@ import { openNodeMedia } from '../media/node';
 import { planMedia } from '../media/pipeline';
 import type { CaptionReport } from '../report';
 import { loadModel, disposeModel } from './load';
+import type { LoadedModel } from './types';
 import { buildLitePromptIds, liteFamily } from './lite';
 
 const FIXTURE = 'public/bundles/lite-fixture';
@@ -153,6 +154,18 @@ describe('lite prompt (LLaVA-OneVision chat template)', () => {
     expect(tok.decode(ids.after, { skip_special_tokens: false })).toBe('\nWhat happens?<|im_end|><|im_start|>assistant\n');
     expect(ids.before[0]).toBe(151644);
     expect(ids.after).not.toContain(151647); // the <video> placeholder itself is replaced, never embedded
+  });
+
+  it('lays out a text-only turn (Engine.complete) with the template\'s text part only: no <video> placeholder', async () => {
+    const bundle = await loadBundle(new FsBundleSource(FIXTURE));
+    const { loadTokenizer } = await import('../model/prompt');
+    const { resolveOptions } = await import('../options');
+    const tok = loadTokenizer(bundle.tokenizerJson, bundle.tokenizerConfig);
+    const m = bundle.manifest;
+    const ids = liteFamily.textPromptIds({ manifest: m, tokenizer: tok } as unknown as LoadedModel, ' Hello world ', resolveOptions(m));
+    expect(tok.decode(ids, { skip_special_tokens: false })).toBe('<|im_start|>user \nHello world<|im_end|><|im_start|>assistant\n');
+    // By hand: <|im_start|> 151644, "user" 872, " \n" 715, "Hello world" 9707 1879, <|im_end|> 151645, "assistant" 77091, "\n" 198.
+    expect(ids).toEqual([151644, 872, 715, 9707, 1879, 151645, 151644, 77091, 198]);
   });
 });
 

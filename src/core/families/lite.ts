@@ -229,6 +229,16 @@ export const liteFamily: ModelFamily = {
     return new Template(m.prompt.chatTemplate).render({ messages: [{ role: 'user', content: [{ type: 'text', text: question.trim() }] }], add_generation_prompt: true });
   },
 
+  textPromptIds(model, prompt) {
+    // the template's content lists with a text part only (no <video> placeholder)
+    const m = liteOf(model.manifest);
+    const messages = [
+      ...(m.prompt.systemPrompt ? [{ role: 'system', content: [{ type: 'text', text: m.prompt.systemPrompt }] }] : []),
+      { role: 'user', content: [{ type: 'text', text: prompt.trim() }] },
+    ];
+    return model.tokenizer.encode(new Template(m.prompt.chatTemplate).render({ messages, add_generation_prompt: true }), { add_special_tokens: false }).ids;
+  },
+
   promptIds(model, question): PromptIds {
     const m = liteOf(model.manifest);
     return buildLitePromptIds(model.tokenizer, m.prompt.chatTemplate, m.prompt.systemPrompt, m.lite.vision.videoToken, question);

@@ -13,7 +13,8 @@ import { logMel, makeLogMelExtractor } from '../features/logmel';
 import { framesToTensor } from '../features/pixels';
 import { Decoder, yieldToEventLoop } from '../model/decoder';
 import { afterEachFrame, planInterleave, placeText } from '../model/interleave';
-import { applyPromptVariant, buildPromptIds } from '../model/prompt';
+import { applyPromptVariant, buildPromptIds, renderTextPrompt, type PromptIds } from '../model/prompt';
+import type { ResolvedOptions } from '../options';
 import { timeTokenRows } from '../model/time-tokens';
 import { checkAborted } from '../errors';
 import { disposeAll, floatTensor, readFloat32 } from '../runtime/ort';
@@ -166,10 +167,21 @@ export const salmonnFamily: ModelFamily = {
 
   promptIds(model, question, options) {
     // The released inference drops every <|im_end|> of the prompt (the pad-token quirk, PIPELINE §5).
-    const ids = buildPromptIds(model.tokenizer, model.manifest.prompt, question);
-    const drop = model.manifest.prompt.variants?.[options.promptVariant]?.dropTokenIds;
-    if (!drop) return applyPromptVariant(ids, options.promptVariant, model.manifest.generation.stopTokenIds[0]);
-    const keep = (id: number) => !drop.includes(id);
-    return { before: ids.before.filter(keep), after: ids.after.filter(keep) };
+    return withVariant(model, buildPromptIds(model.tokenizer, model.manifest.prompt, question), options);
+  },
+
+  textPromptIds(model, prompt, options) {
+    // The same template and prompt variant as a caption's prompt, with nothing between the user's "\n" and text.
+    const { chatTemplate, systemPrompt } = model.manifest.prompt;
+    const ids = model.tokenizer.encode(renderTextPrompt(chatTemplate, systemPrompt, prompt), { add_special_tokens: false }).ids;
+    return withVariant(model, { before: ids, after: [] }, options).before;
   },
 };
+
+/** The prompt variant's dropped ids (the manifest's list, else the official pad rule). */
+function withVariant(model: LoadedModel, ids: PromptIds, options: ResolvedOptions): PromptIds {
+  const drop = model.manifest.prompt.variants?.[options.promptVariant]?.dropTokenIds;
+  if (!drop) return applyPromptVariant(ids, options.promptVariant, model.manifest.generation.stopTokenIds[0]);
+  const keep = (id: number) => !drop.includes(id);
+  return { before: ids.before.filter(keep), after: ids.after.filter(keep) };
+}

@@ -83,6 +83,8 @@ export interface ModelFamily {
   layout(model: LoadedModel, input: LayoutInput): Layout;
   /** The text of a follow-up user turn after an answer (default: "\n" + the ChatML turn of the bundle's template). */
   turnText?(model: LoadedModel, question: string): string;
+  /** Token ids of a text-only turn: system prompt, the user's text, the generation prompt — no media block (PIPELINE §10). */
+  textPromptIds(model: LoadedModel, prompt: string, options: ResolvedOptions): number[];
   /** Token ids around the audio-visual block (PIPELINE §5). */
   promptIds(model: LoadedModel, question: string, options: ResolvedOptions): PromptIds;
 }

@@ -46,6 +46,18 @@ export function renderPromptText(chatTemplate: string, systemPrompt: string, que
   return { before: parts[0], after: parts[1] };
 }
 
+/**
+ * A text-only turn (no media block): the bundle's template over the system prompt and one
+ * user message, with the assistant's generation prompt (the long caption's merge, §10).
+ */
+export function renderTextPrompt(chatTemplate: string, systemPrompt: string, prompt: string): string {
+  const messages = [
+    { role: 'system', content: systemPrompt },
+    { role: 'user', content: prompt.trim() },
+  ];
+  return new Template(chatTemplate).render({ messages, add_generation_prompt: true });
+}
+
 function encode(tokenizer: TextTokenizer, text: string): number[] {
   return tokenizer.encode(text, { add_special_tokens: false }).ids;
 }
