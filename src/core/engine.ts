@@ -1,6 +1,7 @@
 /**
  * The Engine: load / open / caption / ask / reset / close / interrupt / dispose — the one
- * API the page (through the worker), the CLI and the tests call, in the manner of
+ * API the page (through the worker), the CLI and the tests call (plus complete, a text-only
+ * turn, and scenes, a file's scene cuts), in the manner of
  * web-llm's engine interface. `InProcessEngine` runs the core in the calling thread (CLI,
  * Node tests, and inside the worker); src/worker/client.ts implements the same interface
  * over the worker's message protocol.
@@ -22,7 +23,9 @@ import { disposeModel, loadModel } from './families/load';
 import type { LoadedModel } from './families/types';
 import type { MediaInfo, MediaSource } from './media/types';
 import type { CaptionRequest } from './options';
-import type { CaptionReport, Stage, TurnReport } from './report';
+import type { CaptionReport, CompletionReport, Stage, TurnReport } from './report';
+import { completeText, completionIds } from './complete';
+import { detectScenes, type SceneOptions, type SceneReport } from './timed/scenes';
 import type { Prefer } from './runtime/backend';
 import type { GpuAdapterFacts } from './runtime/capabilities';
 import type { Backend, Ort } from './runtime/ort';
@@ -69,6 +72,10 @@ export interface Engine<Location, Input, Events = SessionEvents> {
   open(input: Input): Promise<MediaHandle>;
   caption(mediaId: string, request?: CaptionRequest, events?: Events): Promise<CaptionReport>;
   ask(mediaId: string, question: string, request?: CaptionRequest, events?: Events): Promise<TurnReport>;
+  /** A text-only turn (no media, no conversation): the bundle's template, system prompt and generation settings. */
+  complete(prompt: string, request?: CaptionRequest, events?: Events): Promise<CompletionReport>;
+  /** Scene cuts of an opened file from frames sampled at a fixed rate, and the segments they make (timed/scenes.ts). */
+  scenes(mediaId: string, options?: Partial<SceneOptions>, events?: Events): Promise<SceneReport>;
   /** Forgets the conversation of a media file (its cached features stay). */
   reset(mediaId: string): Promise<void>;
   close(mediaId: string): Promise<void>;
@@ -175,6 +182,30 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
 
   ask(mediaId: string, question: string, request: CaptionRequest = {}, events: SessionEvents = {}): Promise<TurnReport> {
     return this.exclusive((signal) => this.withModel(() => this.session(mediaId).ask(question, request, events, signal)));
+  }
+
+  complete(prompt: string, request: CaptionRequest = {}, events: SessionEvents = {}): Promise<CompletionReport> {
+    return this.exclusive((signal) => this.withModel(() => completeText(this.requireModel(), prompt, request, events, signal)));
+  }
+
+  /** Prompt tokens of a text-only turn of this text (the long caption's merge budget). */
+  completionTokens(prompt: string, request: CaptionRequest = {}): number {
+    return completionIds(this.requireModel(), prompt, request).length;
+  }
+
+  scenes(mediaId: string, options: Partial<SceneOptions> = {}, events: SessionEvents = {}): Promise<SceneReport> {
+    return this.exclusive(async (signal) => detectScenes(this.mediaOf(mediaId), options, (f) => events.onProgress?.('decode', f), signal));
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.model) throw new CaptionError('runtime/internal', 'No model is loaded: load a model first.');
+    return this.model;
+  }
+
+  private mediaOf(mediaId: string): MediaSource {
+    const m = this.media.get(mediaId);
+    if (!m) throw new CaptionError('runtime/internal', `No media file is open under id ${mediaId}.`, { mediaId });
+    return m.source;
   }
 
   async reset(mediaId: string): Promise<void> {

@@ -71,4 +71,29 @@ describe('WorkerEngine request ids', () => {
     await expect(p).rejects.toMatchObject({ error: { code: 'runtime/interrupted' } });
     expect(w.terminated).toBe(true);
   });
+
+  it('complete and scenes: posted with their own ids and forms, tokens and progress routed to them, interrupt stops them', async () => {
+    const w = new FakeWorker();
+    const engine = new WorkerEngine(w);
+    const tokens: string[] = [];
+    const p = engine.complete('Merge these.', { maxNewTokens: 4 }, { onToken: (t) => tokens.push(t) });
+    expect(w.posted[0]).toEqual({ id: w.posted[0].id, type: 'complete', prompt: 'Merge these.', request: { maxNewTokens: 4 } });
+    const id = w.posted[0].id;
+    w.emit({ type: 'token', id, text: 'one', tokenId: 5, tokensPerSecond: 0 });
+    engine.interrupt();
+    expect(w.posted[1]).toMatchObject({ type: 'interrupt', target: id });
+    w.emit({ type: 'error', id, error: { code: 'runtime/interrupted', message: 'The run was cancelled.', details: { stage: 'generate', partialCaption: 'one' } } });
+    await expect(p).rejects.toMatchObject({ error: { code: 'runtime/interrupted', details: { stage: 'generate' } } });
+    expect(tokens).toEqual(['one']);
+
+    const fractions: number[] = [];
+    const s = engine.scenes('m2', { threshold: 0.4 }, { onProgress: (ev) => fractions.push(ev.fraction) });
+    const sid = w.posted[2].id;
+    expect(w.posted[2]).toEqual({ id: sid, type: 'scenes', mediaId: 'm2', options: { threshold: 0.4 } });
+    w.emit({ type: 'progress', id, stage: 'decode', fraction: 0.9 }); // a late event of the settled request
+    w.emit({ type: 'progress', id: sid, stage: 'decode', fraction: 0.5 });
+    w.emit({ type: 'result', id: sid, value: { segments: [{ start: 0, end: 3 }] } as never });
+    await expect(s).resolves.toEqual({ segments: [{ start: 0, end: 3 }] });
+    expect(fractions).toEqual([0.5]);
+  });
 });

@@ -7,7 +7,8 @@
 import type { Engine, LoadEvents, MediaHandle, ModelInfo } from '../core/engine';
 import type { SerializedError } from '../core/errors';
 import type { CaptionRequest } from '../core/options';
-import type { CaptionReport, FrameFact, TurnReport } from '../core/report';
+import type { CaptionReport, CompletionReport, FrameFact, TurnReport } from '../core/report';
+import type { SceneOptions, SceneReport } from '../core/timed/scenes';
 import type { Prefer } from '../core/runtime/backend';
 import type { BundleLocation, ProgressEvent, RequestBody, ResultOf, WorkerEvent, WorkerRequest } from './protocol';
 
@@ -74,6 +75,14 @@ export class WorkerEngine implements Engine<BundleLocation, File, RunHandlers> {
 
   ask(mediaId: string, question: string, request: CaptionRequest = {}, handlers: RunHandlers = {}): Promise<TurnReport> {
     return this.request({ type: 'ask', mediaId, question, request }, handlers);
+  }
+
+  complete(prompt: string, request: CaptionRequest = {}, handlers: RunHandlers = {}): Promise<CompletionReport> {
+    return this.request({ type: 'complete', prompt, request }, handlers);
+  }
+
+  scenes(mediaId: string, options: Partial<SceneOptions> = {}, handlers: RunHandlers = {}): Promise<SceneReport> {
+    return this.request({ type: 'scenes', mediaId, options }, handlers);
   }
 
   async reset(mediaId: string): Promise<void> {

@@ -2,12 +2,15 @@
  * The typed message protocol between the app and the worker that owns the core. Every
  * request carries an id; every event carries the id of the request it belongs to, and
  * the client settles each request by its id only (client.ts): an event of an earlier
- * request can never reach a later one.
+ * request can never reach a later one. `complete` (a text-only turn) streams `token` and
+ * `progress` events as a caption does; `scenes` streams `progress` (stage 'decode') and
+ * resolves with the cuts and segments (core/timed/scenes.ts) for a scene-cut caption track.
  */
 import type { SerializedError } from '../core/errors';
 import type { LoadProgress, MediaHandle, ModelInfo } from '../core/engine';
 import type { CaptionRequest } from '../core/options';
-import type { CaptionReport, FrameFact, Stage, TurnReport } from '../core/report';
+import type { CaptionReport, CompletionReport, FrameFact, Stage, TurnReport } from '../core/report';
+import type { SceneOptions, SceneReport } from '../core/timed/scenes';
 import type { Prefer } from '../core/runtime/backend';
 
 /** Where a bundle comes from: a URL prefix (cached) or the files of a picked folder. */
@@ -18,6 +21,8 @@ export type RequestBody =
   | { type: 'open'; file: File }
   | { type: 'caption'; mediaId: string; request: CaptionRequest }
   | { type: 'ask'; mediaId: string; question: string; request: CaptionRequest }
+  | { type: 'complete'; prompt: string; request: CaptionRequest }
+  | { type: 'scenes'; mediaId: string; options: Partial<SceneOptions> }
   | { type: 'reset'; mediaId: string }
   | { type: 'close'; mediaId: string }
   | { type: 'dispose' };
@@ -31,6 +36,8 @@ export interface ResultOf {
   open: MediaHandle;
   caption: CaptionReport;
   ask: TurnReport;
+  complete: CompletionReport;
+  scenes: SceneReport;
   reset: null;
   close: null;
   dispose: null;

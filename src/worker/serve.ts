@@ -94,6 +94,10 @@ export function serve(scope: DedicatedWorkerGlobalScope, engine: WebEngine, opti
         return engine.caption(req.mediaId, req.request, events);
       case 'ask':
         return engine.ask(req.mediaId, req.question, req.request, events);
+      case 'complete':
+        return engine.complete(req.prompt, req.request, events);
+      case 'scenes':
+        return engine.scenes(req.mediaId, req.options, events);
       case 'reset':
         await engine.reset(req.mediaId);
         return null;
@@ -116,7 +120,7 @@ export function serve(scope: DedicatedWorkerGlobalScope, engine: WebEngine, opti
       }
       return;
     }
-    const exclusive = req.type === 'load' || req.type === 'caption' || req.type === 'ask';
+    const exclusive = req.type === 'load' || req.type === 'caption' || req.type === 'ask' || req.type === 'complete' || req.type === 'scenes';
     if (exclusive) running = req.id;
     try {
       post({ type: 'result', id: req.id, value: await handle(req) });
