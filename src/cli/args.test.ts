@@ -3,7 +3,7 @@ import { DEFAULT_BUNDLE, parseArgs, UsageError } from './args';
 
 describe('caption CLI arguments', () => {
   it('takes the file and defaults', () => {
-    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null });
+    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null });
   });
 
   it.each([
@@ -19,6 +19,25 @@ describe('caption CLI arguments', () => {
     for (const v of ['20-10', '1:75-2:00', '10', 'a-b']) expect(() => parseArgs(['x.mp4', '--range', v])).toThrow(UsageError);
     expect(() => parseArgs(['x.mp4', '--vtt', 'x.vtt'])).toThrow(/need --track/);
     expect(parseArgs(['x.mp4', '--track', '10', '--vtt', 'a.vtt', '--srt', 'a.srt'])).toMatchObject({ track: 10, vtt: 'a.vtt', srt: 'a.srt' });
+  });
+
+  it('reads --track scenes and the long-caption flags (defaults: 10 s clips every 5 s)', () => {
+    expect(parseArgs(['x.mp4', '--track', 'scenes', '--vtt', 'a.vtt'])).toMatchObject({ track: 'scenes', vtt: 'a.vtt' });
+    expect(parseArgs(['x.mp4', '--long', '500'])).toMatchObject({ long: 500, clip: null, stride: null });
+    expect(parseArgs(['x.mp4', '--long', '300', '--clip', '6', '--stride', '3'])).toMatchObject({ long: 300, clip: 6, stride: 3 });
+  });
+
+  it.each([
+    [['a.mp4', '--track', 'scene'], /--track needs a positive number, got "scene"/],
+    [['a.mp4', '--long', '2.5'], /--long needs a positive integer/],
+    [['a.mp4', '--clip', '6'], /--clip and --stride need --long WORDS/],
+    [['a.mp4', '--long', '300', '--track', '10'], /--long and --track are two different runs/],
+    [['a.mp4', '--long', '300', '--range', '0-5'], /--long covers the whole video: drop --range/],
+    [['a.mp4', '--long', '300', '--ask', 'why?'], /--ask follows a single caption/],
+    [['a.mp4', '--long', '300', '--prompt', 'hi'], /--long writes its own clip and merge prompts/],
+    [['a.mp4', '--long', '300', '--clip', '4'], /--stride must be at most the clip length \(4 s\), got 5/],
+  ])('rejects long/scene misuse %j', (argv, message) => {
+    expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);
   });
 
   it('collects follow-up questions in order', () => {
@@ -37,6 +56,9 @@ describe('caption CLI arguments', () => {
       track: null,
       vtt: null,
       srt: null,
+      long: null,
+      clip: null,
+      stride: null,
     });
   });
 

@@ -17,8 +17,12 @@ export interface CliArgs {
   overrides: Partial<CaptionOptions>;
   /** Follow-up questions, asked in order after the caption (--ask, repeatable). */
   ask: string[];
-  /** A caption track of segments this long (s) instead of one caption (--track), written to --vtt / --srt. */
-  track: number | null;
+  /** A caption track of segments this long (s), or cut at scene changes ('scenes'), instead of one caption (--track); written to --vtt / --srt. */
+  track: number | 'scenes' | null;
+  /** A long caption of about this many words (--long): clips of `clip` s every `stride` s, then merged. */
+  long: number | null;
+  clip: number | null;
+  stride: number | null;
   vtt: string | null;
   srt: string | null;
 }
@@ -54,12 +58,33 @@ export const USAGE = `usage: npm run caption -- <video> [options]
   --temperature T --top-p P --seed S
                           sample instead of greedy decoding
   --range START-END       a local caption of this part (seconds or m:ss, e.g. 1:10-1:40)
-  --track SECONDS         a caption track: one short local caption per segment of this
-                          length (the cues go into the JSON report)
+  --track SECONDS|scenes  a caption track: one short local caption per segment of this
+                          length, or per scene ("scenes": cuts where ffmpeg's scene score
+                          of frames sampled at 2 fps exceeds 0.3; segments 2–30 s); the
+                          cues go into the JSON report
+  --long WORDS            a long caption of about WORDS words: clips captioned in order,
+                          each with the previous clip's caption as context, then merged
+                          by the LLM (hierarchically when the merge would not fit)
+  --clip SECONDS, --stride SECONDS
+                          with --long: clip length and stride (default 10 and 5, the
+                          LongCaptioning setting)
   --vtt FILE, --srt FILE  with --track: also write the cues as WebVTT / SubRip
   --ask TEXT              a follow-up question after the caption (repeatable; only the
                           new turn is prefilled, the caption's KV cache is reused)
   --json                  print one JSON report instead of streaming text`;
+
+function checkLong(out: CliArgs): void {
+  if (out.long === null) {
+    if (out.clip !== null || out.stride !== null) throw new UsageError('--clip and --stride need --long WORDS');
+    return;
+  }
+  if (out.track !== null) throw new UsageError('--long and --track are two different runs: choose one');
+  if (out.overrides.range) throw new UsageError('--long covers the whole video: drop --range');
+  if (out.ask.length) throw new UsageError('--ask follows a single caption: drop it with --long');
+  if (out.overrides.prompt !== undefined) throw new UsageError('--long writes its own clip and merge prompts: drop --prompt');
+  const clip = out.clip ?? 10;
+  if ((out.stride ?? 5) > clip) throw new UsageError(`--stride must be at most the clip length (${clip} s), got ${out.stride ?? 5}`);
+}
 
 function positiveNumber(flag: string, v: string, integer: boolean): number {
   const n = Number(v);
@@ -76,7 +101,7 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const rest = [...argv];
-  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null };
+  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null };
   const sampling: { temperature?: number; topP?: number; seed?: number } = {};
   const value = (flag: string) => {
     const v = rest.shift();
@@ -98,7 +123,14 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         out.overrides.range = { start, end };
         break;
       }
-      case '--track': out.track = positiveNumber(a, value(a), false); break;
+      case '--track': {
+        const v = value(a);
+        out.track = v === 'scenes' ? 'scenes' : positiveNumber(a, v, false);
+        break;
+      }
+      case '--long': out.long = positiveNumber(a, value(a), true); break;
+      case '--clip': out.clip = positiveNumber(a, value(a), false); break;
+      case '--stride': out.stride = positiveNumber(a, value(a), false); break;
       case '--vtt': out.vtt = value(a); break;
       case '--srt': out.srt = value(a); break;
       case '--ask': {
@@ -135,6 +167,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (!out.file) throw new UsageError('no video file given');
   if ((out.vtt || out.srt) && out.track === null) throw new UsageError('--vtt and --srt need --track SECONDS');
   if (out.track !== null && out.overrides.range) throw new UsageError('--track covers the whole video: drop --range');
+  checkLong(out);
   if (sampling.temperature !== undefined || sampling.topP !== undefined || sampling.seed !== undefined) {
     const decoding: Decoding = { kind: 'sample', temperature: sampling.temperature ?? 1, topP: sampling.topP ?? 1, seed: sampling.seed ?? 0 };
     if (decoding.topP > 1) throw new UsageError('--top-p must be at most 1');

@@ -3,7 +3,7 @@
  * against the PyTorch goldens; human and JSON output; exit codes for bad input and bad
  * bundles.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,12 @@ import type { CaptionReport } from '../core/report';
 import type { Golden } from '../core/testing/golden';
 import { loadTokenizer } from '../core/model/prompt';
 import { parseCues } from '../core/timed/track';
+import { clipPrompt, lengthScore, type LongCaptionResult } from '../core/timed/long-caption';
+import { repetitionRate, wordCount } from '../core/metrics/text';
+
+type LongReport = Omit<LongCaptionResult, never> & { targetWords: number; clipSeconds: number; strideSeconds: number; contextTokens: number; merges: { level: number; start: number; end: number; promptTokens: number; caption: string }[] };
+const SCENES = 'e2e/fixtures/out/scenes.mp4'; // make-fixtures.sh
+const VIDEO12 = 'e2e/fixtures/out/h264_aac.mp4'; // 12 s
 
 const TINY = 'public/bundles/tiny';
 const FIXTURE = join(TINY, 'golden/fixture.mp4');
@@ -21,7 +27,12 @@ const tmp = mkdtempSync(join(tmpdir(), 'caption-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function caption(...args: string[]) {
-  const r = spawnSync('node', ['--import', 'tsx', 'src/cli/caption.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return captionWithin(120_000, ...args);
+}
+
+/** Multi-step runs (a track, a long caption) make many requests: a longer guard. */
+function captionWithin(timeout: number, ...args: string[]) {
+  const r = spawnSync('node', ['--import', 'tsx', 'src/cli/caption.ts', ...args], { encoding: 'utf8', timeout });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -99,6 +110,60 @@ describe('npm run caption', () => {
     }
     expect(readFileSync(vtt, 'utf8').startsWith('WEBVTT\n')).toBe(true);
   });
+
+  it('--track scenes: segments cut at the scene changes of an ffmpeg-made video, as cues and WebVTT', () => {
+    const vtt = join(tmp, 'scenes.vtt');
+    const r = captionWithin(230_000, SCENES, '--json', '--max-new-tokens', '2', '--track', 'scenes', '--vtt', vtt);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { track: { scenes: { cuts: { time: number }[]; segments: unknown[] }; cues: { start: number; end: number }[] }; segments: CaptionReport[] };
+    // make-fixtures.sh: cuts at 3, 7, 9.5 and 10.5 s; 9.5–10.5 is under the 2 s minimum, so 10.5 starts no segment.
+    expect(out.track.scenes.cuts.map((c) => c.time)).toEqual([3, 7, 9.5, 10.5]);
+    const spans = [[0, 3], [3, 7], [7, 9.5], [9.5, 13]];
+    expect(out.track.cues.map((c) => [c.start, c.end])).toEqual(spans);
+    expect(out.segments.map((s) => [s.range!.start, s.range!.end])).toEqual(spans);
+    expect(parseCues(readFileSync(vtt, 'utf8')).map((c) => [c.start, c.end])).toEqual(spans);
+    expect(r.stderr).toMatch(/4 scene cuts, 4 segments/);
+  }, 240_000);
+
+  it('--long: clip captions in order with the previous one as context, merged; words, length score, repetition rate, merge levels', () => {
+    const r = captionWithin(230_000, VIDEO12, '--json', '--max-new-tokens', '6', '--long', '50', '--clip', '6', '--stride', '3');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { long: LongReport; segments: CaptionReport[] };
+    const { long } = out;
+    expect(long).toMatchObject({ targetWords: 50, clipSeconds: 6, strideSeconds: 3, contextTokens: 32768 - 6, mergeLevels: [1] });
+    // 12 s in 6 s clips every 3 s, by hand: 0–6, 3–9, 6–12.
+    const spans = [{ start: 0, end: 6 }, { start: 3, end: 9 }, { start: 6, end: 12 }];
+    expect(long.clips.map(({ start, end }) => ({ start, end }))).toEqual(spans);
+    expect(out.segments.map((s) => s.range)).toEqual(spans);
+    expect(out.segments.map((s) => s.options.prompt)).toEqual(long.clips.map((_, i) => clipPrompt(i ? long.clips[i - 1].caption : null)));
+    expect(out.segments.map((s) => s.caption)).toEqual(long.clips.map((c) => c.caption));
+    expect(long.merges).toEqual([{ level: 0, start: 0, end: 12, promptTokens: expect.any(Number) as unknown, caption: long.caption }]);
+    expect(long.words).toBe(wordCount(long.caption));
+    expect(long.lengthScore).toBe(lengthScore(long.words, 50));
+    expect(long.repetitionRate).toBe(repetitionRate(long.caption).rate);
+    expect(r.stderr.split('\n').filter((l) => / done$/.test(l))).toEqual(['clip 1/3 (0–6 s) done', 'clip 2/3 (3–9 s) done', 'clip 3/3 (6–12 s) done', 'merge level 1: 1/1 (0–12 s) done']);
+  }, 240_000);
+
+  it('--long, Ctrl-C: exits 130 and the JSON report keeps the clips done so far', async () => {
+    const child = spawn('node', ['--import', 'tsx', 'src/cli/caption.ts', VIDEO12, '--json', '--max-new-tokens', '6', '--long', '50', '--clip', '4', '--stride', '2']);
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && stderr.includes('clip 1/5')) sent = child.kill('SIGINT'); // once: a second Ctrl-C is not a stop request
+    });
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(code, stderr).toBe(130);
+    const { long, segments } = JSON.parse(stdout) as { long: LongReport & { interrupted: string }; segments: CaptionReport[] };
+    expect(long.clips.length).toBeGreaterThanOrEqual(1);
+    expect(long.clips.length).toBeLessThan(5);
+    expect(long.clips[0]).toMatchObject({ start: 0, end: 4 });
+    expect(segments.map((s) => s.caption)).toEqual(long.clips.map((c) => c.caption));
+    expect(['decode', 'vision', 'audio', 'prefill', 'generate', 'clip']).toContain(long.interrupted);
+    expect(stderr).toMatch(new RegExp(`interrupted after ${long.clips.length} of 5 clips`));
+  }, 240_000);
 
   it('streams the caption as text and says the weights are random', () => {
     const json = JSON.parse(caption(FIXTURE, '--json', '--max-new-tokens', '8').stdout) as CaptionReport;

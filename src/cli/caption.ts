@@ -12,7 +12,9 @@ import { parseArgs, USAGE, UsageError } from './args';
 import { nodeEngine, type NodeEngine } from './engine';
 import { writeFileSync } from 'node:fs';
 import { CaptionTrack } from '../core/timed/track-run';
-import { toSrt, toWebVtt, type Cue } from '../core/timed/track';
+import { clipsOf, toSrt, toWebVtt, type Cue } from '../core/timed/track';
+import { longCaption, type ClipCaption } from '../core/timed/long-caption';
+import { engineLongCaptionModel, LONG_CLIP_SECONDS, LONG_STRIDE_SECONDS } from '../core/timed/long-engine';
 import type { CliArgs } from './args';
 
 export const EXIT = { ok: 0, internal: 1, usage: 2, badInput: 3, badBundle: 4, interrupted: 130 } as const;
@@ -35,22 +37,79 @@ const STAGE_NAMES: Record<Stage, string> = {
   generate: 'generating',
 };
 
-/** --track: one local caption per segment, streamed as cues; JSON report, .vtt / .srt files. */
+/** Ctrl-C: stops the request in progress and the loop of a multi-step run (between its requests). */
+const cancel = new AbortController();
+
+function isInterrupt(e: unknown): boolean {
+  return (e instanceof DOMException && e.name === 'AbortError') || toCaptionError(e).code === 'runtime/interrupted';
+}
+
+function interruptStage(e: unknown, fallback: string): string {
+  return e instanceof DOMException ? fallback : String(toCaptionError(e).details.stage ?? fallback);
+}
+
+/** --track: one local caption per segment (fixed, or cut at scene changes), streamed as cues; JSON report, .vtt / .srt files. */
 async function captionTrack(engine: NodeEngine, mediaId: string, args: CliArgs, status: (stage: Stage, fraction: number) => void): Promise<number> {
   const duration = engine.session(mediaId).media.info.duration;
   const reports: CaptionReport[] = [];
+  const scenes = args.track === 'scenes' ? await engine.scenes(mediaId, {}, { onProgress: status }) : null;
+  if (scenes) process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${scenes.cuts.length} scene cuts, ${scenes.segments.length} segments\n`);
   const track = new CaptionTrack(async (range, prompt) => {
     const r = await engine.caption(mediaId, { ...args.overrides, prompt: args.overrides.prompt ?? prompt, range }, { onProgress: status });
     reports.push(r);
     return r.caption;
   });
-  const cues: Cue[] = await track.run(duration, { seconds: args.track! }, (cue) => {
+  const request = scenes ? { seconds: 10, scenes } : { seconds: args.track as number };
+  const cues: Cue[] = await track.run(duration, request, (cue) => {
     if (!args.json) process.stdout.write(`[${cue.start.toFixed(1)}–${cue.end.toFixed(1)} s] ${cue.text}\n`);
-  });
+  }, cancel.signal);
   if (args.vtt) writeFileSync(args.vtt, toWebVtt(cues));
   if (args.srt) writeFileSync(args.srt, toSrt(cues));
-  if (args.json) process.stdout.write(JSON.stringify({ track: { seconds: args.track, cues }, segments: reports }, null, 2) + '\n');
+  const segmentation = scenes ? { scenes: { options: scenes.options, cuts: scenes.cuts, segments: scenes.segments } } : { seconds: args.track };
+  if (args.json) process.stdout.write(JSON.stringify({ track: { ...segmentation, cues }, segments: reports }, null, 2) + '\n');
   return EXIT.ok;
+}
+
+/**
+ * --long: clip captions in order (each with the previous one as context), then the merge
+ * (long-caption.ts). Progress per clip and merge on stderr; Ctrl-C leaves the clips done so
+ * far in the JSON report.
+ */
+async function captionLong(engine: NodeEngine, mediaId: string, args: CliArgs, status: (stage: Stage, fraction: number) => void): Promise<number> {
+  const info = engine.session(mediaId).media.info;
+  const clipSeconds = args.clip ?? LONG_CLIP_SECONDS;
+  const strideSeconds = args.stride ?? LONG_STRIDE_SECONDS;
+  const clips = clipsOf(info.duration, clipSeconds, strideSeconds);
+  const model = engineLongCaptionModel(engine, mediaId, { manifest: engine.loaded!.manifest, countTokens: (t) => engine.completionTokens(t, args.overrides), request: args.overrides, events: { onProgress: status } });
+  const line = (text: string) => process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${text}\n`);
+  const done: ClipCaption[] = [];
+  const merges: { level: number; start: number; end: number; promptTokens: number; caption: string }[] = [];
+  const setup = { targetWords: args.long!, clipSeconds, strideSeconds, contextTokens: model.contextTokens };
+  const print = (long: object) => args.json && process.stdout.write(JSON.stringify({ long: { ...setup, ...long }, segments: model.clipReports }, null, 2) + '\n');
+  try {
+    const r = await longCaption(clips, model, {
+      targetWords: args.long!,
+      signal: cancel.signal,
+      onClip: (i, n, caption) => {
+        done.push({ ...clips[i], caption });
+        line(`clip ${i + 1}/${n} (${clips[i].start}–${clips[i].end} s) done`);
+        if (!args.json) process.stdout.write(`[${clips[i].start.toFixed(1)}–${clips[i].end.toFixed(1)} s] ${caption}\n`);
+      },
+      onMerge: (level, i, n, m) => {
+        merges.push({ level, start: m.start, end: m.end, promptTokens: model.mergeReports[model.mergeReports.length - 1].promptTokenIds.length, caption: m.caption });
+        line(`merge level ${level + 1}: ${i + 1}/${n} (${m.start}–${m.end} s) done`);
+      },
+    });
+    print({ caption: r.caption, words: r.words, lengthScore: r.lengthScore, repetitionRate: r.repetitionRate, mergeLevels: r.mergeLevels, clips: r.clips, merges });
+    if (!args.json) process.stdout.write(`\n${r.caption}\n`);
+    line(`${r.words} words (target ${args.long}): length score ${r.lengthScore.toFixed(1)}, repetition rate ${(r.repetitionRate * 100).toFixed(1)} %, merge levels [${r.mergeLevels.join(', ')}]`);
+    return EXIT.ok;
+  } catch (e) {
+    if (!isInterrupt(e)) throw e;
+    print({ interrupted: interruptStage(e, done.length < clips.length ? 'clip' : 'merge'), clips: done, merges });
+    line(`interrupted after ${done.length} of ${clips.length} clips`);
+    return EXIT.interrupted;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -70,7 +129,10 @@ async function main(argv: string[]): Promise<number> {
     if (interactive && stage !== 'generate') process.stderr.write(`\r\x1b[K${STAGE_NAMES[stage]} ${Math.round(fraction * 100)}%`);
   };
   const engine = nodeEngine({ warmUp: false });
-  process.once('SIGINT', () => engine.interrupt());
+  process.once('SIGINT', () => {
+    cancel.abort();
+    engine.interrupt();
+  });
 
   let started = false;
   const onToken = (delta: string) => {
@@ -84,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
     const { mediaId } = await engine.open(args.file);
     if (!args.json && info.randomWeights) process.stderr.write(`note: "${info.name}" has random weights: its caption is meaningless text.\n`);
     if (args.track !== null) return await captionTrack(engine, mediaId, args, status);
+    if (args.long !== null) return await captionLong(engine, mediaId, args, status);
     const report = await engine.caption(mediaId, args.overrides, { onProgress: status, onToken });
     if (!args.json) process.stdout.write('\n');
     const turns: TurnReport[] = [];
@@ -98,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = toCaptionError(e);
     if (interactive) process.stderr.write('\r\x1b[K');
-    if (err.code === 'runtime/interrupted') {
+    if (err.code === 'runtime/interrupted' || isInterrupt(e)) {
       const partial = err.details.report as CaptionReport | undefined;
       if (args.json) process.stdout.write(JSON.stringify(partial ?? { error: { code: err.code, message: err.message } }, null, 2) + '\n');
       else process.stdout.write('\n');

@@ -24,6 +24,8 @@ export interface LongCaptionOptions {
   /** Target length of the merged caption, in words. */
   targetWords: number;
   onClip?: (index: number, total: number, caption: string) => void;
+  /** After each merge call: its level (0 = over the clip captions), index in the level, the level's size, and the result. */
+  onMerge?: (level: number, index: number, total: number, merged: ClipCaption) => void;
   signal?: AbortSignal;
 }
 
@@ -84,7 +86,10 @@ export async function longCaption(clips: readonly TimeRange[], model: LongCaptio
     const groups = groupToFit(level, options.targetWords, model);
     if (groups.length === level.length && groups.length > 1) throw new RangeError('two captions do not fit the merge context together: use shorter clips or a larger context');
     const merged: ClipCaption[] = [];
-    for (const g of groups) merged.push({ start: g[0].start, end: g[g.length - 1].end, caption: await model.complete(mergePrompt(g, options.targetWords)) });
+    for (const [i, g] of groups.entries()) {
+      merged.push({ start: g[0].start, end: g[g.length - 1].end, caption: await model.complete(mergePrompt(g, options.targetWords)) });
+      options.onMerge?.(mergeLevels.length, i, groups.length, merged[i]);
+    }
     mergeLevels.push(groups.length);
     level = merged;
   }

@@ -149,6 +149,6 @@ export async function detectScenes(media: MediaSource, options: Partial<SceneOpt
     progress?.(samples.length / plan.indices.length);
   }
   checkAborted(signal, 'decode');
-  const duration = media.info.video!.duration || media.info.duration;
+  const duration = media.info.duration; // the whole file, as fixed segments cover it
   return { options: o, duration, samples, scores, cuts, segments: sceneSegments(cuts.map((c) => c.time), duration, o) };
 }

@@ -69,4 +69,26 @@ describe('CaptionTrack', () => {
     expect(calls).toHaveLength(6);
     expect(parseCues(toWebVtt(cues)).map((c) => c.text)).toEqual(['Describe 0', 'Describe 10', 'Describe 20']);
   });
+
+  it('takes scene segments instead of fixed ones; the segmentation is part of the cache key', async () => {
+    const { CaptionTrack } = await import('./track-run');
+    const { DEFAULT_SCENE_OPTIONS } = await import('./scenes');
+    const calls: string[] = [];
+    const track = new CaptionTrack(async (r) => {
+      calls.push(`${r.start}-${r.end}`);
+      return `at ${r.start}`;
+    });
+    const scenes = { segments: [{ start: 0, end: 3 }, { start: 3, end: 10 }, { start: 10, end: 13 }], options: { ...DEFAULT_SCENE_OPTIONS } };
+    const cues = await track.run(13, { seconds: 10, scenes });
+    expect(cues).toEqual([{ start: 0, end: 3, text: 'at 0' }, { start: 3, end: 10, text: 'at 3' }, { start: 10, end: 13, text: 'at 10' }]);
+    await track.run(13, { seconds: 10, scenes });
+    expect(calls).toEqual(['0-3', '3-10', '10-13']);
+    // Fixed 10 s segments: 0–10 and the 3 s tail (≥ 10/4); none is served from the scene cues.
+    await track.run(13, { seconds: 10 });
+    expect(calls).toEqual(['0-3', '3-10', '10-13', '0-10', '10-13']);
+    // Another scene rule is another segmentation.
+    await track.run(13, { seconds: 10, scenes: { ...scenes, options: { ...scenes.options, threshold: 0.5 } } });
+    expect(calls).toHaveLength(8);
+    await expect(track.run(13, { seconds: 10, scenes: { ...scenes, segments: [{ start: 0, end: 3 }, { start: 4, end: 13 }] } })).rejects.toThrow('without gaps: got 0–3, 4–13');
+  });
 });
