@@ -7,6 +7,7 @@
 import { expect, test } from '@playwright/test';
 import { join } from 'node:path';
 import { openNodeMedia, type NodeMediaSource } from '../src/core/media/node';
+import { detectScenes } from '../src/core/timed/scenes';
 import { planAudio, planFrames } from '../src/core/media/plan';
 import { blockRmsDiff } from '../src/core/media/resample';
 import { meanAbsDiff, resizeBicubic } from '../src/core/features/pixels';
@@ -243,4 +244,20 @@ test.describe('broken and unsupported inputs end in a specific error', () => {
       }
     });
   }
+});
+
+test.describe('scene cuts', () => {
+  test('scenes.mp4 in the worker: the cuts at 3, 7, 9.5 and 10.5 s and the segments ffmpeg\'s frames give', async ({ page }) => {
+    const out = await runHarness(page, 'scenes.mp4', { scenes: true });
+    if (out.status !== 'done') throw new Error(`${out.error.code}: ${out.error.message}`);
+    const s = out.result.scenes!;
+    // 30 fps at 2 fps: every 15th frame, 0, 0.5, …, 12.5 s; the cuts by make-fixtures.sh.
+    s.samples.forEach((t, i) => expect(t).toBeCloseTo(i / 2, 3));
+    expect(s.samples).toHaveLength(26);
+    expect(s.cuts.map((c) => c.time)).toEqual(s.samples.filter((t) => [3, 7, 9.5, 10.5].some((cut) => Math.abs(t - cut) < 1e-3)));
+    expect(s.segments.map((g) => [g.start, g.end].map((x) => +x.toFixed(3)))).toEqual([[0, 3], [3, 7], [7, 9.5], [9.5, 13]]);
+    // The same scores as over ffmpeg's frames, within the decoders' pixel difference.
+    const node = await detectScenes(await openNodeMedia(join(FIXTURES, 'scenes.mp4')));
+    s.scores.forEach((x, i) => expect(Math.abs(x - node.scores[i])).toBeLessThan(0.02));
+  });
 });

@@ -7,6 +7,7 @@ import { serializeError } from '../../src/core/errors';
 import { assertDecodable, openBrowserMedia } from '../../src/core/media/browser';
 import { prepareFrame } from '../../src/core/features/pixels';
 import { planMedia } from '../../src/core/media/pipeline';
+import { detectScenes } from '../../src/core/timed/scenes';
 import type { FrameRule } from '../../src/core/media/plan';
 import type { AudioChannel } from '../../src/core/media/types';
 
@@ -24,6 +25,8 @@ export interface HarnessRequest {
   channel?: AudioChannel;
   /** Decode the audio while the frames are decoded (both generators at once), as a consumer that overlaps them would. */
   concurrent?: boolean;
+  /** Scene cuts only (core/timed/scenes.ts over the browser's frames), with the default rule. */
+  scenes?: boolean;
 }
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -36,6 +39,11 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
     const src = await openBrowserMedia(req.file);
     const tOpen = performance.now();
     try {
+      if (req.scenes) {
+        const scenes = await detectScenes(src);
+        scope.postMessage({ ok: true, result: { info: src.info, framePlan: null, audioPlan: null, frames: [], windows: [], scenes, timings: { total: performance.now() - t0 } } });
+        return;
+      }
       assertDecodable(src.info);
       const plan = planMedia(src.info, req.sampling, req.audio);
       const tPlan = performance.now();

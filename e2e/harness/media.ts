@@ -40,6 +40,7 @@ input.addEventListener('change', () => {
     maxWindows: o.maxWindows,
     channel: o.channel,
     concurrent: o.concurrent,
+    scenes: o.scenes,
   };
   worker.onmessage = (ev) => {
     const d = ev.data;

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import type { SceneReport } from '../../src/core/timed/scenes';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'out');
 
@@ -74,6 +75,8 @@ export interface HarnessResult {
   timings: Record<string, number>;
   workerHasOfflineAudioContext: boolean;
   audioPath: string | null;
+  /** With `scenes`: the scene report (core/timed/scenes.ts) from the browser's frames. */
+  scenes?: SceneReport;
 }
 
 export type HarnessOutcome =
@@ -88,13 +91,13 @@ export type HarnessOutcome =
 export async function runHarness(
   page: Page,
   file: string,
-  opts: { raw?: boolean; timeoutMs?: number; planOnly?: boolean; maxWindows?: number; channel?: 0 | 'mix'; concurrent?: boolean } = {},
+  opts: { raw?: boolean; timeoutMs?: number; planOnly?: boolean; maxWindows?: number; channel?: 0 | 'mix'; concurrent?: boolean; scenes?: boolean } = {},
 ): Promise<HarnessOutcome> {
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   for (let attempt = 0; attempt < 3; attempt++) {
     await page.goto('/e2e/harness/media.html');
     await page.waitForFunction(() => !!window.__media);
-    await page.evaluate((o) => (window.__mediaOptions = o), { raw: !!opts.raw, planOnly: opts.planOnly, maxWindows: opts.maxWindows, channel: opts.channel, concurrent: opts.concurrent });
+    await page.evaluate((o) => (window.__mediaOptions = o), { raw: !!opts.raw, planOnly: opts.planOnly, maxWindows: opts.maxWindows, channel: opts.channel, concurrent: opts.concurrent, scenes: opts.scenes });
     const t0 = Date.now();
     await page.setInputFiles('#file', join(FIXTURES, file));
     while (Date.now() < deadline) {
