@@ -15,7 +15,7 @@ import { sniffKind } from './sniff';
 import type { AudioPlan, FramePlan } from './plan';
 import { timelineFromTimestamps } from './plan';
 import { WindowAssembler, unsupportedCodecError } from './pipeline';
-import type { AudioTrackInfo, AudioWindow, AudioWindowsOptions, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
+import type { AudioTrackInfo, AudioWindow, AudioWindowsOptions, FramesOptions, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
 
 export interface NodeMediaOptions {
   ffmpeg?: string;
@@ -136,13 +136,57 @@ export class NodeMediaSource implements MediaSource {
     return { width: v.width, height: v.height, data: new Uint8Array(r.stdout.buffer, r.stdout.byteOffset, bytes) };
   }
 
-  async *frames(plan: FramePlan): AsyncGenerator<NativeFrame> {
+  async *frames(plan: FramePlan, options: FramesOptions = {}): AsyncGenerator<NativeFrame> {
     const v = this.info.video;
     if (!v) throw new CaptionError('media/no-video-track', `“${this.info.name}” has no video track.`, {});
     if (!v.decodable) throw unsupportedCodecError('video', v.codec, v.codecString, this.info.name);
+    if (options.sequential && regularStep(plan) !== null) {
+      yield* this.framesInOnePass(plan, regularStep(plan)!);
+      return;
+    }
     for (let i = 0; i < plan.indices.length; i++) {
       const img = await this.frameAt(plan.timestamps[i]);
       yield { index: i, frameIndex: plan.indices[i], timestamp: plan.timestamps[i], frameTimestamp: plan.timestamps[i], image: img };
+    }
+  }
+
+  /** Every `step`-th frame from the first, in one ffmpeg pass (select on the decoded frame number). */
+  private async *framesInOnePass(plan: FramePlan, step: number): AsyncGenerator<NativeFrame> {
+    const v = this.info.video!;
+    const bytes = v.width * v.height * 3;
+    const p = spawn(
+      this.ffmpeg,
+      ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', this.path, '-map', `0:${this.videoIndex}`,
+        '-vf', `select='not(mod(n\\,${step}))'`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((res) => p.on('close', res));
+    let pending: Buffer[] = [];
+    let have = 0;
+    let i = 0;
+    try {
+      for await (const chunk of p.stdout as AsyncIterable<Buffer>) {
+        pending.push(chunk);
+        have += chunk.length;
+        while (have >= bytes && i < plan.indices.length) {
+          const buf = Buffer.concat(pending);
+          const data = new Uint8Array(bytes);
+          data.set(buf.subarray(0, bytes));
+          pending = [buf.subarray(bytes)];
+          have -= bytes;
+          yield { index: i, frameIndex: plan.indices[i], timestamp: plan.timestamps[i], frameTimestamp: plan.timestamps[i], image: { width: v.width, height: v.height, data } };
+          i++;
+        }
+        if (i >= plan.indices.length) break;
+      }
+    } finally {
+      if (p.exitCode === null) p.kill('SIGKILL');
+    }
+    const code = await closed;
+    if (i < plan.indices.length) {
+      throw new CaptionError('media/decode-failed', `ffmpeg decoded ${i} of the ${plan.indices.length} planned frames of “${this.info.name}”${code !== 0 ? `: ${stderr.trim().split('\n').pop() ?? ''}` : ''}`, { decoded: i });
     }
   }
 
@@ -189,6 +233,12 @@ export class NodeMediaSource implements MediaSource {
   }
 
   close(): void {}
+}
+
+/** The step of a plan that takes every step-th frame from the first (0, r, 2r, …), else null. */
+function regularStep(plan: FramePlan): number | null {
+  const step = plan.indices.length > 1 ? plan.indices[1] - plan.indices[0] : 1;
+  return step >= 1 && plan.indices.every((x, i) => x === i * step) ? step : null;
 }
 
 /** Probes a file with ffprobe (tracks, every video frame's timestamp) into MediaInfo. */

@@ -89,10 +89,18 @@ export interface AudioWindowsOptions {
   prefetch?: number;
 }
 
+export interface FramesOptions {
+  /**
+   * A hint that the plan is dense (scene detection: every few frames of the whole video):
+   * a side that seeks per frame may decode in one pass instead (node.ts). Same frames.
+   */
+  sequential?: boolean;
+}
+
 export interface MediaSource {
   readonly info: MediaInfo;
   /** Decodes the planned frames in order (RGB, display orientation, native size). */
-  frames(plan: FramePlan): AsyncGenerator<NativeFrame>;
+  frames(plan: FramePlan, options?: FramesOptions): AsyncGenerator<NativeFrame>;
   /**
    * Decodes the audio, takes channel 0 (or the mix) and resamples it, window by window
    * (bounded memory). May run at the same time as `frames` on the same source.

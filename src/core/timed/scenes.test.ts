@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNodeMedia } from '../media/node';
 import type { MediaSource } from '../media/types';
 import { MemoryMediaSource } from '../media/memory-source';
-import { detectScenes, lumaGrid, SceneScorer, sceneSegments, type SceneReport } from './scenes';
+import { detectScenes, lumaGrid, scenePlan, SceneScorer, sceneSegments, type SceneReport } from './scenes';
 
 const solid = (w: number, h: number, rgb: [number, number, number]) => {
   const data = new Uint8Array(w * h * 3);
@@ -95,6 +95,17 @@ describe('detectScenes on a real video (ffmpeg-made cuts, decoded by the Node me
     const audioOnly = new MemoryMediaSource({ name: 'tone.wav', audio: { sampleRate: 16000, samples: new Float32Array(16000) } });
     await expect(detectScenes(audioOnly)).rejects.toMatchObject({ code: 'media/no-video-track', message: expect.stringContaining('“tone.wav” has no video track') as unknown });
     await expect(detectScenes(media, { threshold: 1.5 })).rejects.toThrow('between 0 and 1, got 1.5');
+  });
+
+  it('the Node side decodes the dense sample plan in one ffmpeg pass: the same frames as its per-frame seeks', async () => {
+    const plan = scenePlan(media, 2);
+    const seek = [];
+    for await (const f of media.frames(plan)) seek.push(f);
+    const pass = [];
+    for await (const f of media.frames(plan, { sequential: true })) pass.push(f);
+    expect(pass.map((f) => [f.index, f.frameIndex, f.timestamp])).toEqual(seek.map((f) => [f.index, f.frameIndex, f.timestamp]));
+    expect(pass.map((f) => f.frameIndex)).toEqual(Array.from({ length: 26 }, (_, i) => 15 * i));
+    for (const [i, f] of pass.entries()) expect(Buffer.compare(Buffer.from(f.image.data), Buffer.from(seek[i].image.data)), `frame ${i}`).toBe(0);
   });
 
   it('stops at the next sample when aborted (decode stage)', async () => {

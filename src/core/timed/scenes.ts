@@ -140,7 +140,7 @@ export async function detectScenes(media: MediaSource, options: Partial<SceneOpt
   const samples: number[] = [];
   const scores: number[] = [];
   const cuts: SceneCut[] = [];
-  for await (const f of media.frames(plan)) {
+  for await (const f of media.frames(plan, { sequential: true })) {
     checkAborted(signal, 'decode');
     const score = scorer.push(lumaGrid(f.image));
     samples.push(f.timestamp);
