@@ -50,3 +50,27 @@ test('WebGPU (software adapter): golden runs give the reference tokens', async (
   expectParity(result);
   expect(result.runs).toHaveLength(4 + 2); // legacy + setup runs (time tokens; penalty 1.1), both with the official prompt
 });
+
+test('the worker protocol: a text-only turn gives the tokens of onnxruntime-node, an interrupt names its stage, scene cuts of a real file', async ({ page }) => {
+  const { nodeEngine } = await import('../src/cli/engine');
+  const node = nodeEngine({ warmUp: false });
+  await node.load('public/bundles/tiny');
+  const ref = await node.complete('Merge these captions.', { decoding: { kind: 'greedy' }, maxNewTokens: 8 });
+  await node.dispose();
+  await page.goto('/e2e/harness/engine.html');
+  await expect(page.locator('#status')).toHaveText('ready');
+  const r = await page.evaluate(() =>
+    (window as unknown as { engineHarness: { textAndScenes: (u: string, p: string, n: number, v: string) => Promise<import('./harness/engine').TextRunResult> } }).engineHarness.textAndScenes('/bundles/tiny/', 'Merge these captions.', 8, '/e2e/fixtures/out/scenes.mp4'),
+  );
+  expect(r.ok, r.error).toBe(true);
+  expect(r.promptIds).toEqual(ref.promptTokenIds);
+  expect(r.ids).toEqual(ref.generatedTokenIds);
+  expect(r.tokens).toEqual(ref.generatedTokenIds); // streamed as token events of its own request id
+  expect(r.interrupted!.code).toBe('runtime/interrupted');
+  expect(r.interrupted!.stage).toBe('generate');
+  expect(r.interrupted!.ids.length).toBeLessThanOrEqual(2); // the interrupt is seen before the next step
+  // make-fixtures.sh: cuts at 3, 7, 9.5, 10.5 s; the 1 s scene does not start a segment.
+  const ms = (t: number) => Math.round(t * 1000) / 1000; // the browser's timestamps come from the container's timescale
+  expect(r.cuts!.map(ms)).toEqual([3, 7, 9.5, 10.5]);
+  expect(r.segments!.map((g) => g.map(ms))).toEqual([[0, 3], [3, 7], [7, 9.5], [9.5, 13]]);
+});

@@ -2,6 +2,7 @@
  * Test-only page script for e2e/large-bundle.spec.ts: the app's own WorkerEngine (the
  * production worker, URL loader, Cache API) with a backend preference the UI does not
  * offer ('webgpu' on the software adapter); captions a video fetched from the dev server.
+ * Also e2e/runtime.spec.ts: the protocol's text-only turn and scene cuts.
  */
 import { WorkerEngine } from '../../src/worker/client';
 import type { Prefer } from '../../src/core/runtime/backend';
@@ -28,5 +29,38 @@ async function run(bundleUrl: string, prefer: Prefer, videoUrl: string, maxNewTo
   }
 }
 
-(globalThis as unknown as { engineHarness: { run: typeof run } }).engineHarness = { run };
+export interface TextRunResult {
+  ok: boolean;
+  promptIds?: number[];
+  ids?: number[];
+  tokens?: number[];
+  interrupted?: { code: string; stage: unknown; ids: number[] };
+  cuts?: number[];
+  segments?: [number, number][];
+  error?: string;
+}
+
+/** The worker protocol's text-only turn (greedy), an interrupted one, and a file's scene cuts. */
+async function textAndScenes(bundleUrl: string, prompt: string, maxNewTokens: number, videoUrl: string): Promise<TextRunResult> {
+  const engine = new WorkerEngine();
+  try {
+    await engine.load({ kind: 'url', url: bundleUrl }, { prefer: 'wasm' });
+    const tokens: number[] = [];
+    const r = await engine.complete(prompt, { decoding: { kind: 'greedy' }, maxNewTokens }, { onToken: (_t, _s, id) => tokens.push(id) });
+    let interrupted: TextRunResult['interrupted'];
+    await engine.complete(prompt, { decoding: { kind: 'greedy' }, maxNewTokens: 200 }, { onToken: () => engine.interrupt() }).catch((e: { error: { code: string; details: Record<string, unknown> } }) => {
+      interrupted = { code: e.error.code, stage: e.error.details.stage, ids: (e.error.details.report as { generatedTokenIds: number[] }).generatedTokenIds };
+    });
+    const blob = await (await fetch(videoUrl)).blob();
+    const { mediaId } = await engine.open(new File([blob], videoUrl.split('/').pop()!, { type: blob.type }));
+    const scenes = await engine.scenes(mediaId);
+    return { ok: true, promptIds: r.promptTokenIds, ids: r.generatedTokenIds, tokens, interrupted, cuts: scenes.cuts.map((c) => c.time), segments: scenes.segments.map((g) => [g.start, g.end]) };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : JSON.stringify(e) };
+  } finally {
+    await engine.dispose().catch(() => {});
+  }
+}
+
+(globalThis as unknown as { engineHarness: { run: typeof run; textAndScenes: typeof textAndScenes } }).engineHarness = { run, textAndScenes };
 document.getElementById('status')!.textContent = 'ready';
