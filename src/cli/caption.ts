@@ -60,13 +60,23 @@ async function captionTrack(engine: NodeEngine, mediaId: string, args: CliArgs, 
     return r.caption;
   });
   const request = scenes ? { seconds: 10, scenes } : { seconds: args.track as number };
-  const cues: Cue[] = await track.run(duration, request, (cue) => {
-    if (!args.json) process.stdout.write(`[${cue.start.toFixed(1)}–${cue.end.toFixed(1)} s] ${cue.text}\n`);
-  }, cancel.signal);
-  if (args.vtt) writeFileSync(args.vtt, toWebVtt(cues));
-  if (args.srt) writeFileSync(args.srt, toSrt(cues));
   const segmentation = scenes ? { scenes: { options: scenes.options, cuts: scenes.cuts, segments: scenes.segments } } : { seconds: args.track };
-  if (args.json) process.stdout.write(JSON.stringify({ track: { ...segmentation, cues }, segments: reports }, null, 2) + '\n');
+  const done: Cue[] = [];
+  const print = (extra: object) => args.json && process.stdout.write(JSON.stringify({ track: { ...segmentation, cues: done, ...extra }, segments: reports }, null, 2) + '\n');
+  try {
+    await track.run(duration, request, (cue) => {
+      done.push(cue);
+      if (!args.json) process.stdout.write(`[${cue.start.toFixed(1)}–${cue.end.toFixed(1)} s] ${cue.text}\n`);
+    }, cancel.signal);
+  } catch (e) {
+    if (!isInterrupt(e)) throw e;
+    print({ interrupted: interruptStage(e, 'segment') }); // the cues done so far are kept
+    process.stderr.write(`interrupted after ${done.length} cues\n`);
+    return EXIT.interrupted;
+  }
+  if (args.vtt) writeFileSync(args.vtt, toWebVtt(done));
+  if (args.srt) writeFileSync(args.srt, toSrt(done));
+  print({});
   return EXIT.ok;
 }
 
