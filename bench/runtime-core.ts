@@ -52,10 +52,12 @@ function noise(n: number, seed = 1): Float32Array {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function create(ort: Ort, bytes: GraphBytes, backend: Backend, threads: number): Promise<Session> {
+/** `spinning: false` sets ORT's `session.intra_op.allow_spinning` to 0 (idle worker threads sleep instead of spinning after each parallel section). */
+async function create(ort: Ort, bytes: GraphBytes, backend: Backend, threads: number, spinning = true): Promise<Session> {
   return ort.InferenceSession.create(bytes.model, {
     executionProviders: [backend],
     graphOptimizationLevel: 'all',
+    ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     ...(backend === 'cpu' ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
     ...(bytes.externalData.length ? { externalData: bytes.externalData } : {}),
   });
@@ -138,4 +140,127 @@ export async function benchBundle(ort: Ort, m: BundleManifest, load: GraphLoader
     }
   });
   return res;
+}
+
+// ---- Decode-step split (bench/decode-split.ts) ----
+
+/** Milliseconds per generated token by part of the step: the median over the timed steps of each. */
+export interface StepSplit {
+  /** ORT's worker threads spin after each parallel section (its default), or sleep. */
+  spinning: boolean;
+  context: number;
+  steps: number;
+  /** embed_tokens run for one id (what every step cost before the row cache). */
+  embedRun: number;
+  /** What the loop spends on the embedding now (row lookup after the first sight of an id). */
+  embed: number;
+  feeds: number;
+  /** decoder `session.run`, all of it; on WASM split into the copies in/out of the heap (ORT's own trace) and the rest. */
+  run: number;
+  copyIn: number | null;
+  copyOut: number | null;
+  logits: number;
+  cache: number;
+  /** Median wall time of a step, pick to pick, as the loop sees it (the parts plus the loop's own bookkeeping). */
+  total: number;
+  /** Bytes of KV cache fed in (and read out) per step at this context. */
+  kvBytes: number;
+}
+
+/**
+ * ORT-web's trace labels (onnxruntime-web/lib/wasm/wasm-core-impl.ts): inputs copied into the
+ * wasm heap, outputs copied out. `take()` returns what was timed since the last call.
+ */
+export interface RunCopyTrace {
+  take(): { copyIn: number; copyOut: number };
+}
+
+export interface SplitConfig {
+  contexts: number[];
+  steps: number;
+  prefillChunk: number;
+  spinning: boolean;
+}
+
+export async function benchDecodeSplit(
+  ort: Ort,
+  m: BundleManifest,
+  load: GraphLoader,
+  backend: Backend,
+  threads: number,
+  cfg: SplitConfig,
+  copies: RunCopyTrace | null,
+  log: (s: string) => void = () => {},
+): Promise<StepSplit[]> {
+  const embedTokens = await create(ort, await load('embed_tokens'), backend, threads, cfg.spinning);
+  const decoder = await create(ort, await load('decoder_model_merged'), backend, threads, cfg.spinning);
+  const { llm } = m;
+  const out: StepSplit[] = [];
+  try {
+    const loop = new Decoder(ort, { embed: { session: embedTokens, entry: m.graphs.embed_tokens }, decoder: { session: decoder, entry: m.graphs.decoder_model_merged } }, llm);
+    await loop.generate(noise(8 * llm.hidden, 5), { maxNewTokens: 3, stopTokenIds: [], pickToken: argmax, prefillChunk: 8 }); // warm-up
+    for (const context of cfg.contexts) {
+      loop.reset();
+      // Per timed step: each part's ms (medians below: a loaded machine deschedules a step now and then).
+      const parts: Record<string, number[]> = { embed: [], feeds: [], run: [], logits: [], cache: [], copyIn: [], copyOut: [], total: [] };
+      let timing = false;
+      let last = 0;
+      loop.trace = (part, ms) => {
+        const c = copies?.take();
+        if (!timing) return;
+        parts[part].push(ms);
+        if (c && part === 'run') {
+          parts.copyIn.push(c.copyIn);
+          parts.copyOut.push(c.copyOut);
+        }
+      };
+      // Prefill `context` rows (the first token comes from its logits), then `steps` timed decoder steps.
+      const ids: number[] = [];
+      await loop.generate(noise(context * llm.hidden, 7), {
+        maxNewTokens: cfg.steps + 1,
+        stopTokenIds: [],
+        prefillChunk: cfg.prefillChunk,
+        pickToken: (row) => {
+          const t = now();
+          if (timing) parts.total.push(t - last);
+          timing = true;
+          last = t;
+          const id = argmax(row);
+          ids.push(id);
+          return id;
+        },
+      });
+      loop.trace = null;
+      copies?.take();
+      // The embed_tokens run per id, as every step paid it before the row cache.
+      const embedRun: number[] = [];
+      for (const id of ids.slice(0, cfg.steps)) {
+        const t = now();
+        await loop.embed([id]);
+        embedRun.push(now() - t);
+      }
+      const total = median(parts.total);
+      out.push({
+        spinning: cfg.spinning,
+        context,
+        steps: cfg.steps,
+        embedRun: median(embedRun),
+        embed: median(parts.embed),
+        feeds: median(parts.feeds),
+        run: median(parts.run),
+        copyIn: copies ? median(parts.copyIn) : null,
+        copyOut: copies ? median(parts.copyOut) : null,
+        logits: median(parts.logits),
+        cache: median(parts.cache),
+        total,
+        kvBytes: 2 * llm.layers * llm.kvHeads * context * llm.headDim * (m.graphs.decoder_model_merged.kvCache?.dtype === 'float16' ? 2 : 4),
+      });
+      log(`  context ${context}, spinning ${cfg.spinning}: ${total.toFixed(2)} ms/token`);
+    }
+    loop.dispose();
+  } finally {
+    await embedTokens.release();
+    await decoder.release();
+  }
+  return out;
 }

@@ -6,14 +6,41 @@
  */
 import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
 import { ortWeb } from '../src/worker/ort-web';
-import { benchBundle, type BenchConfig, type StageResult } from './runtime-core';
+import { benchBundle, benchDecodeSplit, type BenchConfig, type RunCopyTrace, type SplitConfig, type StageResult, type StepSplit } from './runtime-core';
 
 export interface WorkerBenchRequest {
   bundleUrl: string;
   config: BenchConfig;
+  /** bench/decode-split.ts: the decode-step split at these contexts instead of the stages. */
+  split?: SplitConfig[];
 }
 
-export type WorkerBenchMessage = { type: 'log'; text: string } | { type: 'done'; result: StageResult; threads: number } | { type: 'error'; message: string };
+export type WorkerBenchMessage = { type: 'log'; text: string } | { type: 'done'; result: StageResult; split?: StepSplit[]; threads: number } | { type: 'error'; message: string };
+
+/**
+ * ORT-web times its input copies into the wasm heap and output copies out of it with
+ * console.time/timeEnd when `env.trace` is set (labels in onnxruntime-web's
+ * wasm-core-impl.ts); this collects them instead of printing.
+ */
+function heapCopyTrace(ort: ReturnType<typeof ortWeb>): RunCopyTrace {
+  const labels: Record<string, 'copyIn' | 'copyOut'> = { 'ORT::wasm prepareInputOutputTensor': 'copyIn', 'ORT::wasm ProcessOutputTensor': 'copyOut' };
+  const started = new Map<string, number>();
+  let acc = { copyIn: 0, copyOut: 0 };
+  const { time, timeEnd } = console;
+  console.time = (label?: string) => (label && labels[label] ? started.set(label, performance.now()) : time.call(console, label));
+  console.timeEnd = (label?: string) => {
+    if (label && labels[label]) acc[labels[label]] += performance.now() - (started.get(label) ?? performance.now());
+    else timeEnd.call(console, label);
+  };
+  ort.env.trace = true;
+  return {
+    take() {
+      const r = acc;
+      acc = { copyIn: 0, copyOut: 0 };
+      return r;
+    },
+  };
+}
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
@@ -37,6 +64,13 @@ scope.onmessage = async (ev: MessageEvent<WorkerBenchRequest>) => {
         externalData: await Promise.all(g.externalData.map(async (e) => ({ path: e.path.split('/').pop()!, data: await bytes(base + e.path) }))),
       };
     };
+    if (ev.data.split) {
+      const copies = heapCopyTrace(ort);
+      const split: StepSplit[] = [];
+      for (const cfg of ev.data.split) split.push(...(await benchDecodeSplit(ort, manifest, load, 'wasm', ort.env.wasm.numThreads ?? 1, cfg, copies, (text) => post({ type: 'log', text }))));
+      post({ type: 'done', result: {} as StageResult, split, threads: ort.env.wasm.numThreads ?? 1 });
+      return;
+    }
     const result = await benchBundle(ort, manifest, load, 'wasm', ort.env.wasm.numThreads ?? 1, config, (text) => post({ type: 'log', text }));
     post({ type: 'done', result, threads: ort.env.wasm.numThreads ?? 1 });
   } catch (e) {

@@ -1,5 +1,10 @@
 /**
- * Runtime bench (`npx tsx bench/runtime.ts [--siglip] [--only tiny|qwen]`, part of `npm run bench`).
+ * Runtime bench (`npx tsx bench/runtime.ts [--siglip] [--only tiny|qwen] [--split]`, part of `npm run bench`).
+ *
+ * `--split`: instead of the stages, the decode step split into its parts (embedding,
+ * feeds, decoder run — on WASM its copies in/out of the heap —, logits, cache swap) at 256
+ * and 4096 rows of context, for the tiny bundle and a Qwen2-0.5B-shaped q4 bundle (the
+ * fp32 one does not load on WASM), in Node and in Chromium.
  *
  * Per-stage times (session creation, vision encoder, audio encoder, aligner, prefill,
  * decode tokens/s) of
@@ -21,7 +26,7 @@ import { createServer } from 'vite';
 import { chromiumArgs } from '../playwright.config';
 import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
 import { ortNode } from '../src/cli/ort-node';
-import { benchBundle, type BenchConfig, type StageResult } from './runtime-core';
+import { benchBundle, benchDecodeSplit, type BenchConfig, type StageResult, type StepSplit } from './runtime-core';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -37,6 +42,8 @@ interface Target {
   shapes: string[] | null;
   label: string;
   config: BenchConfig;
+  /** More export.py flags (e.g. --dtype q4). */
+  exportArgs?: string[];
 }
 
 const TARGETS: Target[] = [
@@ -49,6 +56,21 @@ const TARGETS: Target[] = [
     config: { frames: 4, audioWindows: 1, prefillTokens: 256, decodeSteps: 12, repeats: 2 },
   },
 ];
+const SPLIT = args.includes('--split');
+// Spinning on (ORT's default, what the app did before) and off, in the same run.
+const splitConfig = (t: Target) => [true, false].map((spinning) => ({ contexts: [256, 4096], steps: t.key === 'tiny' ? 24 : 8, prefillChunk: 512, spinning }));
+if (SPLIT) {
+  TARGETS.splice(1, 1, {
+    key: 'qwen-q4',
+    dir: 'bench-qwen2-0.5b-q4',
+    shapes: ['qwen2-0.5b'],
+    // Tied embeddings: the token table is the lm_head's q4 weight (GatherBlockQuantized), which
+    // ORT-web 1.30's WASM EP does not implement, so Chromium cannot run this bundle's embed_tokens.
+    exportArgs: ['--dtype', 'q4'],
+    label: 'Qwen2-0.5B shapes (q4, tied q4 token table)',
+    config: TARGETS[1].config,
+  });
+}
 if (args.includes('--siglip')) {
   TARGETS.push({
     key: 'siglip',
@@ -67,7 +89,7 @@ function ensureBundle(t: Target): string {
     return (s.bavail * s.bsize) / 2 ** 30;
   })();
   if (freeGb < 8) throw new Error(`${dir} is missing and only ${freeGb.toFixed(1)} GB are free: need ~8 GB to export it`);
-  const py = ['models/export/export.py', ...(t.shapes ? ['--random-shape', t.shapes.join(',')] : ['--tiny']), '--seed', '0', '--out', dir];
+  const py = ['models/export/export.py', ...(t.shapes ? ['--random-shape', t.shapes.join(',')] : ['--tiny']), '--seed', '0', ...(t.exportArgs ?? []), '--out', dir];
   console.log(`exporting ${t.label}: /usr/bin/python3 ${py.join(' ')} (a few minutes)…`);
   execFileSync('/usr/bin/python3', py, { cwd: ROOT, stdio: 'inherit' });
   return dir;
@@ -107,8 +129,68 @@ function table(t: Target, node: StageResult, web: StageResult): string {
   return lines.join('\n');
 }
 
+const ms = (x: number | null) => (x === null ? '—' : x.toFixed(2));
+
+function splitTable(t: Target, rows: { where: string; split: StepSplit[] }[]): string {
+  const lines = [
+    `| ${t.label}, ms per token | ORT threads | context | embed_tokens run | embed now (row lookup) | feeds | decoder run | of which copy in (heap) | of which copy out | logits | cache swap | rest of the loop | step: embed run → row lookup | KV MB per step |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const { where, split } of rows) {
+    for (const s of split) {
+      const before = s.total - s.embed + s.embedRun;
+      const rest = s.total - s.embed - s.feeds - s.run - s.logits - s.cache;
+      lines.push(`| ${where} | ${s.spinning ? 'spin' : 'sleep'} | ${s.context} | ${ms(s.embedRun)} | ${ms(s.embed)} | ${ms(s.feeds)} | ${ms(s.run)} | ${ms(s.copyIn)} | ${ms(s.copyOut)} | ${ms(s.logits)} | ${ms(s.cache)} | ${ms(rest)} | ${ms(before)} → **${ms(s.total)}** | ${(s.kvBytes / 2 ** 20).toFixed(1)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+async function mainSplit(targets: Target[], dirs: string[]) {
+  const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1' } });
+  await server.listen();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs });
+  const out: Record<string, unknown> = {};
+  const tables: string[] = [];
+  try {
+    for (const [i, t] of targets.entries()) {
+      const manifest = JSON.parse(readFileSync(join(dirs[i], 'bundle.json'), 'utf8')) as BundleManifest;
+      console.log(`\n${t.label}: decode split, Node…`);
+      const node: StepSplit[] = [];
+      for (const cfg of splitConfig(t)) node.push(...(await benchDecodeSplit(ortNode(), manifest, nodeLoader(dirs[i], manifest), 'cpu', THREADS, cfg, null, console.log)));
+      console.log(`${t.label}: decode split, Chromium WASM…`);
+      const page = await browser.newPage();
+      page.on('console', (m) => console.log(`  [chromium] ${m.text()}`));
+      await page.goto(`http://127.0.0.1:${PORT}/bench/runtime.html`);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      let r: { split?: StepSplit[]; threads: number } = { threads: 0 };
+      try {
+        r = await page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config: t.config, split: splitConfig(t) });
+      } catch (e) {
+        console.log(`  Chromium FAILED: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      }
+      await page.close();
+      const tab = splitTable(t, [
+        { where: `Node (ORT CPU, ${THREADS} threads)`, split: node },
+        { where: `Chromium (ORT WASM, ${r.threads} threads)`, split: r.split ?? [] },
+      ]);
+      console.log(`\n${tab}`);
+      tables.push(tab);
+      out[t.key] = { label: t.label, config: splitConfig(t), node, chromium: r.split, threads: { node: THREADS, wasm: r.threads } };
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  console.log(`\n${tables.join('\n\n')}`);
+  mkdirSync(join(ROOT, '.test-output'), { recursive: true });
+  writeFileSync(join(ROOT, '.test-output', 'bench-decode-split.json'), JSON.stringify(out, null, 2));
+  console.log('\nwrote .test-output/bench-decode-split.json');
+}
+
 async function main() {
   const targets = TARGETS.filter((t) => !only || t.key === only);
+  if (SPLIT) return mainSplit(targets, targets.map(ensureBundle));
   const dirs = targets.map(ensureBundle);
   const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1' } });
   await server.listen();

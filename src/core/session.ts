@@ -14,7 +14,7 @@ import type { AudioPlan, FramePlan } from './media/plan';
 import { prepareFrame, type PreparedFrame } from './features/pixels';
 import { assertDecodable, planMedia } from './media/pipeline';
 import { planRange, rangeMedia } from './media/range';
-import type { MediaSource } from './media/types';
+import type { AudioWindow, MediaSource } from './media/types';
 import type { Decoder, GenerateResult } from './model/decoder';
 import { materializeLayout, summarizeLayout, textSegments, type Layout } from './model/interleave';
 import { promptTokenIdsReport, renderTurnText } from './model/prompt';
@@ -101,14 +101,23 @@ export class CaptionSession {
     const duration = plan.frames?.realTime ?? (audioPlan ? audioPlan.sourceSamples / audioPlan.sampleRate : info.duration);
     const origin = ranged?.range.start ?? 0;
 
+    // With frames to do as well, the audio starts decoding first: it then runs while the frames
+    // are decoded and encoded (a browser source decodes ahead from the call on, media/types.ts).
+    const early = framePlan && audioPlan ? this.startAudio(audioPlan, options, ranged?.audioStartSample ?? 0) : null;
     let t = now();
-    const encoded = framePlan ? await this.encodeFrames(framePlan, events, progress, signal, timings) : null;
+    let encoded: EncodedFrames | null;
+    try {
+      encoded = framePlan ? await this.encodeFrames(framePlan, events, progress, signal, timings) : null;
+    } catch (e) {
+      await early?.windows.return(undefined).catch(() => undefined);
+      throw e;
+    }
     if (encoded) events.onTensor?.('visionFeatures', encoded.visual, [encoded.frames.length, manifest.vision.tokensPerFrame, manifest.llm.hidden]);
     timings.decode ??= 0;
     timings.vision = now() - t - timings.decode;
 
     t = now();
-    const audio = audioPlan ? await this.encodeAudio(audioPlan, options, progress, signal, ranged?.audioStartSample ?? 0) : null;
+    const audio = audioPlan ? await this.encodeAudio(audioPlan, options, progress, signal, ranged?.audioStartSample ?? 0, early) : null;
     if (audio?.features) events.onTensor?.('audioFeatures', audio.features, [audio.tokens, manifest.llm.hidden]);
     timings.audio = now() - t;
 
@@ -296,16 +305,35 @@ export class CaptionSession {
     return entry;
   }
 
-  /** Audio of a plan and channel: decoded and encoded once. */
-  private async encodeAudio(plan: AudioPlan, options: ResolvedOptions, progress: ProgressFn, signal: AbortSignal | undefined, startSample = 0): Promise<EncodedAudio> {
-    const key = `${startSample}/${plan.totalSamples}/${plan.windows.length}/${options.channel}`;
+  private audioKey(plan: AudioPlan, options: ResolvedOptions, startSample: number): string {
+    return `${startSample}/${plan.totalSamples}/${plan.windows.length}/${options.channel}`;
+  }
+
+  /** Starts decoding a plan's audio windows now (null when they are cached): the source for encodeAudio, its first audioWindows call answered by the started decode. */
+  private startAudio(plan: AudioPlan, options: ResolvedOptions, startSample: number): { media: MediaSource; windows: AsyncGenerator<AudioWindow> } | null {
+    if (this.audioCache.has(this.audioKey(plan, options, startSample))) return null;
+    const source = startSample ? rangeMedia(this.media, startSample) : this.media;
+    const windows = source.audioWindows(plan, { channel: options.channel });
+    let taken = false;
+    const media: MediaSource = {
+      info: source.info,
+      frames: (p) => source.frames(p),
+      audioWindows: (p, o) => (!taken && p === plan && (o?.channel ?? 0) === options.channel ? ((taken = true), windows) : source.audioWindows(p, o)),
+      close: () => source.close(),
+    };
+    return { media, windows };
+  }
+
+  /** Audio of a plan and channel: decoded and encoded once. `early`: its decoding already started (startAudio). */
+  private async encodeAudio(plan: AudioPlan, options: ResolvedOptions, progress: ProgressFn, signal: AbortSignal | undefined, startSample = 0, early: { media: MediaSource } | null = null): Promise<EncodedAudio> {
+    const key = this.audioKey(plan, options, startSample);
     const hit = this.audioCache.get(key);
     if (hit) {
       progress('audio', 1);
       return hit;
     }
     this.counters.audioRuns++;
-    const media = startSample ? rangeMedia(this.media, startSample) : this.media;
+    const media = early?.media ?? (startSample ? rangeMedia(this.media, startSample) : this.media);
     const audio = await this.family.encodeAudio(this.model, media, plan, options.channel, progress, signal);
     checkAborted(signal, 'audio');
     this.audioCache.set(key, audio);

@@ -118,37 +118,59 @@ export function logMel(ex: LogMelExtractor, samples: Float32Array): Float32Array
   return normalizeLog(mel, numMels * melFrames);
 }
 
-/** mel power [numMels][frames] of a centred STFT (PIPELINE §3). */
+/**
+ * mel power [numMels][frames] of a centred STFT (PIPELINE §3). The frames are real, so two
+ * go through one complex FFT (frame t as the real part, t + 1 as the imaginary part) and
+ * are separated by the conjugate symmetry of real spectra: with Z = FFT(a + ib),
+ * A[k] = (Z[k] + conj Z[n−k]) / 2 and B[k] = (Z[k] − conj Z[n−k]) / 2i.
+ */
 function melPower(
   x: Float64Array, window: Float64Array, filters: MelFilter[], plan: FftPlan, hop: number, frames: number,
 ): Float64Array {
   const nFft = plan.n;
   const half = Math.floor(nFft / 2);
   const bins = half + 1;
-  const numMels = filters.length;
-  const out = new Float64Array(numMels * frames);
+  const out = new Float64Array(filters.length * frames);
   const re = new Float64Array(nFft);
   const im = new Float64Array(nFft);
   const fRe = new Float64Array(nFft);
   const fIm = new Float64Array(nFft);
-  const power = new Float64Array(bins);
-  for (let t = 0; t < frames; t++) {
+  const powerA = new Float64Array(bins);
+  const powerB = new Float64Array(bins);
+  const windowed = (t: number, into: Float64Array) => {
     const start = t * hop - half;
     const inside = start >= 0 && start + nFft <= x.length;
-    for (let i = 0; i < nFft; i++) {
-      re[i] = window[i] * (inside ? x[start + i] : x[reflect(start + i, x.length)]);
-    }
-    im.fill(0);
+    for (let i = 0; i < nFft; i++) into[i] = window[i] * (inside ? x[start + i] : x[reflect(start + i, x.length)]);
+  };
+  for (let t = 0; t < frames; t += 2) {
+    const pair = t + 1 < frames;
+    windowed(t, re);
+    if (pair) windowed(t + 1, im);
+    else im.fill(0);
     fft(plan, re, im, fRe, fIm);
-    for (let b = 0; b < bins; b++) power[b] = fRe[b] * fRe[b] + fIm[b] * fIm[b];
-    for (let m = 0; m < numMels; m++) {
-      const { first, weights } = filters[m];
-      let acc = 0;
-      for (let k = 0; k < weights.length; k++) acc += weights[k] * power[first + k];
-      out[m * frames + t] = acc;
+    for (let k = 0; k < bins; k++) {
+      const j = k === 0 ? 0 : nFft - k;
+      const aRe = fRe[k] + fRe[j];
+      const aIm = fIm[k] - fIm[j];
+      const bRe = fIm[k] + fIm[j];
+      const bIm = fRe[j] - fRe[k];
+      powerA[k] = (aRe * aRe + aIm * aIm) / 4;
+      powerB[k] = (bRe * bRe + bIm * bIm) / 4;
     }
+    applyFilters(filters, powerA, out, frames, t);
+    if (pair) applyFilters(filters, powerB, out, frames, t + 1);
   }
   return out;
+}
+
+/** One frame's mel energies: out[m · frames + t] = Σ weights · power. */
+function applyFilters(filters: MelFilter[], power: Float64Array, out: Float64Array, frames: number, t: number): void {
+  for (let m = 0; m < filters.length; m++) {
+    const { first, weights } = filters[m];
+    let acc = 0;
+    for (let k = 0; k < weights.length; k++) acc += weights[k] * power[first + k];
+    out[m * frames + t] = acc;
+  }
 }
 
 /** log10(max(mel, 1e−10)), clamp to (max − 8), (x + 4)/4. */

@@ -42,6 +42,9 @@ export interface GenerateResult {
   unfed: number[];
 }
 
+/** Parts of a decode step (bench/decode-split.ts): the embedding of the picked token, the feeds, the decoder run, the logits read, the cache swap. */
+export type StepPart = 'embed' | 'feeds' | 'run' | 'logits' | 'cache';
+
 /** The two graphs of the decode loop with their manifest entries. */
 export interface DecoderGraphs {
   embed: { session: Session; entry: Pick<GraphEntry, 'inputs' | 'outputs'> };
@@ -152,6 +155,12 @@ export class Decoder {
   private readonly cache: KvCache;
   private readonly embedsType: FloatType;
   private readonly ports: { embeds: string; mask: string; positions?: string; logits: string; ids: string; embedOut: string };
+  /** Rows of single generated tokens already embedded: a table lookup instead of an embed_tokens run (the row of a token is the same in any batch). */
+  private readonly rows = new Map<number, Float32Array>();
+  /** All-ones attention mask, grown as the cache grows; each step feeds a prefix of it. */
+  private ones = new BigInt64Array(0);
+  /** Bench-only: called with each part's milliseconds (StepPart); null costs nothing. */
+  trace: ((part: StepPart, ms: number) => void) | null = null;
 
   constructor(
     private readonly ort: Ort,
@@ -187,23 +196,55 @@ export class Decoder {
     return data;
   }
 
+  /** One generated token's embedding row, [H]: from the rows seen before, else through embed_tokens. */
+  private async embedToken(id: number): Promise<Float32Array> {
+    const t = this.trace ? now() : 0;
+    let row = this.rows.get(id);
+    if (!row) {
+      row = await this.embed([id]);
+      if (this.rows.size < 4096) this.rows.set(id, row); // ≤ 4096 rows: 58 MB at a 7B's hidden 3584
+    }
+    this.trace?.('embed', now() - t);
+    return row;
+  }
+
+  /** The attention mask for `total` positions: all ones (no per-element BigInt conversion, no allocation per step). */
+  private mask(total: number): Tensor {
+    if (this.ones.length < total) this.ones = new BigInt64Array(Math.max(total, 2 * this.ones.length, 256)).fill(1n);
+    return new this.ort.Tensor('int64', this.ones.subarray(0, total), [1, total]);
+  }
+
   /** Runs the decoder on `count` new embeddings after the cache; returns the last position's logits. */
   private async step(embeds: Float32Array, count: number): Promise<Float32Array> {
     const { hidden, vocab } = this.llm;
+    const trace = this.trace;
+    let t = trace ? now() : 0;
+    const lap = (part: StepPart) => {
+      if (!trace) return;
+      const n = now();
+      trace(part, n - t);
+      t = n;
+    };
     const past = this.cache.length;
     const total = past + count;
     const feeds: Feeds = {
       [this.ports.embeds]: floatTensor(this.ort, embeds, [1, count, hidden], this.embedsType),
-      [this.ports.mask]: new this.ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]), // all ones: no per-element BigInt conversion
+      [this.ports.mask]: this.mask(total),
       ...this.cache.feeds(),
     };
     if (this.ports.positions) feeds[this.ports.positions] = int64Tensor(this.ort, Array.from({ length: count }, (_, i) => past + i), [1, count]);
+    lap('feeds');
     const outputs = await this.graphs.decoder.session.run(feeds);
+    lap('run');
     const logits = outputs[this.ports.logits];
     const all = await readFloat32(logits);
-    const last = all.slice(all.length - vocab); // [1, S, V] or [1, 1, V] (manifest logits: 'last')
+    // [1, S, V] or [1, 1, V] (manifest logits: 'last'). One row is kept as it is (ORT hands out a
+    // fresh array); of a prefill's S rows only the last is copied, so the rest can be freed.
+    const last = all.length === vocab ? all : all.slice(all.length - vocab);
     disposeAll([logits]);
+    lap('logits');
     this.cache.advance(outputs, count);
+    lap('cache');
     return last;
   }
 
@@ -248,7 +289,7 @@ export class Decoder {
       opts.onToken?.(id, i);
       if (opts.stopTokenIds.includes(id)) return result('stop-token', decodeStart);
       if (i === opts.maxNewTokens - 1) break;
-      logits = await this.step(await this.embed([id]), 1);
+      logits = await this.step(await this.embedToken(id), 1);
     }
     return result('max-new-tokens', decodeStart);
   }

@@ -48,6 +48,9 @@ export async function createSession(ort: Ort, role: string, bytes: GraphData, pl
   const errors: string[] = [];
   for (const backend of plan.order) {
     const options: SessionOptions = { executionProviders: [backend], graphOptimizationLevel: 'all' };
+    // CPU threads sleep between parallel sections instead of spinning: spinning ones took the
+    // cores the JS side of the loop and the media decoding need (bench/README.md, decode step).
+    if (backend !== 'webgpu') options.extra = { session: { intra_op: { allow_spinning: '0' } } };
     if (bytes.externalData.length) options.externalData = bytes.externalData;
     if (backend === 'webgpu' && gpuOutputs.length) {
       options.preferredOutputLocation = Object.fromEntries(gpuOutputs.map((o) => [o, 'gpu-buffer' as const]));
