@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import type { BundleManifest } from '../src/core/bundle/manifest';
+import { readTree, startBundleServer } from '../src/core/bundle/http-bundle-server.testutil';
 import type { GoldenRequest, GoldenResult } from './harness/golden-worker';
 
 /**
@@ -49,4 +53,57 @@ test('WebGPU (software adapter): golden runs give the reference tokens', async (
   expect(result.backends.embed_tokens).toBe('wasm');
   expectParity(result);
   expect(result.runs).toHaveLength(4 + 2); // legacy + setup runs (time tokens; penalty 1.1), both with the official prompt
+});
+
+/**
+ * The quantised tiny bundles (models:tiny-q4, models:tiny-q4f16: MatMulNBits, GroupQueryAttention,
+ * GatherBlockQuantized, last-position logits) against their goldens, which PyTorch computed with
+ * the bundles' own dequantised weights (PIPELINE §9). q4 is float32 math: every token must match.
+ * q4f16 computes in fp16: a token may differ only where the reference's top-2 margin is within
+ * golden.json's `reference.tieMargin`. One case each keeps CI short; WebGPU only q4 (the software
+ * adapter has no shader-f16).
+ */
+const QUANT_CASE = 'synthetic_4.5s';
+const tieMargin = (dtype: string): number => (JSON.parse(readFileSync(`public/bundles/tiny-${dtype}/golden.json`, 'utf8')) as { reference: { tieMargin: number } }).reference.tieMargin;
+
+for (const dtype of ['q4', 'q4f16'] as const) {
+  test(`WASM: the tiny ${dtype} bundle gives its dequantised reference's tokens`, async ({ page }) => {
+    test.setTimeout(180_000);
+    const result = await runGolden(page, { prefer: 'wasm', bundle: `/bundles/tiny-${dtype}/`, cases: [QUANT_CASE], runs: 2, marginTolerance: tieMargin(dtype) });
+    expect(result.error).toBeUndefined();
+    expect(Object.values(result.backends)).toEqual(['wasm', 'wasm', 'wasm', 'wasm', 'wasm']);
+    expectParity(result);
+    expect(result.runs.map((r) => r.name)).toEqual([`${QUANT_CASE}: audio-video/spread`, `${QUANT_CASE}: audio-video/sequential`]);
+    if (dtype === 'q4') for (const run of result.runs) expect(run.ids, run.name).toEqual(run.expectedIds);
+  });
+}
+
+test('WebGPU (software adapter): the tiny q4 bundle gives its reference tokens', async ({ page }) => {
+  test.setTimeout(600_000);
+  const result = await runGolden(page, { prefer: 'webgpu', bundle: '/bundles/tiny-q4/', cases: [QUANT_CASE], runs: 1, marginTolerance: 0 });
+  expect(result.error).toBeUndefined();
+  expect(result.backends.decoder_model_merged).toBe('webgpu');
+  expectParity(result);
+  expect(result.runs).toHaveLength(1);
+  expect(result.runs[0].ids).toEqual(result.runs[0].expectedIds);
+});
+
+test('WASM: the tiny q4 bundle re-chunked (several external-data chunks per graph) gives the same tokens', async ({ page }) => {
+  test.setTimeout(180_000);
+  const dir = '.test-output/e2e-q4-chunked';
+  execFileSync('/usr/bin/python3', ['scripts/rechunk_bundle.py', 'public/bundles/tiny-q4', dir, '--chunk-bytes', '262144', '--min-tensor-bytes', '256', '--name', 'tiny-q4-chunked']);
+  const m = JSON.parse(readFileSync(`${dir}/bundle.json`, 'utf8')) as BundleManifest;
+  expect(m.graphs.decoder_model_merged.externalData.length).toBeGreaterThan(4);
+  expect(m.graphs.embed_tokens.externalData.length).toBe(2); // its two tensors (4-bit table, scales), never split
+  const server = await startBundleServer(readTree(dir), { isolation: true });
+  try {
+    const result = await runGolden(page, { prefer: 'wasm', bundle: server.base, cases: [QUANT_CASE], runs: 1, marginTolerance: 0 });
+    expectParity(result);
+    expect(result.runs).toHaveLength(1);
+    expect(result.runs[0].ids).toEqual(result.runs[0].expectedIds);
+    // Every chunk of every graph came over the network.
+    for (const g of Object.values(m.graphs)) for (const e of g.externalData) expect(server.count(e.path), e.path).toBe(1);
+  } finally {
+    await server.close();
+  }
 });

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 /**
- * Test-only worker: loads the tiny bundle by URL, creates the sessions on the requested
+ * Test-only worker: loads a bundle (the tiny one unless asked for another) by URL, creates the sessions on the requested
  * backend with the app's own code, runs golden cases through `captionMedia` on in-memory
  * inputs (the reference's exact frames and audio) and reports ids, layouts and memory.
  */
@@ -16,6 +16,10 @@ import { ortWeb } from '../../src/worker/ort-web';
 
 export interface GoldenRequest {
   prefer: Prefer;
+  /** The bundle's base URL (ending in '/'): the tiny bundle when absent. */
+  bundle?: string;
+  /** Only the first N legacy runs of each case (all when absent). */
+  runs?: number;
   /** Case names to run (all when absent) and how many times to repeat the whole set. */
   cases?: string[];
   repeat?: number;
@@ -55,7 +59,7 @@ function usedHeap(): number {
 
 scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
   const req = ev.data;
-  const base = new URL('/bundles/tiny/', scope.location.href).href;
+  const base = new URL(req.bundle ?? '/bundles/tiny/', scope.location.href).href;
   const ort = ortWeb();
   const result: GoldenResult = { threads: Number(ort.env.wasm.numThreads), isolated: Boolean(scope.crossOriginIsolated), backends: {}, adapter: null, runs: [], heap: [] };
   // The app's engine, in this worker, over the reference's exact frames and audio (in memory).
@@ -83,7 +87,7 @@ scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
       for (const c of cases) {
         const input = goldenMedia(c, info.manifest.audio.sampleRate, c.source.kind === 'ffmpeg-fixture' ? fixture : undefined);
         const { mediaId } = await engine.open(new MemoryMediaSource(input));
-        for (const run of c.runs) {
+        for (const run of c.runs.slice(0, req.runs ?? c.runs.length)) {
           const ours = new Map<string, Stats>();
           const onTensor = (name: string, data: Float32Array, shape: number[]) => ours.set(name, stats(data, shape));
           const report = await engine.caption(mediaId, goldenOptions(golden, run, info.manifest, 64), { onTensor });
