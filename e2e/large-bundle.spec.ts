@@ -70,6 +70,7 @@ test('WASM: loads a chunked bundle by URL with progress, a reload downloads noth
   // The speed and the time left, while the bytes come (the server writes each file in 8 slow pieces).
   await expect(page.getByTestId('stage-bundle')).toContainText(/ · downloading · [\d.]+ (B|KB|MB)\/s · \d+:\d\d left/);
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await expect(page.getByTestId('model-ort-build')).toHaveText('onnxruntime-web, asyncify build'); // WASM only: no JSPI build
   // Every file of the bundle came over the network exactly once.
   for (const p of bundleFiles()) expect(server.count(p), p).toBe(1);
   expect(await cachedUrls(page)).toEqual(expect.arrayContaining(chunks.map((p) => server.base + p)));
@@ -99,11 +100,14 @@ test('WebGPU (software adapter): the app engine, handed the chunks as Cache API 
   await page.goto('/e2e/harness/engine.html');
   await expect(page.getByTestId('status')).toHaveText('ready');
   const result = await page.evaluate(
-    ([url, n]) => (window as unknown as { engineHarness: { run: (u: string, p: string, v: string, n: number) => Promise<{ ok: boolean; backends?: Record<string, string>; ids?: number[]; error?: string }> } }).engineHarness.run(url, 'webgpu', '/e2e/fixtures/out/short.mp4', n),
+    ([url, n]) => (window as unknown as { engineHarness: { run: (u: string, p: string, v: string, n: number) => Promise<{ ok: boolean; backends?: Record<string, string>; ortBuild?: string | null; ids?: number[]; error?: string }> } }).engineHarness.run(url, 'webgpu', '/e2e/fixtures/out/short.mp4', n),
     [server.base, NEW_TOKENS] as const,
   );
   expect(result.error).toBeUndefined();
   expect(result.backends).toMatchObject({ decoder_model_merged: 'webgpu', vision_encoder: 'webgpu', embed_tokens: 'wasm' });
+  // onnxruntime-web's JSPI build where this Chromium has JSPI (src/worker/ort-web.ts), the asyncify one otherwise.
+  const jspi = await page.evaluate(() => typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function' && typeof (WebAssembly as unknown as { promising?: unknown }).promising === 'function');
+  expect(result.ortBuild).toBe(jspi ? 'jspi' : 'asyncify');
   expect(result.ids).toEqual(nodeTokenIds('short.mp4'));
 });
 

@@ -11,15 +11,17 @@ import { MemoryMediaSource } from '../../src/core/media/memory-source';
 import type { MediaSource } from '../../src/core/media/types';
 import type { Prefer } from '../../src/core/runtime/backend';
 import { probeCapabilities } from '../../src/core/runtime/capabilities';
-import { checkGoldenRun, checkGoldenSetupRun, goldenMedia, goldenOptions, goldenSetupOptions, stats, type GoldenCheck, type Golden, type Stats } from '../../src/core/testing/golden';
+import { checkGoldenRun, checkGoldenSetupRun, goldenMedia, goldenOptions, goldenSetupOptions, stats, type GoldenCheck, type Golden, type GoldenRun, type Stats } from '../../src/core/testing/golden';
 import { ortWeb } from '../../src/worker/ort-web';
 
 export interface GoldenRequest {
   prefer: Prefer;
   /** The bundle's base URL (ending in '/'): the tiny bundle when absent. */
   bundle?: string;
-  /** Only the first N legacy runs of each case (all when absent). */
-  runs?: number;
+  /** Only these legacy runs of each case, by index (all when absent). */
+  runs?: number[];
+  /** Generate only this many tokens and compare them with the reference's first ones (greedy: a prefix of the same sequence). */
+  maxNewTokens?: number;
   /** Case names to run (all when absent) and how many times to repeat the whole set. */
   cases?: string[];
   repeat?: number;
@@ -42,6 +44,11 @@ export interface GoldenResult {
   /** performance.memory.usedJSHeapSize after each repeat (Chromium), bytes. */
   heap: number[];
   error?: ReturnType<typeof serializeError>;
+}
+
+/** The run with its reference cut to the first `n` generated tokens. */
+function prefixOf(run: GoldenRun, n?: number): GoldenRun {
+  return n === undefined ? run : { ...run, generated: { ...run.generated, ids: run.generated.ids.slice(0, n), margins: run.generated.margins.slice(0, n) } };
 }
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -87,10 +94,10 @@ scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
       for (const c of cases) {
         const input = goldenMedia(c, info.manifest.audio.sampleRate, c.source.kind === 'ffmpeg-fixture' ? fixture : undefined);
         const { mediaId } = await engine.open(new MemoryMediaSource(input));
-        for (const run of c.runs.slice(0, req.runs ?? c.runs.length)) {
+        for (const run of c.runs.filter((_, i) => !req.runs || req.runs.includes(i)).map((r) => prefixOf(r, req.maxNewTokens))) {
           const ours = new Map<string, Stats>();
           const onTensor = (name: string, data: Float32Array, shape: number[]) => ours.set(name, stats(data, shape));
-          const report = await engine.caption(mediaId, goldenOptions(golden, run, info.manifest, 64), { onTensor });
+          const report = await engine.caption(mediaId, { ...goldenOptions(golden, run, info.manifest, 64), ...(req.maxNewTokens ? { maxNewTokens: req.maxNewTokens } : {}) }, { onTensor });
           result.runs.push(checkGoldenRun(c, run, report, ours, req.marginTolerance));
         }
         const picked = (r: NonNullable<typeof c.setupRuns>[number]) => !req.setupKinds || req.setupKinds.includes(r.setup.repetitionPenalty !== 1 ? 'penalty' : r.modality);
