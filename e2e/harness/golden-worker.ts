@@ -22,6 +22,8 @@ export interface GoldenRequest {
   runs?: number[];
   /** Generate only this many tokens and compare them with the reference's first ones (greedy: a prefix of the same sequence). */
   maxNewTokens?: number;
+  /** Tolerance for inputsEmbeds against PyTorch (fp16 activations); TENSOR_TOLERANCE when absent. */
+  embedsTolerance?: number;
   /** Case names to run (all when absent) and how many times to repeat the whole set. */
   cases?: string[];
   repeat?: number;
@@ -98,7 +100,7 @@ scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
           const ours = new Map<string, Stats>();
           const onTensor = (name: string, data: Float32Array, shape: number[]) => ours.set(name, stats(data, shape));
           const report = await engine.caption(mediaId, { ...goldenOptions(golden, run, info.manifest, 64), ...(req.maxNewTokens ? { maxNewTokens: req.maxNewTokens } : {}) }, { onTensor });
-          result.runs.push(checkGoldenRun(c, run, report, ours, req.marginTolerance));
+          result.runs.push(checkGoldenRun(c, run, report, ours, req.marginTolerance, req.embedsTolerance));
         }
         const picked = (r: NonNullable<typeof c.setupRuns>[number]) => !req.setupKinds || req.setupKinds.includes(r.setup.repetitionPenalty !== 1 ? 'penalty' : r.modality);
         for (const run of req.setup ? (c.setupRuns ?? []).filter(picked) : []) {
