@@ -19,8 +19,9 @@ const isolationHeaders = {
  * the app made threaded session creation hang after `vite build` (ENVIRONMENT.md).
  */
 const ORT_DIR = resolve('node_modules/onnxruntime-web/dist');
-// onnxruntime-web/webgpu (the build the worker imports) loads the asyncify variant only.
-const ortFiles = () => readdirSync(ORT_DIR).filter((f) => /^ort-wasm-simd-threaded\.asyncify\.(mjs|wasm)$/.test(f));
+// The worker's two builds (src/worker/ort-web.ts): onnxruntime-web/webgpu loads the asyncify
+// variant, onnxruntime-web/jspi the jspi one (only where the browser has JSPI and WebGPU runs).
+const ortFiles = () => readdirSync(ORT_DIR).filter((f) => /^ort-wasm-simd-threaded\.(asyncify|jspi)\.(mjs|wasm)$/.test(f));
 
 type Middleware = Connect.NextHandleFunction;
 

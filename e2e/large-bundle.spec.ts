@@ -1,8 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { type BundleServer, startBundleServer } from '../src/core/bundle/http-bundle-server.testutil';
+import { type BundleServer, readTree, startBundleServer } from '../src/core/bundle/http-bundle-server.testutil';
 import { chooseFile, fixture, openApp, runCaption } from './app/helpers';
 
 /**
@@ -18,19 +16,6 @@ const DIR = '.test-output/e2e-chunked';
 const NEW_TOKENS = 8;
 let server: BundleServer;
 let files: Map<string, Uint8Array>;
-
-function readTree(root: string): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(relative(root, p).split('\\').join('/'), new Uint8Array(readFileSync(p)));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 test.beforeAll(async () => {
   execFileSync('/usr/bin/python3', ['scripts/rechunk_bundle.py', 'public/bundles/tiny', DIR, '--chunk-bytes', '16384', '--min-tensor-bytes', '256', '--name', 'tiny-chunked']);
@@ -82,7 +67,10 @@ test('WASM: loads a chunked bundle by URL with progress, a reload downloads noth
   await page.getByLabel(/Bundle URL/).fill(server.base);
   await page.getByTestId('load-model').click();
   await expect(page.getByTestId('stage-bundle')).toContainText(/ of .* · downloading/);
+  // The speed and the time left, while the bytes come (the server writes each file in 8 slow pieces).
+  await expect(page.getByTestId('stage-bundle')).toContainText(/ · downloading · [\d.]+ (B|KB|MB)\/s · \d+:\d\d left/);
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await expect(page.getByTestId('model-ort-build')).toHaveText('onnxruntime-web, asyncify build'); // WASM only: no JSPI build
   // Every file of the bundle came over the network exactly once.
   for (const p of bundleFiles()) expect(server.count(p), p).toBe(1);
   expect(await cachedUrls(page)).toEqual(expect.arrayContaining(chunks.map((p) => server.base + p)));
@@ -112,11 +100,14 @@ test('WebGPU (software adapter): the app engine, handed the chunks as Cache API 
   await page.goto('/e2e/harness/engine.html');
   await expect(page.getByTestId('status')).toHaveText('ready');
   const result = await page.evaluate(
-    ([url, n]) => (window as unknown as { engineHarness: { run: (u: string, p: string, v: string, n: number) => Promise<{ ok: boolean; backends?: Record<string, string>; ids?: number[]; error?: string }> } }).engineHarness.run(url, 'webgpu', '/e2e/fixtures/out/short.mp4', n),
+    ([url, n]) => (window as unknown as { engineHarness: { run: (u: string, p: string, v: string, n: number) => Promise<{ ok: boolean; backends?: Record<string, string>; ortBuild?: string | null; ids?: number[]; error?: string }> } }).engineHarness.run(url, 'webgpu', '/e2e/fixtures/out/short.mp4', n),
     [server.base, NEW_TOKENS] as const,
   );
   expect(result.error).toBeUndefined();
   expect(result.backends).toMatchObject({ decoder_model_merged: 'webgpu', vision_encoder: 'webgpu', embed_tokens: 'wasm' });
+  // onnxruntime-web's JSPI build where this Chromium has JSPI (src/worker/ort-web.ts), the asyncify one otherwise.
+  const jspi = await page.evaluate(() => typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function' && typeof (WebAssembly as unknown as { promising?: unknown }).promising === 'function');
+  expect(result.ortBuild).toBe(jspi ? 'jspi' : 'asyncify');
   expect(result.ids).toEqual(nodeTokenIds('short.mp4'));
 });
 
@@ -139,6 +130,31 @@ test('an interrupted download resumes after a reload without fetching finished f
   expect(fetched).toContain(broken);
   expect(fetched.filter((p) => done.includes(p))).toEqual([]);
   expect(fetched.sort()).toEqual(bundleFiles().filter((p) => p !== 'bundle.json' && !done.includes(p)).sort());
+});
+
+test('Cancel during a slow download stops it; loading again fetches only the files not yet stored', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page, { wasm: true });
+  server.delayMs = 25;
+  await page.locator('#preset').selectOption('url');
+  await page.getByLabel(/Bundle URL/).fill(server.base);
+  await page.getByTestId('load-model').click();
+  await expect(page.getByTestId('stage-bundle')).toContainText(/ · downloading · .* left/);
+  await expect.poll(async () => (await cachedUrls(page)).length).toBeGreaterThan(3);
+  await page.getByTestId('cancel-load').click();
+  const status = page.getByTestId('model-status');
+  await expect(status).toHaveAttribute('data-status', 'error');
+  await expect(status).toContainText('cancelled');
+  const stored = (await cachedUrls(page)).map((u) => u.slice(server.base.length));
+  expect(stored.filter((p) => p !== 'bundle.json').length).toBeLessThan(bundleFiles().length - 1);
+
+  server.delayMs = 0;
+  server.requests.length = 0;
+  await page.getByTestId('load-model').click();
+  await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  const fetched = server.requests.map((r) => r.slice('/b/'.length)).filter((p) => p !== 'bundle.json');
+  expect(fetched.filter((p) => stored.includes(p))).toEqual([]);
+  expect(fetched.sort()).toEqual(bundleFiles().filter((p) => p !== 'bundle.json' && !stored.includes(p)).sort());
 });
 
 test('a chunk with a wrong sha256 is never committed to the Cache API', async ({ page }) => {

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { GoldenResult } from './harness/golden-worker';
 
@@ -16,6 +19,18 @@ test('production build: the page is isolated and names its backend', async ({ pa
   const res = await page.request.get(PREVIEW + '/ort/ort-wasm-simd-threaded.asyncify.wasm');
   expect(res.headers()['content-type']).toBe('application/wasm');
   expect(res.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+  const jspi = await page.request.get(PREVIEW + '/ort/ort-wasm-simd-threaded.jspi.wasm');
+  expect(jspi.headers()['content-type']).toBe('application/wasm');
+});
+
+test('production build: /ort/ holds exactly the two builds the worker loads, and every wasm file is the installed onnxruntime-web', () => {
+  // dist-e2e/: the build `vite preview --mode e2e` serves (playwright.config.ts).
+  expect(readdirSync('dist-e2e/ort').sort()).toEqual(['asyncify.mjs', 'asyncify.wasm', 'jspi.mjs', 'jspi.wasm'].map((f) => `ort-wasm-simd-threaded.${f}`));
+  const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+  const installed = new Set(['asyncify', 'jspi'].map((b) => sha(`node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.${b}.wasm`)));
+  const wasm = readdirSync('dist-e2e', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.wasm'));
+  expect(wasm.length).toBeGreaterThanOrEqual(2);
+  for (const f of wasm) expect(installed.has(sha(join('dist-e2e', f))), f).toBe(true);
 });
 
 test('production build: threaded WASM runs the golden cases', async ({ page }) => {

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import type { BundleManifest } from '../src/core/bundle/manifest';
+import { readTree, startBundleServer } from '../src/core/bundle/http-bundle-server.testutil';
 import type { GoldenRequest, GoldenResult } from './harness/golden-worker';
 
 /**
@@ -73,4 +77,49 @@ test('the worker protocol: a text-only turn gives the tokens of onnxruntime-node
   const ms = (t: number) => Math.round(t * 1000) / 1000; // the browser's timestamps come from the container's timescale
   expect(r.cuts!.map(ms)).toEqual([3, 7, 9.5, 10.5]);
   expect(r.segments!.map((g) => g.map(ms))).toEqual([[0, 3], [3, 7], [7, 9.5], [9.5, 13]]);
+});
+
+/**
+ * The quantised tiny bundles (models:tiny-q4, models:tiny-q4f16: MatMulNBits, GroupQueryAttention,
+ * GatherBlockQuantized, last-position logits) against their goldens, which PyTorch computed with
+ * the bundles' own dequantised weights (PIPELINE §9). q4 is float32 math: every token must match.
+ * q4f16 computes in fp16: a token may differ only where the reference's top-2 margin is within
+ * golden.json's `reference.tieMargin`. One case each keeps CI short; WebGPU only q4 (the software
+ * adapter has no shader-f16).
+ */
+const QUANT_CASE = 'synthetic_4.5s';
+/** q4f16's inputsEmbeds are fp16 (the reference's are float32): values within fp16's epsilon (2^-10), sums within 1 % of it per element. */
+const FP16_EPSILON = 2 ** -10;
+const tieMargin = (dtype: string): number => (JSON.parse(readFileSync(`public/bundles/tiny-${dtype}/golden.json`, 'utf8')) as { reference: { tieMargin: number } }).reference.tieMargin;
+
+for (const dtype of ['q4', 'q4f16'] as const) {
+  test(`WASM: the tiny ${dtype} bundle gives its dequantised reference's tokens`, async ({ page }) => {
+    test.setTimeout(180_000);
+    const result = await runGolden(page, { prefer: 'wasm', bundle: `/bundles/tiny-${dtype}/`, cases: [QUANT_CASE], runs: [0, 1], marginTolerance: tieMargin(dtype), ...(dtype === 'q4f16' ? { embedsTolerance: FP16_EPSILON } : {}) });
+    expect(result.error).toBeUndefined();
+    expect(Object.values(result.backends)).toEqual(['wasm', 'wasm', 'wasm', 'wasm', 'wasm']);
+    expectParity(result);
+    expect(result.runs.map((r) => r.name)).toEqual([`${QUANT_CASE}: audio-video/spread`, `${QUANT_CASE}: audio-video/timestamp`]);
+    if (dtype === 'q4') for (const run of result.runs) expect(run.ids, run.name).toEqual(run.expectedIds);
+  });
+}
+
+test('WASM: the tiny q4 bundle re-chunked (several external-data chunks per graph) gives the same tokens', async ({ page }) => {
+  test.setTimeout(180_000);
+  const dir = '.test-output/e2e-q4-chunked';
+  execFileSync('/usr/bin/python3', ['scripts/rechunk_bundle.py', 'public/bundles/tiny-q4', dir, '--chunk-bytes', '262144', '--min-tensor-bytes', '256', '--name', 'tiny-q4-chunked']);
+  const m = JSON.parse(readFileSync(`${dir}/bundle.json`, 'utf8')) as BundleManifest;
+  expect(m.graphs.decoder_model_merged.externalData.length).toBeGreaterThan(4);
+  expect(m.graphs.embed_tokens.externalData.length).toBe(2); // its two tensors (4-bit table, scales), never split
+  const server = await startBundleServer(readTree(dir), { isolation: true });
+  try {
+    const result = await runGolden(page, { prefer: 'wasm', bundle: server.base, cases: [QUANT_CASE], runs: [0], marginTolerance: 0 });
+    expectParity(result);
+    expect(result.runs).toHaveLength(1);
+    expect(result.runs[0].ids).toEqual(result.runs[0].expectedIds);
+    // Every chunk of every graph came over the network.
+    for (const g of Object.values(m.graphs)) for (const e of g.externalData) expect(server.count(e.path), e.path).toBe(1);
+  } finally {
+    await server.close();
+  }
 });

@@ -10,6 +10,7 @@ import type { Prefer } from '../../src/core/runtime/backend';
 export interface EngineRunResult {
   ok: boolean;
   backends?: Record<string, string>;
+  ortBuild?: string | null;
   ids?: number[];
   error?: string;
 }
@@ -21,7 +22,7 @@ async function run(bundleUrl: string, prefer: Prefer, videoUrl: string, maxNewTo
     const blob = await (await fetch(videoUrl)).blob();
     const { mediaId } = await engine.open(new File([blob], videoUrl.split('/').pop()!, { type: blob.type }));
     const report = await engine.caption(mediaId, { maxNewTokens });
-    return { ok: true, backends: info.backends, ids: report.generatedTokenIds };
+    return { ok: true, backends: info.backends, ortBuild: info.ortBuild, ids: report.generatedTokenIds };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : JSON.stringify(e) };
   } finally {

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 /**
- * Test-only worker: loads the tiny bundle by URL, creates the sessions on the requested
+ * Test-only worker: loads a bundle (the tiny one unless asked for another) by URL, creates the sessions on the requested
  * backend with the app's own code, runs golden cases through `captionMedia` on in-memory
  * inputs (the reference's exact frames and audio) and reports ids, layouts and memory.
  */
@@ -11,11 +11,19 @@ import { MemoryMediaSource } from '../../src/core/media/memory-source';
 import type { MediaSource } from '../../src/core/media/types';
 import type { Prefer } from '../../src/core/runtime/backend';
 import { probeCapabilities } from '../../src/core/runtime/capabilities';
-import { checkGoldenRun, checkGoldenSetupRun, goldenMedia, goldenOptions, goldenSetupOptions, stats, type GoldenCheck, type Golden, type Stats } from '../../src/core/testing/golden';
+import { checkGoldenRun, checkGoldenSetupRun, goldenMedia, goldenOptions, goldenSetupOptions, stats, type GoldenCheck, type Golden, type GoldenRun, type Stats } from '../../src/core/testing/golden';
 import { ortWeb } from '../../src/worker/ort-web';
 
 export interface GoldenRequest {
   prefer: Prefer;
+  /** The bundle's base URL (ending in '/'): the tiny bundle when absent. */
+  bundle?: string;
+  /** Only these legacy runs of each case, by index (all when absent). */
+  runs?: number[];
+  /** Generate only this many tokens and compare them with the reference's first ones (greedy: a prefix of the same sequence). */
+  maxNewTokens?: number;
+  /** Tolerance for inputsEmbeds against PyTorch (fp16 activations); TENSOR_TOLERANCE when absent. */
+  embedsTolerance?: number;
   /** Case names to run (all when absent) and how many times to repeat the whole set. */
   cases?: string[];
   repeat?: number;
@@ -40,6 +48,11 @@ export interface GoldenResult {
   error?: ReturnType<typeof serializeError>;
 }
 
+/** The run with its reference cut to the first `n` generated tokens. */
+function prefixOf(run: GoldenRun, n?: number): GoldenRun {
+  return n === undefined ? run : { ...run, generated: { ...run.generated, ids: run.generated.ids.slice(0, n), margins: run.generated.margins.slice(0, n) } };
+}
+
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -55,7 +68,7 @@ function usedHeap(): number {
 
 scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
   const req = ev.data;
-  const base = new URL('/bundles/tiny/', scope.location.href).href;
+  const base = new URL(req.bundle ?? '/bundles/tiny/', scope.location.href).href;
   const ort = ortWeb();
   const result: GoldenResult = { threads: Number(ort.env.wasm.numThreads), isolated: Boolean(scope.crossOriginIsolated), backends: {}, adapter: null, runs: [], heap: [] };
   // The app's engine, in this worker, over the reference's exact frames and audio (in memory).
@@ -83,11 +96,11 @@ scope.onmessage = async (ev: MessageEvent<GoldenRequest>) => {
       for (const c of cases) {
         const input = goldenMedia(c, info.manifest.audio.sampleRate, c.source.kind === 'ffmpeg-fixture' ? fixture : undefined);
         const { mediaId } = await engine.open(new MemoryMediaSource(input));
-        for (const run of c.runs) {
+        for (const run of c.runs.filter((_, i) => !req.runs || req.runs.includes(i)).map((r) => prefixOf(r, req.maxNewTokens))) {
           const ours = new Map<string, Stats>();
           const onTensor = (name: string, data: Float32Array, shape: number[]) => ours.set(name, stats(data, shape));
-          const report = await engine.caption(mediaId, goldenOptions(golden, run, info.manifest, 64), { onTensor });
-          result.runs.push(checkGoldenRun(c, run, report, ours, req.marginTolerance));
+          const report = await engine.caption(mediaId, { ...goldenOptions(golden, run, info.manifest, 64), ...(req.maxNewTokens ? { maxNewTokens: req.maxNewTokens } : {}) }, { onTensor });
+          result.runs.push(checkGoldenRun(c, run, report, ours, req.marginTolerance, req.embedsTolerance));
         }
         const picked = (r: NonNullable<typeof c.setupRuns>[number]) => !req.setupKinds || req.setupKinds.includes(r.setup.repetitionPenalty !== 1 ? 'penalty' : r.modality);
         for (const run of req.setup ? (c.setupRuns ?? []).filter(picked) : []) {

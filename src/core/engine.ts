@@ -26,7 +26,7 @@ import type { CaptionRequest } from './options';
 import type { CaptionReport, CompletionReport, Stage, TurnReport } from './report';
 import { completeText, completionIds } from './complete';
 import { detectScenes, type SceneOptions, type SceneReport } from './timed/scenes';
-import type { Prefer } from './runtime/backend';
+import { planBackends, type Prefer } from './runtime/backend';
 import type { GpuAdapterFacts } from './runtime/capabilities';
 import type { Backend, Ort } from './runtime/ort';
 import { CaptionSession, type SessionEvents } from './session';
@@ -40,6 +40,8 @@ export interface ModelInfo {
   backends: Record<string, Backend>;
   adapter: GpuAdapterFacts | null;
   fallbackReasons: string[];
+  /** The onnxruntime build the sessions run on (web: 'jspi' or 'asyncify'; null: the platform's only one). */
+  ortBuild: string | null;
   /** The bundle's manifest: the app shows the defaults it implies. */
   manifest: BundleManifest;
 }
@@ -87,6 +89,11 @@ export interface Engine<Location, Input, Events = SessionEvents> {
 /** What the platform gives the in-process engine. */
 export interface EnginePlatform<Location, Input> {
   ort: Ort;
+  /**
+   * The onnxruntime build for a load, once it is known whether a graph goes on the GPU
+   * (web: the JSPI build where the browser has JSPI and WebGPU runs; `ort` when absent).
+   */
+  ortFor?(webgpu: boolean): Promise<{ ort: Ort; build: string }>;
   platform: 'web' | 'node';
   source(location: Location): BundleSource;
   openMedia(input: Input): Promise<MediaSource>;
@@ -107,6 +114,7 @@ let nextMediaId = 1;
 export class InProcessEngine<Location, Input> implements Engine<Location, Input> {
   private model: LoadedModel | null = null;
   private adapterFacts: GpuAdapterFacts | null = null;
+  private ortBuild: string | null = null;
   private lastLoad: { location: Location; prefer: Prefer } | null = null;
   private readonly media = new Map<string, { source: MediaSource; session: CaptionSession | null }>();
   private abort: AbortController | null = null;
@@ -155,7 +163,10 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
           etaSeconds: p.etaSeconds,
         }),
     });
-    const model = await loadModel(this.platform.ort, bundle, { ...runtime, warmUp: this.platform.warmUp }, (_stage, fraction, detail) =>
+    const webgpu = Object.values(bundle.manifest.graphs).some((g) => planBackends(g, runtime).order[0] === 'webgpu');
+    const picked = this.platform.ortFor ? await this.platform.ortFor(webgpu) : { ort: this.platform.ort, build: null };
+    this.ortBuild = picked.build;
+    const model = await loadModel(picked.ort, bundle, { ...runtime, warmUp: this.platform.warmUp }, (_stage, fraction, detail) =>
       events.onProgress?.({ stage: 'session', fraction, detail }),
     );
     this.model = model;
@@ -166,7 +177,7 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
 
   private info(model: LoadedModel): ModelInfo {
     const m = model.manifest;
-    return { name: m.name, family: m.family, label: model.family.label, randomWeights: m.randomWeights, backends: { ...model.backends }, adapter: this.adapterFacts, fallbackReasons: [...model.fallbackReasons], manifest: m };
+    return { name: m.name, family: m.family, label: model.family.label, randomWeights: m.randomWeights, backends: { ...model.backends }, adapter: this.adapterFacts, fallbackReasons: [...model.fallbackReasons], ortBuild: this.ortBuild, manifest: m };
   }
 
   async open(input: Input): Promise<MediaHandle> {

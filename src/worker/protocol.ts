@@ -53,6 +53,9 @@ export interface ProgressEvent {
   totalBytes?: number;
   fromCache?: boolean;
   detail?: string;
+  /** Bundle stage: download speed (bytes/s) and seconds left (null: not known yet). */
+  bytesPerSecond?: number;
+  etaSeconds?: number | null;
 }
 
 export type LoadProgressEvent = { type: 'progress'; id: number } & LoadProgress;

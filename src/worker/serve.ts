@@ -12,7 +12,7 @@ import { openBrowserMedia } from '../core/media/browser';
 import type { PreparedFrame } from '../core/features/pixels';
 import type { RgbImage } from '../core/features/pixels';
 import { probeCapabilities } from '../core/runtime/capabilities';
-import { ortWeb } from './ort-web';
+import { ortWeb, ortWebFor } from './ort-web';
 import type { BundleLocation, ResultOf, WorkerEvent, WorkerRequest } from './protocol';
 
 export type WebEngine = InProcessEngine<BundleLocation, File>;
@@ -20,6 +20,7 @@ export type WebEngine = InProcessEngine<BundleLocation, File>;
 export function webEngine(scope: DedicatedWorkerGlobalScope): WebEngine {
   return new InProcessEngine<BundleLocation, File>({
     ort: ortWeb(),
+    ortFor: (webgpu) => ortWebFor(webgpu),
     platform: 'web',
     source: (b) => (b.kind === 'url' ? new UrlBundleSource(new URL(b.url, scope.location.href).href, { cache: true }) : new FileListBundleSource(b.files)),
     openMedia: (file) => openBrowserMedia(file),

@@ -15,8 +15,8 @@ EP runs fastest (the layout onnxruntime-genai's model builder writes for int4):
     -> gate/up -> SiLU(gate) * up -> down_proj; final SkipSimplifiedLayerNormalization
     (model.norm) -> last row -> lm_head.
   embed_tokens
-    input_ids int64 [B, n] -> inputs_embeds [B, n, H] (T): GatherBlockQuantized over the
-    4-bit table, or Gather over float16/float32 row blocks (each block a separate tensor,
+    input_ids int64 [B, n] -> inputs_embeds [B, n, H] (T): Gather over the 4-bit table
+    (GatherBlockQuantized's layout) dequantised with core ops, or Gather over float16/float32 row blocks (each block a separate tensor,
     below the adapter's maxBufferSize and the chunk limit).
 
 Linear layers: q4/q4f16 -> MatMulNBits (bits 4, block 32, symmetric, accuracy_level 4):
@@ -258,6 +258,31 @@ def build_decoder(cfg: SalmonnConfig, src: WeightSource, out_dir: str, plan: Llm
     return b.save(inputs, outputs)
 
 
+def _gather_q4(b: GraphBuilder, data: str, scales: str, nb: int, elem: int) -> str:
+    """Rows of the 4-bit table, dequantised with core ONNX ops: (q - 8) * scale, q the low
+    nibble for even k, the high one for odd k (the GatherBlockQuantized layout, PIPELINE §9).
+    onnxruntime-web's WebGPU build has no CPU kernel for GatherBlockQuantized, and the
+    embedding runs on CPU/WASM."""
+    k = lambda n, v: b.const(f"const.embed.{n}", np.array(v, np.int64))  # noqa: E731
+    g = b.op("Cast", b.op("Gather", data, "input_ids", name="embed_tokens/Gather", axis=0),
+             name="embed_tokens/CastBytes", to=TensorProto.INT32)                     # [B, n, nb*16]
+    sixteen = b.const("const.embed.sixteen", np.array(16, np.int32))
+    last = k("last", [-1])
+    hi = b.op("Div", g, sixteen, name="embed_tokens/High")                            # integer division
+    lo = b.op("Sub", g, b.op("Mul", hi, sixteen, name="embed_tokens/HighTimes16"), name="embed_tokens/Low")
+    pairs = b.op("Concat", b.op("Unsqueeze", lo, last, name="embed_tokens/UnsqueezeLow"),
+                 b.op("Unsqueeze", hi, last, name="embed_tokens/UnsqueezeHigh"),
+                 name="embed_tokens/Interleave", axis=-1)                              # [B, n, nb*16, 2]
+    q = b.op("Reshape", pairs, k("blocks", [0, 0, nb, BLOCK]), name="embed_tokens/Blocks")
+    q = b.op("Sub", b.op("Cast", q, name="embed_tokens/CastLevels", to=elem),
+             b.const("const.embed.zero_point", np.array(8, np.float16 if elem == TensorProto.FLOAT16 else np.float32)),
+             name="embed_tokens/ZeroPoint")
+    s = b.op("Unsqueeze", b.op("Gather", scales, "input_ids", name="embed_tokens/GatherScales", axis=0),
+             last, name="embed_tokens/UnsqueezeScales")                       # [B, n, nb, 1]
+    return b.op("Reshape", b.op("Mul", q, s, name="embed_tokens/Dequantize"), k("rows", [0, 0, -1]),
+                name="embed_tokens/Rows")
+
+
 def build_embed(cfg: SalmonnConfig, src: WeightSource, out_dir: str, plan: LlmPlan) -> List[str]:
     """Write <out_dir>/embed_tokens.onnx (+ chunks)."""
     b = GraphBuilder("embed_tokens", out_dir, plan.max_chunk_bytes)
@@ -276,8 +301,7 @@ def build_embed(cfg: SalmonnConfig, src: WeightSource, out_dir: str, plan: LlmPl
 
         data = b.weight_stream(name + ".q4", (v, nb * BLOCK // 2), np.uint8, pieces())
         sc = b.weight(name + ".scales", np.concatenate(scales))
-        y = b.op("GatherBlockQuantized", data, "input_ids", sc, name="embed_tokens/GatherBlockQuantized",
-                 domain="com.microsoft", gather_axis=0, quantize_axis=1, block_size=BLOCK, bits=4)
+        y = _gather_q4(b, data, sc, nb, elem)
         if nb * BLOCK != h:  # padded last block
             y = b.op("Slice", y, b.const("const.zero", np.array([0], np.int64)), b.const("const.h", np.array([h], np.int64)),
                      b.const("const.axis", np.array([-1], np.int64)), name="embed_tokens/Slice")

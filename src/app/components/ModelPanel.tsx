@@ -142,6 +142,12 @@ export function ModelPanel() {
             <dd>{model.source?.label}</dd>
             <dt>Backend</dt>
             <dd data-testid="model-backend">{backendSummary(ready.backends)}</dd>
+            {ready.ortBuild ? (
+              <>
+                <dt>Runtime</dt>
+                <dd data-testid="model-ort-build">onnxruntime-web, {ready.ortBuild} build</dd>
+              </>
+            ) : null}
             {ready.adapter && Object.values(ready.backends).includes('webgpu') ? (
               <>
                 <dt>Adapter</dt>

@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import type { Stage } from '../../core/report';
 import type { StageProgress } from '../state/engine';
-import { formatBytes, formatPercent, formatRate } from '../lib/format';
+import { formatBytes, formatPercent, formatRate, formatTime } from '../lib/format';
 
 export const STAGE_LABEL: Record<Stage, string> = {
   bundle: 'Model download',
@@ -50,11 +50,17 @@ const StageRow = memo(function StageRow({ stage, state, fraction, facts }: { sta
   );
 });
 
+/** While bytes come over the network: the speed, and the time left once it is known. */
+function downloadFacts(p: StageProgress): string[] {
+  if (p.fromCache !== false || !p.bytesPerSecond || p.fraction >= 1) return [];
+  return [`${formatBytes(p.bytesPerSecond)}/s`, p.etaSeconds === null || p.etaSeconds === undefined ? '' : `${formatTime(p.etaSeconds)} left`];
+}
+
 function facts(stage: Stage, p: StageProgress, tps?: number): string {
   const pct = formatPercent(p.fraction, 0);
   if (stage === 'bundle') {
     const bytes = p.totalBytes ? `${formatBytes(p.loadedBytes ?? 0)} of ${formatBytes(p.totalBytes)}` : '';
-    return [pct, bytes, p.fromCache === undefined ? '' : p.fromCache ? 'from cache' : 'downloading'].filter(Boolean).join(' · ');
+    return [pct, bytes, p.fromCache === undefined ? '' : p.fromCache ? 'from cache' : 'downloading', ...downloadFacts(p)].filter(Boolean).join(' · ');
   }
   if (stage === 'generate') return [pct, tps ? formatRate(tps) : ''].filter(Boolean).join(' · ');
   return [pct, p.detail ?? ''].filter(Boolean).join(' · ');

@@ -41,6 +41,9 @@ export interface StageProgress {
   loadedBytes?: number;
   totalBytes?: number;
   fromCache?: boolean;
+  /** Bundle stage while downloading: speed (bytes/s) and seconds left (null: not known yet). */
+  bytesPerSecond?: number;
+  etaSeconds?: number | null;
 }
 
 export type { Prefer };
@@ -126,7 +129,15 @@ function adapterLabel(ready: ReadyInfo | null): string | null {
   return [a.vendor || 'unknown vendor', a.architecture, a.isFallback ? '(software)' : ''].filter(Boolean).join(' ');
 }
 
-const progressOf = (p: ProgressEvent): StageProgress => ({ fraction: p.fraction, detail: p.detail, loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, fromCache: p.fromCache });
+const progressOf = (p: ProgressEvent): StageProgress => ({
+  fraction: p.fraction,
+  detail: p.detail,
+  loadedBytes: p.loadedBytes,
+  totalBytes: p.totalBytes,
+  fromCache: p.fromCache,
+  bytesPerSecond: p.bytesPerSecond,
+  etaSeconds: p.etaSeconds,
+});
 
 export const useEngine = create<EngineState>((set, get) => ({
   model: { status: 'none', source: null, prefer: 'auto', ready: null, error: null, stages: {} },

@@ -4,8 +4,24 @@
  * for the app must send), and faults: answers of a given status the next n times, or a
  * connection cut after k bytes. Counts requests per path. Used by unit tests and e2e specs.
  */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join, relative } from 'node:path';
+
+/** Every file under `root`, keyed by its '/'-separated path relative to it (a bundle folder, for the server). */
+export function readTree(root: string): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(root, p).split('\\').join('/'), new Uint8Array(readFileSync(p)));
+    }
+  };
+  walk(root);
+  return out;
+}
 
 export interface BundleServer {
   origin: string;
