@@ -4,7 +4,8 @@
  * families/loadModel on onnxruntime-node, no warm-up), then generates N greedy tokens after
  * the 14-token system turn that bench/export-7b.sh also uses (so the ids compare with its
  * ort_greedy.mjs run). Prints one JSON object: peak RSS (VmHWM, file-backed mapped pages
- * included), RSS after load, load and per-token times, the ids.
+ * included), RSS after load split into file-backed (ORT's mapped external data) and anonymous
+ * memory, load and per-token times, the ids.
  *
  * --in-memory: the route before graphFile() — every chunk read into a JS buffer and handed
  * over as `externalData` — for the ratio against the default (ORT opens the proto by path).
@@ -20,7 +21,7 @@ import { ortNode } from '../src/cli/ort-node';
 
 const PROMPT = [151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198];
 
-function statusKiB(field: 'VmHWM' | 'VmRSS'): number {
+function statusKiB(field: 'VmHWM' | 'VmRSS' | 'RssAnon' | 'RssFile'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) : NaN;
 }
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   const t1 = performance.now();
   const model = await loadModel(ortNode(), bundle, { prefer: 'auto', platform: 'node', adapter: null, warmUp: false });
   const sessionsS = (performance.now() - t1) / 1000;
-  const afterLoad = { hwm: statusKiB('VmHWM'), rss: statusKiB('VmRSS') };
+  const afterLoad = { hwm: statusKiB('VmHWM'), rss: statusKiB('VmRSS'), anon: statusKiB('RssAnon'), file: statusKiB('RssFile') };
   const decoder = decoderOf(model);
   const res = await decoder.generate(await decoder.embed(PROMPT), { maxNewTokens: tokens, stopTokenIds: [], pickToken: (l) => argmax(l), prefillChunk: 256 });
   decoder.dispose();
@@ -64,6 +65,9 @@ async function main(): Promise<void> {
     backends: model.backends,
     peakRssAfterLoadGiB: gib(afterLoad.hwm),
     rssAfterLoadGiB: gib(afterLoad.rss),
+    // file-backed pages (ORT's memory-mapped external data: page cache, reclaimable) vs anonymous memory
+    rssFileAfterLoadGiB: gib(afterLoad.file),
+    rssAnonAfterLoadGiB: gib(afterLoad.anon),
     peakRssGiB: gib(statusKiB('VmHWM')),
     prefillMs: Math.round(res.prefillMs),
     msPerToken: tokens > 1 ? Math.round(res.decodeMs / (tokens - 1)) : null,
