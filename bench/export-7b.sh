@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Full 7B-shape export bench (not CI; issue 10): random weights at the released shapes and
 # names (Qwen2-7B LLM, Whisper-large-v3 encoder + Q-Former, SigLIP-so400m 26 layers), all five
-# graphs, q4f16 LLM + fp16 encoders by default. Measures peak RSS (/usr/bin/time -v), wall
+# graphs, q4f16 LLM + q4f16 encoders by default (--vision-dtype/--audio-dtype fp16: the 6.5 GB form). Measures peak RSS (/usr/bin/time -v), wall
 # time, bytes written, the largest chunk; then loads the bundle in onnxruntime-node and
 # generates 8 tokens (tokens/s). Results: $OUT/bench.json (copy the numbers to bench/README.md).
 #
 #   bash bench/export-7b.sh [OUT_DIR] [extra export.py args, e.g. --dtype q4 --vision-dtype q4]
-# Needs ~6 GB of free disk (q4f16 + fp16 encoders), ~6 GB RAM for the export, ~6-9 GB to load.
+# Needs ~5 GB of free disk (6.5 GB with fp16 encoders), ~6 GB RAM for the export, ~6-9 GB to load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/bench-7b}

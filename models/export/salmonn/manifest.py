@@ -8,6 +8,8 @@ import os
 import re
 from typing import Dict, List, Optional
 
+import numpy as np
+
 from .config import SalmonnConfig
 from .onnx_export import graph_io
 from .prompt import CHAT_TEMPLATE, DEFAULT_PROMPT, SYSTEM_PROMPT
@@ -65,6 +67,17 @@ def generation_config(ckpt_dir: Optional[str], cfg: SalmonnConfig, max_new_token
     return {"stopTokenIds": stop, "maxNewTokens": mnt, "repetitionPenalty": rep}
 
 
+def largest_tensor_bytes(graph_path: str) -> int:
+    """Bytes of the graph's largest initializer (dims x element size, wherever it is stored): what
+    one GPU buffer must hold, checked against the adapter's maxBufferSize before any download."""
+    import onnx
+    from onnx.mapping import TENSOR_TYPE_TO_NP_TYPE
+    model = onnx.load(graph_path, load_external_data=False)
+    sizes = [int(np.prod(t.dims, dtype=np.int64)) * TENSOR_TYPE_TO_NP_TYPE[t.data_type].itemsize
+             for t in model.graph.initializer]
+    return max(sizes, default=0)
+
+
 def build_manifest(root: str, cfg: SalmonnConfig, name: str, description: str, random_weights: bool,
                    external: Dict[str, List[str]], dtype, golden: Optional[str] = None,
                    interleave_default: str = "spread", max_new_tokens: int = 1024,
@@ -83,6 +96,7 @@ def build_manifest(root: str, cfg: SalmonnConfig, name: str, description: str, r
         e["inputs"], e["outputs"] = ports(ins), ports(outs)
         e["dtype"] = dtype[g] if isinstance(dtype, dict) else dtype
         e["device"] = DEVICE.get(g, "gpu")
+        e["largestTensorBytes"] = largest_tensor_bytes(os.path.join(root, rel))
         if g == "decoder_model_merged":
             e["kvCache"] = {"dtype": kv_dtype, "layout": KV_LAYOUT}
             e["logits"] = logits

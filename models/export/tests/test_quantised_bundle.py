@@ -82,6 +82,16 @@ def test_manifest_fields(qbundle):
     assert m["graphs"]["embed_tokens"]["dtype"] == dtype
     assert {m["graphs"][g]["dtype"] for g in ("vision_encoder", "audio_encoder", "audio_aligner")} == {"fp32"}
     assert m["generation"]["stopTokenIds"] == [151645]
+    # largestTensorBytes (the preflight's maxBufferSize check): the largest initializer loaded as numpy
+    import onnx
+    from onnx import numpy_helper
+    for g, e in m["graphs"].items():
+        arrays = [numpy_helper.to_array(t, base_dir=os.path.join(b, "onnx"))
+                  for t in onnx.load(os.path.join(b, e["path"]), load_external_data=False).graph.initializer]
+        assert e["largestTensorBytes"] == max(a.nbytes for a in arrays), g
+    # the 4-bit table (GatherBlockQuantized layout) is the embedding's largest tensor: V x ceil(H/32) x 16 bytes
+    llm = m["llm"]
+    assert m["graphs"]["embed_tokens"]["largestTensorBytes"] == llm["vocab"] * -(-llm["hidden"] // 32) * 16
     with open(os.path.join(b, "golden.json")) as f:
         g = json.load(f)
     assert g["reference"]["dtypes"]["decoder_model_merged"] == dtype

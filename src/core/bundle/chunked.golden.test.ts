@@ -1,8 +1,8 @@
 /**
  * A bundle whose every graph keeps its weights in several external-data chunks
- * (scripts/rechunk_bundle.py over the tiny bundle) runs on onnxruntime-node with each
- * graph's chunks handed over as external data, and gives the same greedy tokens as the
- * single-file tiny bundle.
+ * (scripts/rechunk_bundle.py over the tiny bundle) runs on onnxruntime-node, each graph
+ * opened by path (ORT reads every chunk from beside the proto), and gives the same greedy
+ * tokens as the single-file tiny bundle.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -23,8 +23,9 @@ export class FsBundleSource implements BundleSource {
   }
 
   /**
-   * Verifies a file by streaming it through sha256 (4 MiB at a time) and reads it again when
-   * its graph's session is created: one graph's bytes in memory at a time.
+   * Verifies a file by streaming it through sha256 (4 MiB at a time). Its path goes with it:
+   * onnxruntime-node opens graphs by path (`LoadedBundle.graphFile`) and maps their weights;
+   * `bytes()` / `data()` read the file again for callers that want it in memory.
    */
   async fetchFile(file: BundleFile, onProgress?: ReadProgress, signal?: AbortSignal): Promise<StoredFile> {
     checkAborted(signal, 'bundle', { file: file.path });
@@ -62,7 +63,7 @@ export class FsBundleSource implements BundleSource {
     const actual = hash.digest('hex');
     if (actual !== file.sha256) throw hashMismatch(file, actual, this.label);
     const bytes = async () => new Uint8Array(await readFile(full));
-    return { bytes, data: bytes };
+    return { bytes, data: bytes, path: full };
   }
 
   async read(path: string, onProgress?: ReadProgress, signal?: AbortSignal): Promise<Uint8Array> {

@@ -43,6 +43,29 @@ describe('loadBundle + FsBundleSource', () => {
     expect(b.fromCache).toBe(false);
   });
 
+  it('gives a graph\'s proto path when the proto and its chunks are files side by side, else null', async () => {
+    const fs = new FsBundleSource(dir);
+    const b = await loadBundle(fs);
+    expect(b.graphFile('decoder_model_merged')).toBe(join(dir, 'onnx', 'decoder_model_merged.onnx'));
+    expect(b.graphFile('vision_encoder')).toBe(join(dir, 'onnx', 'vision_encoder.onnx'));
+    // no local files (URL, picked folder): null, the bytes are read instead
+    const readOnly: BundleSource = { label: fs.label, read: (p, onProgress, signal) => fs.read(p, onProgress, signal) };
+    expect((await loadBundle(readOnly)).graphFile('decoder_model_merged')).toBeNull();
+    // a chunk kept anywhere but beside its proto: ORT would not find it there, so null
+    const moved: BundleSource = {
+      label: fs.label,
+      read: fs.read.bind(fs),
+      fetchFile: async (f, onProgress, signal) => {
+        const h = await fs.fetchFile(f, onProgress, signal);
+        return f.path.endsWith('.onnx_data') ? { ...h, path: join(dir, 'elsewhere', 'decoder_model_merged.onnx_data') } : h;
+      },
+    };
+    const m = await loadBundle(moved);
+    expect(m.graphFile('decoder_model_merged')).toBeNull();
+    expect(m.graphFile('embed_tokens')).toBe(join(dir, 'onnx', 'embed_tokens.onnx'));
+    await expect(async () => (await loadBundle(fs, { graphs: ['embed_tokens'] })).graphFile('vision_encoder')).rejects.toThrow(/not loaded/);
+  });
+
   it('loads only the graphs asked for', async () => {
     const read: string[] = [];
     const fs = new FsBundleSource(dir);

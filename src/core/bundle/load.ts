@@ -76,6 +76,13 @@ export interface LoadedBundle {
    * drop the result after creating the session); rejects for a graph not in `options.graphs`.
    */
   graph(name: GraphName): Promise<GraphData>;
+  /**
+   * The graph's proto as a file on local disk, when the source keeps it and every one of its
+   * external-data chunks there, side by side as the proto's locations name them
+   * (FsBundleSource); else null. onnxruntime-node opens such a graph itself and memory-maps
+   * its weights: no copy of them passes through JS buffers (bench/README "Node load memory").
+   */
+  graphFile(name: GraphName): string | null;
   /** The bytes of a loaded non-graph file (tokenizer, golden) by its manifest path. */
   file(path: string): Uint8Array;
   /** The graphs that were loaded. */
@@ -151,6 +158,23 @@ function parseJsonFile(path: string, data: Uint8Array, label: string): Record<st
     );
   }
   return v as Record<string, unknown>;
+}
+
+/**
+ * The local path of a graph's proto when the proto and each of its chunks are local files,
+ * every chunk at the proto's folder + its location relative to the graph (ORT resolves
+ * external-data locations against the proto's folder); else null.
+ */
+function localGraphFile(entry: { path: string; externalData: BundleFile[] }, stored: Map<string, StoredFile>): string | null {
+  const proto = stored.get(entry.path)?.path;
+  const name = basename(entry.path);
+  if (!proto || !proto.endsWith(name)) return null;
+  const dir = proto.slice(0, proto.length - name.length);
+  const sep = dir.at(-1) ?? '/';
+  for (const e of entry.externalData) {
+    if (stored.get(e.path)?.path !== dir + relativeToGraph(entry.path, e.path).split('/').join(sep)) return null;
+  }
+  return proto;
 }
 
 /** Path of an external-data file relative to its graph's folder. */
@@ -237,15 +261,20 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
   const golden = manifest.golden ? await json(manifest.golden.path) : undefined;
 
   const loaded = new Set<GraphName>(wanted);
+  const loadedEntry = (name: GraphName) => {
+    const entry = manifest.graphs[name];
+    if (!loaded.has(name) || !entry) {
+      throw new CaptionError('runtime/internal', `The graph "${name}" was not loaded (loadBundle was asked for ${[...loaded].join(', ')}).`, { graph: name });
+    }
+    return entry;
+  };
   return {
     manifest,
     source: source.label,
     graphs: [...loaded],
+    graphFile: (name: GraphName) => localGraphFile(loadedEntry(name), stored),
     async graph(name: GraphName): Promise<GraphData> {
-      const entry = manifest.graphs[name];
-      if (!loaded.has(name) || !entry) {
-        throw new CaptionError('runtime/internal', `The graph "${name}" was not loaded (loadBundle was asked for ${[...loaded].join(', ')}).`, { graph: name });
-      }
+      const entry = loadedEntry(name);
       const model = await stored.get(entry.path)!.bytes();
       const externalData = [];
       for (const e of entry.externalData) externalData.push({ path: relativeToGraph(entry.path, e.path), data: await stored.get(e.path)!.data() });

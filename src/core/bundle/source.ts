@@ -37,6 +37,11 @@ export interface StoredFile {
    * the source has one (onnxruntime-web's JSPI build reads its ranges on demand), else bytes.
    */
   data(): Promise<Uint8Array | Blob>;
+  /**
+   * Node only (FsBundleSource): the verified file on local disk. onnxruntime-node opens a graph
+   * by path and memory-maps the external data beside it, so no weights pass through JS buffers.
+   */
+  path?: string;
 }
 
 /** A StoredFile over bytes already in memory. */

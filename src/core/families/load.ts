@@ -26,8 +26,10 @@ export async function loadModel(ort: Ort, bundle: LoadedBundle, runtime: LoadMod
     for (const [i, { role }] of family.graphs.entries()) {
       onProgress?.('session', i / family.graphs.length, role);
       const entry = manifest.graphs[role];
-      // One graph's bytes at a time: read here, dropped once its session exists.
-      const created = await createSession(ort, role, await bundle.graph(role), planBackends(entry, runtime), family.gpuOutputs(role, manifest));
+      // A local file (Node) is opened by onnxruntime itself; else one graph's bytes at a
+      // time: read here, dropped once its session exists.
+      const graph = bundle.graphFile(role) ?? (await bundle.graph(role));
+      const created = await createSession(ort, role, graph, planBackends(entry, runtime), family.gpuOutputs(role, manifest));
       sessions[role] = created.session;
       backends[role] = created.backend;
       if (created.fallbackReason) fallbackReasons.push(`${role}: ${created.fallbackReason}`);

@@ -43,20 +43,23 @@ export function checkContract(role: string, entry: Pick<GraphEntry, 'inputs' | '
   }
 }
 
-/** Creates a session on the first backend of the plan that accepts the graph. */
-export async function createSession(ort: Ort, role: string, bytes: GraphData, plan: BackendPlan, gpuOutputs: string[] = []): Promise<CreatedSession> {
+/**
+ * Creates a session on the first backend of the plan that accepts the graph: its bytes, or
+ * (onnxruntime-node) the path of its proto on local disk, whose external data ORT then maps.
+ */
+export async function createSession(ort: Ort, role: string, graph: GraphData | string, plan: BackendPlan, gpuOutputs: string[] = []): Promise<CreatedSession> {
   const errors: string[] = [];
   for (const backend of plan.order) {
     const options: SessionOptions = { executionProviders: [backend], graphOptimizationLevel: 'all' };
     // CPU threads sleep between parallel sections instead of spinning: spinning ones took the
     // cores the JS side of the loop and the media decoding need (bench/README.md, decode step).
     if (backend !== 'webgpu') options.extra = { session: { intra_op: { allow_spinning: '0' } } };
-    if (bytes.externalData.length) options.externalData = bytes.externalData;
+    if (typeof graph !== 'string' && graph.externalData.length) options.externalData = graph.externalData;
     if (backend === 'webgpu' && gpuOutputs.length) {
       options.preferredOutputLocation = Object.fromEntries(gpuOutputs.map((o) => [o, 'gpu-buffer' as const]));
     }
     try {
-      const session = await ort.InferenceSession.create(bytes.model, options);
+      const session = typeof graph === 'string' ? await ort.InferenceSession.create(graph, options) : await ort.InferenceSession.create(graph.model, options);
       return { session, backend, fallbackReason: [plan.reason, ...errors].filter(Boolean).join('; ') || null };
     } catch (e) {
       errors.push(`${backend}: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,0 +1,140 @@
+/**
+ * The full 7B-shape bundle in headless Chromium (not CI; issue 11):
+ *
+ *   npx tsx bench/browser-7b.ts BUNDLE_DIR [--video e2e/fixtures/out/oneframe.mp4] [--tokens 4]
+ *                               [--prefer webgpu|wasm|auto] [--no-node]
+ *
+ * Serves BUNDLE_DIR from disk (streamed, Content-Length, cross-origin isolation headers) and
+ * the app's engine harness (e2e/harness/engine.html: the production worker, URL loader and
+ * Cache API) from a Vite dev server; Chromium with --enable-unsafe-webgpu (the software
+ * adapter here) loads the bundle by URL and captions --video with --tokens new tokens; then
+ * the CLI (onnxruntime-node) captions the same video with the same bundle. Prints the load
+ * and caption times, the peak RSS of the whole Chromium process tree (from /proc, sampled
+ * every 250 ms), the backends, both id lists and whether they are equal.
+ */
+import { execFileSync } from 'node:child_process';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve, sep } from 'node:path';
+import { chromium } from '@playwright/test';
+import { createServer as createVite } from 'vite';
+import { chromiumArgs } from '../playwright.config';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PORT = Number(process.env.BENCH_PORT ?? 5197);
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
+}
+
+/** RSS (bytes) of a process and all its descendants, from /proc. */
+function treeRss(rootPid: number): number {
+  const parent = new Map<number, number>();
+  const rss = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${d}/status`, 'utf8'));
+      rss.set(Number(d), m ? Number(m[1]) * 1024 : 0);
+    } catch {
+      /* process ended */
+    }
+  }
+  let total = 0;
+  for (const [pid, r] of rss) {
+    let p: number | undefined = pid;
+    while (p && p !== rootPid && p !== 1) p = parent.get(p);
+    if (p === rootPid) total += r;
+  }
+  return total;
+}
+
+/** The bundle folder over HTTP under /b/, streamed from disk, as a model host must serve it. */
+async function serveBundle(dir: string): Promise<{ base: string; server: Server }> {
+  const root = resolve(dir);
+  const headers = {
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+    'cross-origin-resource-policy': 'cross-origin',
+    'access-control-allow-origin': '*',
+  };
+  const server = createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/b\//, '');
+    const file = resolve(root, rel);
+    if (req.method === 'OPTIONS') return void res.writeHead(204, { ...headers, 'access-control-allow-headers': '*' }).end();
+    let size = -1;
+    try {
+      if (file.startsWith(root + sep)) size = statSync(file).isFile() ? statSync(file).size : -1;
+    } catch {
+      /* missing */
+    }
+    if (size < 0) return void res.writeHead(404, headers).end('not found');
+    res.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/b/`, server };
+}
+
+const gib = (b: number) => Math.round((b / 2 ** 30) * 100) / 100;
+
+async function main(): Promise<void> {
+  const dir = process.argv[2];
+  if (!dir || dir.startsWith('--')) throw new Error('usage: npx tsx bench/browser-7b.ts BUNDLE_DIR [--video FILE] [--tokens N] [--prefer webgpu|wasm|auto] [--no-node]');
+  const video = resolve(arg('--video', join(ROOT, 'e2e/fixtures/out/oneframe.mp4')));
+  const tokens = Number(arg('--tokens', '4'));
+  const prefer = arg('--prefer', 'webgpu');
+  const bundle = await serveBundle(dir);
+  const vite = await createVite({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1', hmr: false } });
+  await vite.listen();
+  const browserServer = await chromium.launchServer({ executablePath: CHROMIUM, args: [...chromiumArgs, '--enable-precise-memory-info'] });
+  const pid = browserServer.process().pid!;
+  const browser = await chromium.connect(browserServer.wsEndpoint());
+  let peak = 0;
+  const timer = setInterval(() => (peak = Math.max(peak, treeRss(pid))), 250);
+  const report: Record<string, unknown> = { bundle: resolve(dir), video, tokens, prefer };
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
+    await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/engine.html`);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 300_000 });
+    report.adapter = await page.evaluate(async () => {
+      const a = await (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ features: Set<string>; limits: Record<string, number> } | null> } }).gpu?.requestAdapter();
+      return a ? { shaderF16: a.features.has('shader-f16'), maxBufferSize: a.limits.maxBufferSize, maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize } : null;
+    });
+    report.browserRssBeforeGiB = gib(treeRss(pid));
+    const videoUrl = `/@fs${video}`;
+    const t0 = Date.now();
+    const r = await page.evaluate(
+      ([url, p, v, n]) => (window as unknown as { engineHarness: { run: (u: string, p: string, v: string, n: number) => Promise<Record<string, unknown>> } }).engineHarness.run(url, p, v, n),
+      [bundle.base, prefer, videoUrl, tokens] as const,
+    );
+    report.browser = { ...r, wallSeconds: Math.round((Date.now() - t0) / 100) / 10 };
+    report.browserPeakRssGiB = gib(peak);
+  } finally {
+    clearInterval(timer);
+    await browser.close().catch(() => {});
+    await browserServer.close().catch(() => {});
+    bundle.server.close();
+    await vite.close();
+  }
+  if (!process.argv.includes('--no-node')) {
+    const t = Date.now();
+    const out = execFileSync('npx', ['tsx', 'src/cli/caption.ts', video, '--json', '--bundle', resolve(dir), '--max-new-tokens', String(tokens)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const ids = (JSON.parse(out) as { generatedTokenIds: number[] }).generatedTokenIds;
+    report.node = { ids, seconds: Math.round((Date.now() - t) / 100) / 10 };
+    const b = report.browser as { ids?: number[] };
+    report.idsEqual = JSON.stringify(b.ids) === JSON.stringify(ids);
+  }
+  console.log(JSON.stringify(report, null, 1));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
