@@ -23,7 +23,7 @@ import type { LoadedModel } from './families/types';
 import type { MediaInfo, MediaSource } from './media/types';
 import type { CaptionRequest } from './options';
 import type { CaptionReport, Stage, TurnReport } from './report';
-import type { Prefer } from './runtime/backend';
+import type { Prefer, RuntimeOptions } from './runtime/backend';
 import type { GpuAdapterFacts } from './runtime/capabilities';
 import type { Backend, Ort } from './runtime/ort';
 import { CaptionSession, type SessionEvents } from './session';
@@ -39,6 +39,8 @@ export interface ModelInfo {
   fallbackReasons: string[];
   /** The bundle's manifest: the app shows the defaults it implies. */
   manifest: BundleManifest;
+  /** The dtype variant a multi-variant preset chose for this adapter, and why (null otherwise). */
+  variant: { id: string; reason: string } | null;
 }
 
 export interface MediaHandle {
@@ -81,7 +83,8 @@ export interface Engine<Location, Input, Events = SessionEvents> {
 export interface EnginePlatform<Location, Input> {
   ort: Ort;
   platform: 'web' | 'node';
-  source(location: Location): BundleSource;
+  /** `runtime`: what the load runs on (a preset source picks its variant from it). */
+  source(location: Location, runtime: RuntimeOptions): BundleSource;
   openMedia(input: Input): Promise<MediaSource>;
   /** The WebGPU adapter (null on Node or without one). */
   adapter(): Promise<GpuAdapterFacts | null>;
@@ -100,6 +103,7 @@ let nextMediaId = 1;
 export class InProcessEngine<Location, Input> implements Engine<Location, Input> {
   private model: LoadedModel | null = null;
   private adapterFacts: GpuAdapterFacts | null = null;
+  private variant: ModelInfo['variant'] = null;
   private lastLoad: { location: Location; prefer: Prefer } | null = null;
   private readonly media = new Map<string, { source: MediaSource; session: CaptionSession | null }>();
   private abort: AbortController | null = null;
@@ -131,7 +135,8 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
     await this.unloadModel();
     const adapter = prefer === 'wasm' ? null : await this.platform.adapter();
     const runtime = { prefer, platform: this.platform.platform, adapter };
-    const bundle = await loadBundle(this.platform.source(location), {
+    const source = this.platform.source(location, runtime);
+    const bundle = await loadBundle(source, {
       signal,
       // Refuses a bundle this device cannot run before anything but bundle.json is fetched.
       preflight: (m) => void assertRunnable(m, runtime),
@@ -152,6 +157,7 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
       events.onProgress?.({ stage: 'session', fraction, detail }),
     );
     this.model = model;
+    this.variant = source.variant ?? null;
     this.adapterFacts = adapter;
     this.lastLoad = { location, prefer };
     return this.info(model);
@@ -159,7 +165,7 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
 
   private info(model: LoadedModel): ModelInfo {
     const m = model.manifest;
-    return { name: m.name, family: m.family, label: model.family.label, randomWeights: m.randomWeights, backends: { ...model.backends }, adapter: this.adapterFacts, fallbackReasons: [...model.fallbackReasons], manifest: m };
+    return { name: m.name, family: m.family, label: model.family.label, randomWeights: m.randomWeights, backends: { ...model.backends }, adapter: this.adapterFacts, fallbackReasons: [...model.fallbackReasons], manifest: m, variant: this.variant };
   }
 
   async open(input: Input): Promise<MediaHandle> {
