@@ -7,7 +7,9 @@
  * end in a message naming it. The CLI captions a real video through the mirror.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ortNode } from '../../cli/ort-node';
@@ -56,7 +58,7 @@ describe('chooseVariant: q4f16 where the adapter has shader-f16, q4 otherwise (W
   it.each([
     ['a GPU with shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu() }, 'q4f16', /this adapter has webgpu and shader-f16/],
     ['a GPU without shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu({ shaderF16: false }) }, 'q4', /q4f16, because the adapter has no shader-f16/],
-    ['no WebGPU adapter', { prefer: 'auto', platform: 'web', adapter: null }, 'q4', /because there is no WebGPU adapter and the adapter has no shader-f16/],
+    ['no WebGPU adapter', { prefer: 'auto', platform: 'web', adapter: null }, 'q4', /^q4: it needs no GPU feature \(passed over: q4f16, because there is no WebGPU adapter\)\.$/],
     ['WASM chosen in the settings', { prefer: 'wasm', platform: 'web', adapter: gpu() }, 'q4', /WASM was chosen in the settings/],
     ['a software adapter', { prefer: 'auto', platform: 'web', adapter: gpu({ isFallback: true, shaderF16: false }) }, 'q4', /software fallback/],
     ['Node', node, 'q4', /Node runs the graphs on the CPU/],
@@ -192,6 +194,34 @@ describe('HubPresetSource on the fixture mirror in the Hub layout', () => {
     expect(s.label).toBe(`https://huggingface.co/${LLAVA}/ (lite q4)`);
     expect(hubFileUrl('https://hf-mirror.example/', publicPins.whisper, 'config.json')).toBe(`https://hf-mirror.example/${WHISPER}/config.json`);
   });
+});
+
+describe('scripts/lite-pin.ts', () => {
+  it('pins the size and sha256 the Hub\'s headers give, with the same loader code, and writes them only with --write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lite-pin-'));
+    const file = join(dir, 'pins.json');
+    const unpinned = structuredClone(mirrorPins);
+    for (const g of Object.values(unpinned.variants.q4.graphs)) Object.assign(g, { lfsSha256: null, bytes: null, approxBytes: null });
+    writeFileSync(file, JSON.stringify(unpinned));
+    try {
+      const run = (...extra: string[]) => promisify(execFile)('npx', ['tsx', 'scripts/lite-pin.ts', '--hub-endpoint', hub.endpoint, '--pins', file, ...extra], { timeout: 120_000 });
+      expect((await run()).stdout).toContain(`5 graph pin(s) would change in ${file}`);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(unpinned);
+      const { stdout } = await run('--write');
+      expect(stdout).toMatch(/lite q4: 0\.0\d\d GB, manifest accepted/);
+      const pinned = JSON.parse(readFileSync(file, 'utf8')) as LitePins;
+      for (const [role, g] of Object.entries(pinned.variants.q4.graphs)) {
+        const want = (mirrorPins.variants.q4.graphs as Record<string, { lfsSha256: string; bytes: number }>)[role];
+        expect([g.lfsSha256, g.bytes], role).toEqual([want.lfsSha256, want.bytes]);
+      }
+      // a pin the Hub contradicts stops the run
+      writeFileSync(file, JSON.stringify(pinsWith('embed_tokens', { lfsSha256: '0'.repeat(64) })));
+      const err = await run().then(() => null, (e: { stderr: string }) => e.stderr);
+      expect(err).toContain(`lite-pin failed: q4 embed_tokens: the Hub gives sha256 ${mirrorPins.variants.q4.graphs.embed_tokens.lfsSha256}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
 
 describe('CLI: --preset lite --hub-endpoint', () => {

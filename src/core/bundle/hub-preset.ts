@@ -112,7 +112,7 @@ export function chooseVariant(pins: Pick<LitePins, 'variants'>, runtime: Runtime
       const why = v.requires.length ? `this adapter has ${v.requires.join(' and ')}` : 'it needs no GPU feature';
       return { id, reason: `${id}: ${why}${skipped.length ? ` (passed over: ${skipped.join('; ')})` : ''}.` };
     }
-    skipped.push(`${id}, because ${missing.join(' and ')}`);
+    skipped.push(`${id}, because ${missing[0]}`);
   }
   throw new CaptionError('bundle/unsupported', `No variant of the lite preset can run here, so nothing was downloaded: ${skipped.join('; ')}.`, { skipped });
 }
