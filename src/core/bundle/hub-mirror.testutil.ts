@@ -75,6 +75,7 @@ export async function startHubMirror(root = MIRROR_DIR): Promise<HubMirrorServer
     const a = hubAnswer(root, path, req.method ?? 'GET', overrides);
     res.writeHead(a.status, a.headers).end(Buffer.from(a.body));
   });
+  server.keepAliveTimeout = 60_000; // no idle-socket close racing the client's reuse between tests
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

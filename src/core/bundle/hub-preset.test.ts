@@ -189,9 +189,25 @@ describe('HubPresetSource on the fixture mirror in the Hub layout', () => {
     expect(e.message).toContain(`The sha256 of the graph "vision_encoder" (${hub.endpoint}/${LLAVA}/onnx/vision_encoder_q4.onnx) is known neither from models/lite/pins.json nor from the server's X-Linked-Size / X-Linked-ETag headers`);
   });
 
+  it('passes over a variant the preflight refuses (the pickVariant rule, one built manifest at a time) and says so', async () => {
+    // a q4f16 variant over the same files, placed on the CPU: with a 1 MiB WASM budget it cannot run, q4 is taken
+    const pins = structuredClone(mirrorPins);
+    const q4f16 = { requires: ['webgpu', 'shader-f16'], graphs: structuredClone(pins.variants.q4.graphs) };
+    for (const g of Object.values(q4f16.graphs)) g.device = 'cpu';
+    pins.variants = { q4f16, q4: pins.variants.q4 };
+    const adapter: GpuAdapterFacts = { vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31 };
+    const source = new HubPresetSource(pins, { endpoint: hub.endpoint, runtime: { prefer: 'auto', platform: 'web', adapter }, cache: false, wasmBudget: 2 ** 20 });
+    expect(source.variant.id).toBe('q4f16'); // what the features allow, before the preflight
+    const m = JSON.parse(new TextDecoder().decode(await source.read('bundle.json'))) as { name: string; graphs: Record<string, { path: string }> };
+    expect(source.variant.id).toBe('q4');
+    expect(source.variant.reason).toMatch(/^q4: it needs no GPU feature \(passed over by the preflight: q4f16, because .* of weights would run on WASM, more than the 1\.0 MiB WASM can hold/);
+    expect(m.name).toBe('Lite fixture from the Hub layout (q4, random weights)');
+  });
+
   it('the public pins point at huggingface.co by default, with commit URLs', () => {
     const s = new HubPresetSource(publicPins, { runtime: node, cache: false });
-    expect(s.label).toBe(`https://huggingface.co/${LLAVA}/ (lite q4)`);
+    expect(s.label).toBe(`https://huggingface.co/${LLAVA}/ (lite preset)`);
+    expect(s.variant.id).toBe('q4');
     expect(hubFileUrl('https://hf-mirror.example/', publicPins.whisper, 'config.json')).toBe(`https://hf-mirror.example/${WHISPER}/config.json`);
   });
 });

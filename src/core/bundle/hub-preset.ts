@@ -23,6 +23,7 @@ import { buildLiteManifest, type LiteFiles, type LiteGraphFile, type LiteSources
 import type { RuntimeOptions } from '../runtime/backend';
 import { sha256Hex } from './hash';
 import { parseManifest } from './load';
+import { variantProblem } from './preflight';
 import type { BundleFile, GraphDtype } from './manifest';
 import { type BundleSource, type ExpectedFile, type ReadProgress, type StoredFile, MANIFEST_FILE } from './source';
 import { BUNDLE_CACHE_NAME, UrlBundleSource, type UrlBundleSourceOptions } from './url-source';
@@ -101,20 +102,28 @@ function missingFeature(feature: string, rt: RuntimeOptions): string | null {
 }
 
 /**
- * The first variant whose `requires` the runtime has (q4f16 with shader-f16, q4 otherwise, WASM
- * included), and why the earlier ones were passed over.
+ * The variants whose `requires` the runtime has, best first (q4f16 with shader-f16, q4
+ * otherwise, WASM included), each saying why, and why the earlier ones were passed over.
  */
-export function chooseVariant(pins: Pick<LitePins, 'variants'>, runtime: RuntimeOptions): VariantChoice {
+export function variantCandidates(pins: Pick<LitePins, 'variants'>, runtime: RuntimeOptions): VariantChoice[] {
   const skipped: string[] = [];
+  const out: VariantChoice[] = [];
   for (const [id, v] of Object.entries(pins.variants)) {
     const missing = v.requires.map((f) => missingFeature(f, runtime)).filter((m): m is string => m !== null);
-    if (!missing.length) {
-      const why = v.requires.length ? `this adapter has ${v.requires.join(' and ')}` : 'it needs no GPU feature';
-      return { id, reason: `${id}: ${why}${skipped.length ? ` (passed over: ${skipped.join('; ')})` : ''}.` };
+    if (missing.length) {
+      skipped.push(`${id}, because ${missing[0]}`);
+      continue;
     }
-    skipped.push(`${id}, because ${missing[0]}`);
+    const why = v.requires.length ? `this adapter has ${v.requires.join(' and ')}` : 'it needs no GPU feature';
+    out.push({ id, reason: `${id}: ${why}${skipped.length ? ` (passed over: ${skipped.join('; ')})` : ''}.` });
   }
-  throw new CaptionError('bundle/unsupported', `No variant of the lite preset can run here, so nothing was downloaded: ${skipped.join('; ')}.`, { skipped });
+  if (!out.length) throw new CaptionError('bundle/unsupported', `No variant of the lite preset can run here, so nothing was downloaded: ${skipped.join('; ')}.`, { skipped });
+  return out;
+}
+
+/** The best variant the runtime's features allow (the preflight may still pass it over: HubPresetSource). */
+export function chooseVariant(pins: Pick<LitePins, 'variants'>, runtime: RuntimeOptions): VariantChoice {
+  return variantCandidates(pins, runtime)[0];
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -143,6 +152,8 @@ export interface HubPresetSourceOptions extends Omit<UrlBundleSourceOptions, 'fe
   runtime: RuntimeOptions;
   /** Force a variant (tests, the pin script) instead of choosing by adapter. */
   variant?: string;
+  /** The WASM weight budget of the preflight (default preflight.ts WASM_WEIGHT_BUDGET; tests). */
+  wasmBudget?: number;
   fetch?: typeof fetch;
   /** Manifest name and description (default: the lite preset's). */
   name?: string;
@@ -155,8 +166,10 @@ export interface HubPresetSourceOptions extends Omit<UrlBundleSourceOptions, 'fe
  */
 export class HubPresetSource implements BundleSource {
   readonly label: string;
-  readonly variant: VariantChoice;
   readonly endpoint: string;
+  /** Variants the runtime's features allow, best first; the first the preflight accepts is used. */
+  private readonly candidates: VariantChoice[];
+  private chosen: VariantChoice;
   private readonly inner: UrlBundleSource;
   private readonly fetchFn: typeof fetch;
   /** Small files this load already downloaded (served to the URL loader from memory). */
@@ -169,10 +182,11 @@ export class HubPresetSource implements BundleSource {
     private readonly options: HubPresetSourceOptions,
   ) {
     this.endpoint = normalizeEndpoint(options.endpoint);
-    this.variant = options.variant ? { id: options.variant, reason: `${options.variant}: chosen explicitly.` } : chooseVariant(pins, options.runtime);
-    if (!pins.variants[this.variant.id]) throw new CaptionError('bundle/not-found', `The lite preset has no variant "${this.variant.id}" (it has ${Object.keys(pins.variants).join(', ')}).`, { variant: this.variant.id });
+    this.candidates = options.variant ? [{ id: options.variant, reason: `${options.variant}: chosen explicitly.` }] : variantCandidates(pins, options.runtime);
+    this.chosen = this.candidates[0];
+    if (!pins.variants[this.chosen.id]) throw new CaptionError('bundle/not-found', `The lite preset has no variant "${this.chosen.id}" (it has ${Object.keys(pins.variants).join(', ')}).`, { variant: this.chosen.id });
     const base = hubFileUrl(this.endpoint, pins.llava, '');
-    this.label = `${base} (lite ${this.variant.id})`;
+    this.label = `${base} (lite preset)`;
     const realFetch = (options.fetch ?? globalThis.fetch).bind(globalThis);
     this.fetchFn = realFetch;
     const memoryFetch: typeof fetch = async (input, init) => {
@@ -192,16 +206,36 @@ export class HubPresetSource implements BundleSource {
 
   /** Where the built manifest is cached: beside the LLaVA files, named for the variant. */
   private manifestKey(): string {
-    return this.url('llava', `salmonn-lite-${this.variant.id}.${MANIFEST_FILE}`);
+    return this.url('llava', `salmonn-lite-${this.chosen.id}.${MANIFEST_FILE}`);
   }
 
+  /** The variant this load uses (final once bundle.json is read), and why. */
+  get variant(): VariantChoice {
+    return this.chosen;
+  }
+
+  /**
+   * bundle.json of the first candidate variant the preflight accepts (the same rule as
+   * `pickVariant`, asked of one built manifest at a time; the last candidate is returned
+   * anyway, and the engine's preflight then says why it cannot run).
+   */
   async read(path: string, onProgress?: ReadProgress, signal?: AbortSignal, expected?: ExpectedFile): Promise<Uint8Array> {
     if (path !== MANIFEST_FILE) return this.inner.read(path, onProgress, signal, expected);
-    const cached = await this.cachedManifest();
-    if (cached) return cached;
-    const bytes = new TextEncoder().encode(JSON.stringify(await this.buildManifest(signal)));
-    await this.storeManifest(bytes);
-    return bytes;
+    const passed: string[] = [];
+    for (const [i, c] of this.candidates.entries()) {
+      this.chosen = passed.length ? { id: c.id, reason: `${c.reason.replace(/\.$/, '')} (passed over by the preflight: ${passed.join('; ')}).` } : c;
+      const cached = await this.cachedManifest();
+      const bytes = cached ?? new TextEncoder().encode(JSON.stringify(await this.buildManifest(signal)));
+      const last = i === this.candidates.length - 1;
+      const { problem } = variantProblem(parseManifest(bytes, this.label), this.options.runtime, last, this.options.wasmBudget);
+      if (problem !== null && !last) {
+        passed.push(`${c.id}, because ${problem}`);
+        continue;
+      }
+      if (!cached) await this.storeManifest(bytes);
+      return bytes;
+    }
+    throw new CaptionError('runtime/internal', 'The lite preset has no candidate variant.');
   }
 
   prepare(files: readonly BundleFile[], signal?: AbortSignal): Promise<void> {
@@ -239,9 +273,22 @@ export class HubPresetSource implements BundleSource {
   /** A small file, downloaded once, hashed, and kept for the URL loader. */
   private async smallFile(k: HubRepoKey, path: string, signal?: AbortSignal): Promise<{ entry: BundleFile; data: Uint8Array }> {
     const url = this.url(k, path);
-    const data = this.small.get(url) ?? (await this.inner.read(url, undefined, signal));
+    const data = this.small.get(url) ?? (await this.readRetrying(url, signal));
     this.small.set(url, data);
     return { entry: { path: url, bytes: data.byteLength, sha256: await sha256Hex(data) }, data };
+  }
+
+  /** A small file, tried again (up to 3 times) after a dropped connection or a 5xx answer. */
+  private async readRetrying(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.inner.read(url, undefined, signal);
+      } catch (e) {
+        const status = e instanceof CaptionError ? e.details.status : undefined;
+        const transient = e instanceof CaptionError && e.code === 'bundle/download-failed' && (typeof status !== 'number' || status >= 500);
+        if (!transient || attempt >= 3 || signal?.aborted) throw e;
+      }
+    }
   }
 
   private async json(k: HubRepoKey, path: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
@@ -290,16 +337,16 @@ export class HubPresetSource implements BundleSource {
     const tokenizer: BundleFile[] = [];
     for (const k of ['llava', 'whisper'] as const) for (const f of this.pins[k].tokenizerFiles) tokenizer.push((await this.smallFile(k, f, signal)).entry);
     const graphs = {} as LiteFiles['graphs'];
-    for (const [role, g] of Object.entries(this.pins.variants[this.variant.id].graphs)) (graphs as Record<string, LiteGraphFile>)[role] = await this.graphFile(role, g, signal);
+    for (const [role, g] of Object.entries(this.pins.variants[this.chosen.id].graphs)) (graphs as Record<string, LiteGraphFile>)[role] = await this.graphFile(role, g, signal);
     const total = [...Object.values(graphs), ...tokenizer].reduce((n, f) => n + f.bytes, 0);
-    const v = this.variant.id;
+    const v = this.chosen.id;
     try {
       return buildLiteManifest(sources, {
         graphs,
         tokenizer,
         randomWeights: this.options.randomWeights ?? this.pins.randomWeights ?? false,
         name: this.options.name ?? this.pins.name ?? `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base (${v})`,
-        description: `Public exports at pinned revisions (${llava.repo}@${llava.revision.slice(0, 7)}, ${whisper.repo}@${whisper.revision.slice(0, 7)}) from ${this.endpoint}; ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript, other sounds are missed. Licences: ${llava.licence}, ${whisper.licence}. Variant ${this.variant.reason}`,
+        description: `Public exports at pinned revisions (${llava.repo}@${llava.revision.slice(0, 7)}, ${whisper.repo}@${whisper.revision.slice(0, 7)}) from ${this.endpoint}; ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript, other sounds are missed. Licences: ${llava.licence}, ${whisper.licence}. Variant ${this.chosen.reason}`,
       });
     } catch (e) {
       if (e instanceof CaptionError) throw e;
