@@ -61,7 +61,8 @@ test('a clean clone: the README install + run command serves the app and the def
 
     await page.goto(url);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('SALMONN Captioner');
-    await expect(page.locator('#preset')).toHaveValue('tiny'); // the default preset
+    await expect(page.locator('#preset')).toHaveValue('lite'); // a new user's default: the lite preset (downloads from the Hub)
+    await page.locator('#preset').selectOption('tiny'); // built by npm run dev, offline
     await page.getByTestId('force-wasm').check();
     await page.getByTestId('load-model').click();
     await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 180_000 });

@@ -3,10 +3,14 @@
  * fixture (npm run models:lite-fixture) served from public/bundles/lite-fixture/ and loaded by
  * the app's URL loader in a module worker: frames, transcript pieces among them, a streamed
  * caption — on WASM, and on WebGPU when asked for explicitly (Chromium's adapter here is a
- * software one). The same run in Node is src/core/families/lite.test.ts.
+ * software one). The same run in Node is src/core/families/lite.test.ts. Then the app itself with
+ * the lite preset loaded straight from huggingface.co, answered from the fixture mirror in the
+ * Hub's layout (npm run models:lite-mirror), chosen and run with real clicks.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { hubAnswer, MIRROR_DIR } from '../src/core/bundle/hub-mirror.testutil';
 import type { LiteResult } from './harness/lite-worker';
 import { FIXTURES } from './harness/run';
 
@@ -49,4 +53,51 @@ test('WebGPU (explicit): the lite fixture captions the same mp4 with the GPU gra
   expectCaption(r, 4, 3, 2);
   // graphs the manifest places on the GPU run there; embed_tokens and the Whisper decoder are CPU-placed (WASM)
   expect(r.backends).toMatchObject({ vision_encoder: 'webgpu', decoder_model_merged: 'webgpu', speech_encoder: 'webgpu', embed_tokens: 'wasm', speech_decoder: 'wasm' });
+});
+
+test('App: the lite preset loads straight from huggingface.co (answered from the fixture mirror), captions on WASM, and a reload downloads nothing', async ({ page, context }) => {
+  test.setTimeout(420_000);
+  // huggingface.co answered from the mirror folder with the Hub's headers (Content-Length, X-Linked-Size/ETag, CORS)
+  const hub: string[] = [];
+  await context.route('https://huggingface.co/**', async (route) => {
+    const req = route.request();
+    const path = decodeURIComponent(new URL(req.url()).pathname);
+    hub.push(`${req.method()} ${path}`);
+    const a = hubAnswer(MIRROR_DIR, path, req.method());
+    await route.fulfill({ status: a.status, headers: a.headers, body: Buffer.from(a.body) });
+  });
+  // the app's pinned record (models/lite/pins.json) → the mirror's: the same repos, commits and paths, the fixture's sizes and sha256
+  const mirrorPins = readFileSync(join(MIRROR_DIR, 'pins.json'), 'utf8');
+  await context.route(/\/models\/lite\/pins\.json(\?.*)?$/, (route) => route.fulfill({ contentType: 'text/javascript', body: `export default ${mirrorPins}` }));
+
+  await page.goto('/');
+  await expect(page.locator('#preset')).toHaveValue('lite'); // a new user's default
+  const note = page.getByTestId('preset-note');
+  await expect(note).toContainText('not video-SALMONN 2');
+  await expect(note).toContainText('non-speech sound');
+  await expect(page.getByTestId('preset-facts')).toContainText('Apache-2.0');
+  await expect(page.getByTestId('preset-facts')).toContainText(/about 896 MB from huggingface\.co at pinned revisions \(llava-hf\/llava-onevision-qwen2-0\.5b-ov-hf@2c9ba3b/);
+  await page.getByTestId('force-wasm').check();
+  await page.getByLabel('Max new tokens').fill('4');
+  await page.getByTestId('file-input').setInputFiles(join(FIXTURES, 'h264_aac.mp4'));
+  await page.getByTestId('load-model').click();
+  await expect(page.getByTestId('stage-bundle')).toContainText(/\d+(\.\d)? MB of \d+(\.\d)? MB · downloading/); // progress in bytes, from the network
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
+  await expect(page.getByTestId('model-name')).toContainText('Lite fixture from the Hub layout (q4, random weights)');
+  await expect(page.getByTestId('model-label')).toHaveText('LLaVA-OneVision-Qwen2-0.5B + Whisper transcript (lite; not video-SALMONN 2)');
+  await expect(page.getByTestId('model-variant')).toHaveText('q4: it needs no GPU feature.'); // the mirror has the q4 variant only (the variant table: hub-preset.test.ts)
+  expect(hub).toContain('GET /llava-hf/llava-onevision-qwen2-0.5b-ov-hf/resolve/2c9ba3bdda7dd7bc8de92c66da6f448561ddf7c9/onnx/vision_encoder_q4.onnx');
+  expect(hub).toContain('GET /onnx-community/whisper-base/resolve/0dc963c325ab2554e6dcedbb458decbffb4dc5b1/onnx/decoder_model_merged_q4.onnx');
+  expect(hub.length).toBe(new Set(hub).size); // each file once
+
+  await page.getByTestId('caption-button').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  await expect(page.getByTestId('caption-text')).not.toBeEmpty();
+
+  hub.length = 0;
+  await page.reload();
+  await expect(page.locator('#preset')).toHaveValue('lite');
+  await page.getByTestId('load-model').click();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
+  expect(hub).toEqual([]); // bundle.json built once and cached with the files: nothing asked of the Hub
 });

@@ -1,91 +1,55 @@
 /**
- * Writes the lite preset's bundle.json files (one per dtype variant of models/lite/pins.json)
- * from the pinned repos' own files. Needs network access to huggingface.co:
+ * Refreshes models/lite/pins.json from the Hub (needs network): the exact size and LFS sha256
+ * of every pinned graph, read from the Hub's X-Linked-Size / X-Linked-ETag headers (Node sees
+ * them on the redirect, which a browser cannot), so that the app can check every download
+ * even where the browser sees no header. The app needs no output of this script to run: it
+ * builds bundle.json at load time (src/core/bundle/hub-preset.ts); this only pins what the
+ * Hub pages did not show.
  *
- *   npx tsx scripts/lite-pin.ts [--out public/bundles] [--download]
+ *   npx tsx scripts/lite-pin.ts [--write] [--hub-endpoint URL] [--pins FILE]
  *
- * Numbers: src/core/families/lite-preset.ts reads them from the repos' config files. Sizes and
- * sha256: LFS files from the Hub's X-Linked-Size / X-Linked-Etag headers (or, with --download,
- * by hashing the bytes), small files by hashing them. A pins.json lfsSha256 that disagrees, a
- * manifest the app would refuse (validateManifest) or a variant over 1.2 GB stops the run.
+ * Each variant's manifest is then built exactly as the app builds it (HubPresetSource), and
+ * the run stops when a pinned sha256 disagrees with the Hub, when the app would refuse the
+ * manifest, or when a variant downloads more than 1.2 GB. Without --write it only reports.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { HubPresetSource, hubFileInfo, hubFileUrl, type LitePins } from '../src/core/bundle/hub-preset';
 import { validateManifest } from '../src/core/bundle/validate';
-import type { BundleFile, GraphDtype } from '../src/core/bundle/manifest';
-import { buildLiteManifest, type LiteFiles, type LiteGraphFile } from '../src/core/families/lite-preset';
 
-interface Pins {
-  llava: { repo: string; revision: string; licence: string; tokenizerFiles: string[] };
-  whisper: { repo: string; revision: string; licence: string; tokenizerFiles: string[] };
-  variants: Record<string, { graphs: Record<string, { repo: 'llava' | 'whisper'; path: string; dtype: GraphDtype; device: 'gpu' | 'cpu'; lfsSha256: string | null }> }>;
-}
-
-const pins = JSON.parse(readFileSync('models/lite/pins.json', 'utf8')) as Pins;
+const LIMIT = 1.2e9;
 const args = process.argv.slice(2);
-const outDir = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'public/bundles';
-const download = args.includes('--download');
-const url = (k: 'llava' | 'whisper', path: string) => `https://huggingface.co/${pins[k].repo}/resolve/${pins[k].revision}/${path}`;
+const PINS = args.includes('--pins') ? args[args.indexOf('--pins') + 1] : 'models/lite/pins.json';
+const write = args.includes('--write');
+const endpoint = args.includes('--hub-endpoint') ? args[args.indexOf('--hub-endpoint') + 1] : (process.env.HF_ENDPOINT ?? undefined);
+const runtime = { prefer: 'auto' as const, platform: 'node' as const, adapter: null };
 
-async function bytesOf(u: string): Promise<Uint8Array> {
-  const res = await fetch(u);
-  if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-const json = async (k: 'llava' | 'whisper', path: string) => JSON.parse(new TextDecoder().decode(await bytesOf(url(k, path))));
-
-async function entry(k: 'llava' | 'whisper', path: string, expectSha: string | null = null): Promise<BundleFile> {
-  const u = url(k, path);
-  let bytes: number | undefined;
-  let sha256: string | undefined;
-  if (!download) {
-    const head = await fetch(u, { method: 'HEAD', redirect: 'manual' });
-    const size = head.headers.get('x-linked-size');
-    const etag = head.headers.get('x-linked-etag')?.replaceAll('"', '');
-    if (size && etag && /^[0-9a-f]{64}$/.test(etag)) [bytes, sha256] = [Number(size), etag];
+async function pinGraphs(pins: LitePins): Promise<number> {
+  let changed = 0;
+  for (const [variant, spec] of Object.entries(pins.variants)) {
+    for (const [role, g] of Object.entries(spec.graphs)) {
+      const url = hubFileUrl(endpoint ?? 'https://huggingface.co', pins[g.repo], g.path);
+      const info = await hubFileInfo(fetch, url);
+      if (info.status >= 400) throw new Error(`${variant} ${role}: ${url} answered ${info.status}`);
+      if (!info.sha256 || info.bytes === null) throw new Error(`${variant} ${role}: ${url} sends no X-Linked-Size / X-Linked-ETag (not an LFS file?)`);
+      if (g.lfsSha256 && g.lfsSha256 !== info.sha256) throw new Error(`${variant} ${role}: the Hub gives sha256 ${info.sha256} for ${url}, pins.json has ${g.lfsSha256}`);
+      if (g.lfsSha256 !== info.sha256 || g.bytes !== info.bytes) changed++;
+      Object.assign(g, { lfsSha256: info.sha256, bytes: info.bytes, approxBytes: info.bytes });
+    }
   }
-  if (sha256 === undefined) {
-    const data = await bytesOf(u);
-    [bytes, sha256] = [data.length, createHash('sha256').update(data).digest('hex')];
-  }
-  if (expectSha && expectSha !== sha256) throw new Error(`${u}: sha256 ${sha256}, but pins.json (from the Hub page) says ${expectSha}`);
-  return { path: u, bytes: bytes!, sha256 };
+  return changed;
 }
 
 async function main(): Promise<void> {
-  const sources = {
-    config: await json('llava', 'config.json'),
-    addedTokens: await json('llava', 'added_tokens.json'),
-    chatTemplate: (await json('llava', 'chat_template.json')).chat_template as string,
-    videoProcessor: await json('llava', 'video_processor/preprocessor_config.json'),
-    generation: await json('llava', 'generation_config.json'),
-    whisperConfig: await json('whisper', 'config.json'),
-    whisperGeneration: await json('whisper', 'generation_config.json'),
-    whisperPreprocessor: await json('whisper', 'preprocessor_config.json'),
-  };
-  const tokenizer: BundleFile[] = [];
-  for (const k of ['llava', 'whisper'] as const) for (const f of pins[k].tokenizerFiles) tokenizer.push(await entry(k, f));
-  for (const [variant, spec] of Object.entries(pins.variants)) {
-    const graphs = {} as LiteFiles['graphs'];
-    for (const [role, g] of Object.entries(spec.graphs)) {
-      (graphs as Record<string, LiteGraphFile>)[role] = { ...(await entry(g.repo, g.path, g.lfsSha256)), dtype: g.dtype, device: g.device };
-    }
-    const total = [...Object.values(graphs), ...tokenizer].reduce((n, f) => n + f.bytes, 0);
-    const manifest = buildLiteManifest(sources, {
-      graphs,
-      tokenizer,
-      randomWeights: false,
-      name: `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base (${variant})`,
-      description: `Public exports at pinned revisions (${pins.llava.repo}@${pins.llava.revision.slice(0, 7)}, ${pins.whisper.repo}@${pins.whisper.revision.slice(0, 7)}); ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript, other sounds are missed. Licences: ${pins.llava.licence}, ${pins.whisper.licence}.`,
-    });
-    validateManifest(manifest);
-    if (total > 1.2e9) throw new Error(`lite-${variant} downloads ${total} bytes, over the 1.2 GB limit`);
-    const dir = join(outDir, `lite-${variant}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'bundle.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    console.log(`${dir}/bundle.json: ${(total / 1e9).toFixed(3)} GB`);
+  const pins = JSON.parse(readFileSync(PINS, 'utf8')) as LitePins;
+  const changed = await pinGraphs(pins);
+  for (const variant of Object.keys(pins.variants)) {
+    const manifest = validateManifest(await new HubPresetSource(pins, { endpoint, runtime, variant, cache: false }).buildManifest());
+    const total = [...Object.values(manifest.graphs), ...manifest.tokenizer.files].reduce((n, f) => n + f.bytes, 0);
+    if (total > LIMIT) throw new Error(`lite ${variant} downloads ${total} bytes, over the 1.2 GB limit`);
+    console.log(`lite ${variant}: ${(total / 1e9).toFixed(3)} GB, manifest accepted`);
   }
+  if (write) writeFileSync(PINS, `${JSON.stringify(pins, null, 2)}\n`);
+  console.log(`${changed} graph pin(s) ${write ? 'written to' : 'would change in'} ${PINS}${write ? '' : ' (run with --write)'}`);
 }
 
 main().catch((e: unknown) => {

@@ -20,6 +20,7 @@ bash scripts/ensure-system.sh || { echo "0 passed, 1 failed"; exit 1; }
 # Generated inputs: the tiny random-weight bundle and the media fixtures.
 if [ ! -f public/bundles/tiny/bundle.json ]; then step "build tiny bundle" npm run --silent models:tiny; fi
 if [ ! -f public/bundles/lite-fixture/bundle.json ]; then step "build lite fixture" npm run --silent models:lite-fixture; fi
+if [ ! -f models/lite/mirror/pins.json ]; then step "lay the lite fixture out as a Hub mirror" npm run --silent models:lite-mirror; fi
 for q in q4 q4f16; do
   if [ ! -f public/bundles/tiny-$q/bundle.json ]; then step "build tiny $q bundle" npm run --silent models:tiny-$q; fi
 done

@@ -31,12 +31,15 @@ export interface Setup {
   maxNewTokens?: number;
   /** The page to open: the dev server's root unless given (e.g. the production preview). */
   url?: string;
+  /** The model preset to select (default 'tiny': a new user's default is the lite preset, which downloads from the Hub). */
+  preset?: string;
 }
 
 /** Opens the app with fresh storage and sets the switches most tests need. */
-export async function openApp(page: Page, { wasm = true, maxNewTokens = 16, url = '/', softwareGpu = false }: Setup = {}): Promise<void> {
+export async function openApp(page: Page, { wasm = true, maxNewTokens = 16, url = '/', softwareGpu = false, preset = 'tiny' }: Setup = {}): Promise<void> {
   await page.goto(url);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('SALMONN Captioner');
+  await page.locator('#preset').selectOption(preset);
   const force = page.getByTestId('force-wasm');
   if (wasm) await force.check();
   else await force.uncheck();

@@ -42,7 +42,7 @@ export function App() {
       </a>
       <header className="app-header">
         <h1>SALMONN Captioner</h1>
-        <p className="tagline">Detailed audio-visual captions with video-SALMONN 2, computed entirely in your browser. Your video never leaves this machine.</p>
+        <p className="tagline">Audio-visual captions computed entirely in your browser: with video-SALMONN 2 once you export it, or out of the box with a lite model built on public files (not video-SALMONN 2). Your video never leaves this machine.</p>
       </header>
       {storageError ? (
         <div className="notice notice-error banner" role="alert" data-testid="storage-error">

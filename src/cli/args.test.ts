@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BUNDLE, parseArgs, UsageError } from './args';
+import { DEFAULT_PINS, DEFAULT_BUNDLE, parseArgs, UsageError } from './args';
 
 describe('caption CLI arguments', () => {
   it('takes the file and defaults', () => {
-    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null });
+    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, preset: null, hubEndpoint: null, pins: DEFAULT_PINS, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null });
+  });
+
+  it('takes the lite preset from the Hub, or from an endpoint given by flag or by HF_ENDPOINT (the flag wins)', () => {
+    expect(parseArgs(['x.mp4', '--preset', 'lite'])).toMatchObject({ preset: 'lite', hubEndpoint: null, pins: DEFAULT_PINS });
+    expect(parseArgs(['x.mp4', '--preset', 'lite'], { HF_ENDPOINT: 'http://mirror:8080' }).hubEndpoint).toBe('http://mirror:8080');
+    expect(parseArgs(['x.mp4', '--preset', 'lite', '--hub-endpoint', 'http://a', '--pins', 'p.json'], { HF_ENDPOINT: 'http://b' })).toMatchObject({ hubEndpoint: 'http://a', pins: 'p.json' });
+    expect(() => parseArgs(['x.mp4', '--preset', 'lite', '--bundle', 'b'])).toThrow(/--preset and --bundle both name the model/);
+    expect(() => parseArgs(['x.mp4', '--hub-endpoint', 'http://a'])).toThrow(/need --preset lite/);
+    expect(() => parseArgs(['x.mp4', '--preset', 'salmonn'])).toThrow(/--preset must be one of lite/);
   });
 
   it.each([
@@ -50,6 +59,9 @@ describe('caption CLI arguments', () => {
     expect(a).toEqual({
       file: 'x.webm',
       bundle: 'b',
+      preset: null,
+      hubEndpoint: null,
+      pins: DEFAULT_PINS,
       json: true,
       overrides: { modality: 'v', interleave: 'timestamp', fps: 0.5, maxFrames: 8, maxNewTokens: 40, prompt: 'What happens?' },
       ask: [],

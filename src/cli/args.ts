@@ -1,5 +1,5 @@
 /**
- * `npm run caption -- <file> [--bundle DIR] [--mode av|v|a] [--interleave spread|timestamp]
+ * `npm run caption -- <file> [--bundle DIR | --preset lite [--hub-endpoint URL] [--pins FILE]] [--mode av|v|a] [--interleave spread|timestamp]
  * [--sampling paper|checkpoint] [--fps N] [--max-frames N] [--channel 0|mix]
  * [--prompt-variant official|training] [--repetition-penalty X] [--max-new-tokens N]
  * [--prompt TEXT] [--json]`
@@ -12,6 +12,10 @@ import type { AudioChannel, CaptionOptions, Decoding, Modality } from '../core/o
 export interface CliArgs {
   file: string;
   bundle: string;
+  /** --preset lite: the public files at the pins of `pins`, from `hubEndpoint` (default $HF_ENDPOINT, else huggingface.co). */
+  preset: 'lite' | null;
+  hubEndpoint: string | null;
+  pins: string;
   json: boolean;
   /** Only the options given on the command line; the rest come from the bundle. */
   overrides: Partial<CaptionOptions>;
@@ -35,11 +39,17 @@ export function parseTime(flag: string, v: string): number {
 }
 
 export const DEFAULT_BUNDLE = 'public/bundles/tiny';
+export const DEFAULT_PINS = 'models/lite/pins.json';
 
 export class UsageError extends Error {}
 
 export const USAGE = `usage: npm run caption -- <video> [options]
   --bundle DIR            model bundle folder (default ${DEFAULT_BUNDLE})
+  --preset lite           the lite preset straight from the pinned public Hub files
+                          (LLaVA-OneVision 0.5B + Whisper transcript; not video-SALMONN 2)
+  --hub-endpoint URL      with --preset: a server in the Hub's layout instead of
+                          https://huggingface.co (default: $HF_ENDPOINT when set)
+  --pins FILE             with --preset: the pinned record (default ${DEFAULT_PINS})
   --mode av|v|a           audio+visual, visual only, audio only (default av)
   --interleave spread|timestamp
                           checkpoint "spread" or paper "timestamp" interleaving
@@ -99,10 +109,11 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
   return v as T;
 }
 
-export function parseArgs(argv: readonly string[]): CliArgs {
+export function parseArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): CliArgs {
   const rest = [...argv];
-  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null };
+  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, preset: null, hubEndpoint: null, pins: DEFAULT_PINS, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null };
   const sampling: { temperature?: number; topP?: number; seed?: number } = {};
+  let bundleGiven = false;
   const value = (flag: string) => {
     const v = rest.shift();
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -111,7 +122,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   while (rest.length) {
     const a = rest.shift()!;
     switch (a) {
-      case '--bundle': out.bundle = value(a); break;
+      case '--bundle': out.bundle = value(a); bundleGiven = true; break;
+      case '--preset': out.preset = oneOf(a, value(a), ['lite'] as const); break;
+      case '--hub-endpoint': out.hubEndpoint = value(a); break;
+      case '--pins': out.pins = value(a); break;
       case '--json': out.json = true; break;
       case '--range': {
         const v = value(a);
@@ -165,6 +179,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
   }
   if (!out.file) throw new UsageError('no video file given');
+  if (out.preset && bundleGiven) throw new UsageError('--preset and --bundle both name the model: give one');
+  if (!out.preset && (out.hubEndpoint !== null || out.pins !== DEFAULT_PINS)) throw new UsageError('--hub-endpoint and --pins need --preset lite');
+  if (out.preset) out.hubEndpoint ??= env.HF_ENDPOINT || null;
   if ((out.vtt || out.srt) && out.track === null) throw new UsageError('--vtt and --srt need --track SECONDS');
   if (out.track !== null && out.overrides.range) throw new UsageError('--track covers the whole video: drop --range');
   checkLong(out);

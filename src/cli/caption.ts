@@ -9,7 +9,7 @@
 import { toCaptionError, type CaptionError } from '../core/errors';
 import type { CaptionReport, Stage, TurnReport } from '../core/report';
 import { parseArgs, USAGE, UsageError } from './args';
-import { nodeEngine, type NodeEngine } from './engine';
+import { hubLocation, nodeEngine, type NodeEngine } from './engine';
 import { writeFileSync } from 'node:fs';
 import { CaptionTrack } from '../core/timed/track-run';
 import { clipsOf, toSrt, toWebVtt, type Cue } from '../core/timed/track';
@@ -125,7 +125,7 @@ async function captionLong(engine: NodeEngine, mediaId: string, args: CliArgs, s
 async function main(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs(argv);
+    args = parseArgs(argv, process.env);
   } catch (e) {
     if (e instanceof UsageError) {
       if (e.message) process.stderr.write(`error: ${e.message}\n\n`);
@@ -152,7 +152,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(delta);
   };
   try {
-    const info = await engine.load(args.bundle, {}, { onProgress: (p) => status(p.stage, p.fraction) });
+    const location = args.preset ? hubLocation(args.pins, args.hubEndpoint) : args.bundle;
+    const info = await engine.load(location, {}, { onProgress: (p) => status(p.stage, p.fraction) });
+    if (!args.json && info.variant) process.stderr.write(`note: variant ${info.variant.reason}\n`);
     const { mediaId } = await engine.open(args.file);
     if (!args.json && info.randomWeights) process.stderr.write(`note: "${info.name}" has random weights: its caption is meaningless text.\n`);
     if (args.track !== null) return await captionTrack(engine, mediaId, args, status);

@@ -26,7 +26,7 @@ import type { CaptionRequest } from './options';
 import type { CaptionReport, CompletionReport, Stage, TurnReport } from './report';
 import { completeText, completionIds } from './complete';
 import { detectScenes, type SceneOptions, type SceneReport } from './timed/scenes';
-import { planBackends, type Prefer } from './runtime/backend';
+import { planBackends, type Prefer, type RuntimeOptions } from './runtime/backend';
 import type { GpuAdapterFacts } from './runtime/capabilities';
 import type { Backend, Ort } from './runtime/ort';
 import { CaptionSession, type SessionEvents } from './session';
@@ -44,6 +44,8 @@ export interface ModelInfo {
   ortBuild: string | null;
   /** The bundle's manifest: the app shows the defaults it implies. */
   manifest: BundleManifest;
+  /** The dtype variant a multi-variant preset chose for this adapter, and why (null otherwise). */
+  variant: { id: string; reason: string } | null;
 }
 
 export interface MediaHandle {
@@ -95,7 +97,8 @@ export interface EnginePlatform<Location, Input> {
    */
   ortFor?(webgpu: boolean): Promise<{ ort: Ort; build: string }>;
   platform: 'web' | 'node';
-  source(location: Location): BundleSource;
+  /** `runtime`: what the load runs on (a preset source picks its variant from it). */
+  source(location: Location, runtime: RuntimeOptions): BundleSource;
   openMedia(input: Input): Promise<MediaSource>;
   /** The WebGPU adapter (null on Node or without one). */
   adapter(): Promise<GpuAdapterFacts | null>;
@@ -115,6 +118,7 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
   private model: LoadedModel | null = null;
   private adapterFacts: GpuAdapterFacts | null = null;
   private ortBuild: string | null = null;
+  private variant: ModelInfo['variant'] = null;
   private lastLoad: { location: Location; prefer: Prefer } | null = null;
   private readonly media = new Map<string, { source: MediaSource; session: CaptionSession | null }>();
   private abort: AbortController | null = null;
@@ -146,7 +150,8 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
     await this.unloadModel();
     const adapter = prefer === 'wasm' ? null : await this.platform.adapter();
     const runtime = { prefer, platform: this.platform.platform, adapter };
-    const bundle = await loadBundle(this.platform.source(location), {
+    const source = this.platform.source(location, runtime);
+    const bundle = await loadBundle(source, {
       signal,
       // Refuses a bundle this device cannot run before anything but bundle.json is fetched.
       preflight: (m) => void assertRunnable(m, runtime),
@@ -170,6 +175,7 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
       events.onProgress?.({ stage: 'session', fraction, detail }),
     );
     this.model = model;
+    this.variant = source.variant ?? null;
     this.adapterFacts = adapter;
     this.lastLoad = { location, prefer };
     return this.info(model);
@@ -177,7 +183,7 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
 
   private info(model: LoadedModel): ModelInfo {
     const m = model.manifest;
-    return { name: m.name, family: m.family, label: model.family.label, randomWeights: m.randomWeights, backends: { ...model.backends }, adapter: this.adapterFacts, fallbackReasons: [...model.fallbackReasons], ortBuild: this.ortBuild, manifest: m };
+    return { name: m.name, family: m.family, label: model.family.label, randomWeights: m.randomWeights, backends: { ...model.backends }, adapter: this.adapterFacts, fallbackReasons: [...model.fallbackReasons], ortBuild: this.ortBuild, manifest: m, variant: this.variant };
   }
 
   async open(input: Input): Promise<MediaHandle> {

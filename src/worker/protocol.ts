@@ -12,9 +12,13 @@ import type { CaptionRequest } from '../core/options';
 import type { CaptionReport, CompletionReport, FrameFact, Stage, TurnReport } from '../core/report';
 import type { SceneOptions, SceneReport } from '../core/timed/scenes';
 import type { Prefer } from '../core/runtime/backend';
+import type { LitePins } from '../core/bundle/hub-preset';
 
-/** Where a bundle comes from: a URL prefix (cached) or the files of a picked folder. */
-export type BundleLocation = { kind: 'url'; url: string } | { kind: 'files'; files: File[] };
+/**
+ * Where a bundle comes from: a URL prefix (cached), the files of a picked folder, or the lite
+ * preset's pinned public files at a Hub endpoint (bundle.json built at load, core/bundle/hub-preset.ts).
+ */
+export type BundleLocation = { kind: 'url'; url: string } | { kind: 'files'; files: File[] } | { kind: 'hub'; pins: LitePins; endpoint?: string };
 
 export type RequestBody =
   | { type: 'load'; bundle: BundleLocation; prefer: Prefer }

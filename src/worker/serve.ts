@@ -6,6 +6,7 @@
  * (e2e/harness) without putting test hooks into the production protocol.
  */
 import { FileListBundleSource, UrlBundleSource } from '../core/bundle';
+import { HubPresetSource } from '../core/bundle/hub-preset';
 import { InProcessEngine } from '../core/engine';
 import { serializeError } from '../core/errors';
 import { openBrowserMedia } from '../core/media/browser';
@@ -22,7 +23,10 @@ export function webEngine(scope: DedicatedWorkerGlobalScope): WebEngine {
     ort: ortWeb(),
     ortFor: (webgpu) => ortWebFor(webgpu),
     platform: 'web',
-    source: (b) => (b.kind === 'url' ? new UrlBundleSource(new URL(b.url, scope.location.href).href, { cache: true }) : new FileListBundleSource(b.files)),
+    source: (b, runtime) => {
+      if (b.kind === 'hub') return new HubPresetSource(b.pins, { endpoint: b.endpoint, runtime, cache: true });
+      return b.kind === 'url' ? new UrlBundleSource(new URL(b.url, scope.location.href).href, { cache: true }) : new FileListBundleSource(b.files);
+    },
     openMedia: (file) => openBrowserMedia(file),
     adapter: async () => (await probeCapabilities(scope as unknown as typeof globalThis)).webgpu,
   });

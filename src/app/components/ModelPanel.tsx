@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { formatBytes } from '../lib/format';
-import { buildCommandFor, PRESETS, presetById } from '../lib/presets';
+import { buildCommandFor, LITE_PINS, PRESETS, presetById } from '../lib/presets';
 import { folderSource, preferOf, useEngine } from '../state/engine';
 import { useModelCache } from '../state/model-cache';
 import { useSettings } from '../state/settings';
@@ -52,8 +52,21 @@ export function ModelPanel() {
         <div className={`preset-note${preset.kind === 'test' ? ' test' : ''}`} data-testid="preset-note">
           {preset.kind === 'test' ? <strong className="badge badge-warn">test model · random weights</strong> : null}
           {preset.exportRequired ? <strong className="badge badge-info">export required</strong> : null}
+          {preset.kind === 'public' ? <strong className="badge badge-info">not video-SALMONN 2</strong> : null}
           <p>{preset.description}</p>
-          {preset.exportRequired ? (
+          {preset.source === 'hub' ? (
+            <dl className="facts small" data-testid="preset-facts">
+              <dt>Misses</dt>
+              <dd>{preset.misses}</dd>
+              <dt>Licence</dt>
+              <dd>{preset.licence}</dd>
+              <dt>Download</dt>
+              <dd>
+                about {formatBytes(preset.sizeBytes)} from huggingface.co at pinned revisions ({LITE_PINS.llava.repo}@{LITE_PINS.llava.revision.slice(0, 7)}, {LITE_PINS.whisper.repo}@
+                {LITE_PINS.whisper.revision.slice(0, 7)}), once: the browser keeps the files
+              </dd>
+            </dl>
+          ) : preset.exportRequired ? (
             <p>
               How: follow <a href="/models/README.md" target="_blank" rel="noreferrer">models/README.md</a> (“Commands”):{' '}
               <code>python3 models/export/export.py --checkpoint DIR --out public{preset.url}</code>, then load it here. About {formatBytes(preset.sizeBytes)}.
@@ -61,7 +74,7 @@ export function ModelPanel() {
           ) : (
             <p className="muted">
               About {formatBytes(preset.sizeBytes)} · {preset.url}
-              {buildCommandFor(preset.url) ? (
+              {preset.url && buildCommandFor(preset.url) ? (
                 <>
                   {' '}
                   · built in the project by <code>{buildCommandFor(preset.url)}</code> (<code>npm run dev</code> runs it when it is missing)
@@ -138,8 +151,16 @@ export function ModelPanel() {
               {ready.name}
               {ready.randomWeights ? <span className="badge badge-warn">random weights: meaningless text</span> : null}
             </dd>
+            <dt>What it is</dt>
+            <dd data-testid="model-label">{ready.label}</dd>
             <dt>From</dt>
             <dd>{model.source?.label}</dd>
+            {ready.variant ? (
+              <>
+                <dt>Variant</dt>
+                <dd data-testid="model-variant">{ready.variant.reason}</dd>
+              </>
+            ) : null}
             <dt>Backend</dt>
             <dd data-testid="model-backend">{backendSummary(ready.backends)}</dd>
             {ready.ortBuild ? (

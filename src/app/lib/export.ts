@@ -65,6 +65,7 @@ export function toMarkdown(r: RunRecord): string {
     `|---|---|`,
     `| Date | ${new Date(r.createdAt).toISOString()} |`,
     `| Model | ${r.model.name} (${r.model.source}) |`,
+    ...(r.model.label ? [`| Made with | ${r.model.label} |`] : []),
     `| Backend | ${Object.entries(r.model.backends).map(([g, b]) => `${g}: ${b}`).join(', ') || '—'} |`,
     `| Video | ${r.video.name}, ${formatBytes(r.video.bytes)}, ${formatTimestamp(r.video.duration)} |`,
     `| Words | ${stats.words} |`,

@@ -7,6 +7,8 @@ export type RunStatus = 'done' | 'cancelled' | 'error';
 
 export interface RunModelFacts {
   name: string;
+  /** What the model is (its family's label, e.g. "… (lite; not video-SALMONN 2)"); null in records made before it was kept. */
+  label?: string | null;
   randomWeights: boolean;
   /** Where the bundle came from: its URL or "folder: name". */
   source: string;

@@ -46,7 +46,8 @@ export const DEFAULT_SETTINGS: Settings = {
   seed: 0,
   forceWasm: false,
   allowSoftwareGpu: false,
-  presetId: 'tiny',
+  // the lite preset (public files, runs on WASM where there is no usable GPU); tests pick 'tiny'
+  presetId: 'lite',
   customUrl: '',
 };
 

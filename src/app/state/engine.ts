@@ -14,7 +14,8 @@ import type { ModelInfo } from '../../core/engine';
 import type { Prefer } from '../../core/runtime/backend';
 import { EngineError, WorkerEngine } from '../../worker/client';
 import type { BundleLocation, ProgressEvent } from '../../worker/protocol';
-import { presetById } from '../lib/presets';
+import { LITE_PINS, presetById } from '../lib/presets';
+import type { LitePins } from '../../core/bundle/hub-preset';
 import type { RunRecord, RunStatus, RunThumbnail } from '../lib/run-record';
 import { buildOptions, buildRequest, type Settings } from '../lib/settings';
 
@@ -117,6 +118,11 @@ export function urlSource(url: string, label?: string): ModelSource {
   return { label: label ?? url, location: { kind: 'url', url }, key: url };
 }
 
+/** A preset loaded straight from its pinned Hub files (core/bundle/hub-preset.ts). */
+export function hubSource(label: string, pins: LitePins): ModelSource {
+  return { label, location: { kind: 'hub', pins }, key: `hub:${pins.llava.repo}@${pins.llava.revision}` };
+}
+
 export function folderSource(files: File[]): ModelSource {
   const first = files[0] as (File & { webkitRelativePath?: string }) | undefined;
   const name = first?.webkitRelativePath?.split('/')[0] || 'folder';
@@ -148,7 +154,8 @@ export const useEngine = create<EngineState>((set, get) => ({
     const s = currentSettings();
     if (s.presetId === 'url') return s.customUrl.trim() ? urlSource(s.customUrl.trim()) : null;
     const preset = presetById(s.presetId);
-    return preset ? urlSource(preset.url, preset.label) : null;
+    if (preset?.source === 'hub') return hubSource(preset.label, LITE_PINS);
+    return preset?.url ? urlSource(preset.url, preset.label) : null;
   },
 
   loadModel: async (source, prefer = preferOf(currentSettings())) => {
@@ -263,6 +270,7 @@ function finish(id: string, status: RunStatus, patch: Partial<LiveRun>): void {
     options: run.report?.options ?? run.options ?? buildOptions(currentSettings(), model.ready ? defaultOptions(model.ready.manifest) : FALLBACK_OPTIONS),
     model: {
       name: model.ready?.name ?? model.source?.label ?? 'no model',
+      label: model.ready?.label ?? null,
       randomWeights: model.ready?.randomWeights ?? false,
       source: model.source?.label ?? '—',
       backends: { ...(run.report?.backend ?? model.ready?.backends ?? {}) },

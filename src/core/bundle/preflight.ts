@@ -90,6 +90,18 @@ export function assertRunnable(manifest: BundleManifest, runtime: RuntimeOptions
 }
 
 /**
+ * Why a variant is passed over here (null: it is taken): it cannot run, or — unless it is the
+ * last one — it only runs because its fp16 graphs fell back to WASM, so a later one that runs
+ * on the GPU wins. Variants built one at a time (bundle/hub-preset.ts) ask this of each.
+ */
+export function variantProblem(manifest: BundleManifest, runtime: RuntimeOptions, last: boolean, wasmBudget = WASM_WEIGHT_BUDGET): { report: PreflightReport; problem: string | null } {
+  const report = preflight(manifest, runtime, wasmBudget);
+  const fp16OffGpu = Object.values(report.graphs).some((g) => g.reason?.includes('shader-f16'));
+  if (report.problems.length) return { report, problem: report.problems.join(' ') };
+  return { report, problem: fp16OffGpu && !last ? 'its fp16 graphs would leave the GPU (no shader-f16)' : null };
+}
+
+/**
  * The first variant that can run here (variants best first, e.g. q4f16 then q4), with the
  * reasons each earlier one was passed over; `bundle/unsupported` naming every variant's
  * reason when none can.
@@ -97,11 +109,9 @@ export function assertRunnable(manifest: BundleManifest, runtime: RuntimeOptions
 export function pickVariant<T extends { manifest: BundleManifest }>(variants: readonly T[], runtime: RuntimeOptions, wasmBudget = WASM_WEIGHT_BUDGET): { variant: T; report: PreflightReport; skipped: string[] } {
   const skipped: string[] = [];
   for (const v of variants) {
-    const report = preflight(v.manifest, runtime, wasmBudget);
-    const fp16OffGpu = Object.values(report.graphs).some((g) => g.reason?.includes('shader-f16'));
-    // A variant that only runs because its fp16 graphs fell back to WASM loses to a later one that runs on the GPU.
-    if (!report.problems.length && !(fp16OffGpu && v !== variants.at(-1))) return { variant: v, report, skipped };
-    skipped.push(`${v.manifest.name}: ${report.problems.join(' ') || 'its fp16 graphs would leave the GPU (no shader-f16)'}`);
+    const { report, problem } = variantProblem(v.manifest, runtime, v === variants.at(-1), wasmBudget);
+    if (problem === null) return { variant: v, report, skipped };
+    skipped.push(`${v.manifest.name}: ${problem}`);
   }
   throw new CaptionError('bundle/unsupported', `No variant of this model can run on this device, so nothing was downloaded: ${skipped.join(' | ')}`, { skipped });
 }

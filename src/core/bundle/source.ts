@@ -57,6 +57,8 @@ export function blobFile(get: () => Promise<Blob>): StoredFile {
 export interface BundleSource {
   /** Human-readable origin (URL, folder name, directory) for messages and reports. */
   readonly label: string;
+  /** A preset source with dtype variants: the one it chose for this runtime, and why. */
+  readonly variant?: { id: string; reason: string };
   /**
    * Optional: called once with every file a load needs, before any of them is fetched
    * (a storing source checks its quota here: `bundle/quota`).

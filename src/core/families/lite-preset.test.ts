@@ -50,7 +50,7 @@ describe('the lite preset', () => {
   });
 });
 
-describe('buildLiteManifest (what scripts/lite-pin.ts writes), on the fixture\'s copies of the public config files', () => {
+describe('buildLiteManifest (what the Hub loader builds at load time), on the fixture\'s copies of the public config files', () => {
   const dir = 'public/bundles/lite-fixture';
   const read = (p: string) => JSON.parse(readFileSync(`${dir}/${p}`, 'utf8'));
   const fixture = read('bundle.json');

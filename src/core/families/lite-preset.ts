@@ -1,6 +1,6 @@
 /**
- * The lite bundle.json from the pinned repos' own files (scripts/lite-pin.ts fetches them;
- * tests feed the fixture's copies): every number is read from config.json,
+ * The lite bundle.json from the pinned repos' own files (bundle/hub-preset.ts fetches them at
+ * load time; tests feed the fixture's copies): every number is read from config.json,
  * added_tokens.json, chat_template.json, video_processor/preprocessor_config.json and
  * generation_config.json of LLaVA-OneVision, and config.json / generation_config.json /
  * preprocessor_config.json of Whisper. Pure: no network, no file system.

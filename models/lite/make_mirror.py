@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""The lite fixture in exactly the public Hub layout: a mirror folder a Hub endpoint can point at.
+
+Lays the graphs, config and tokenizer files of the fixture bundle (make_fixture.py) out as
+<repo>/resolve/<commit>/<path>, with the repo names, commit hashes and file names of
+models/lite/pins.json (the variant given, q4 by default: the fixture's graphs have fp32 I/O,
+as the public q4 / uint8 graphs do; its q4f16 graphs would need fp16 I/O). Writes pins.json at
+the mirror root: the same record with the fixture's sizes and sha256, named as random-weight.
+
+usage: /usr/bin/python3 models/lite/make_mirror.py --fixture public/bundles/lite-fixture --out models/lite/mirror [--variant q4]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# fixture path -> (repo key, path in the repo, or the graph role whose pinned path it takes)
+FIXTURE_FILES = {
+    "llava": ["config.json", "generation_config.json", "preprocessor_config.json", "video_processor/preprocessor_config.json",
+              "chat_template.json", "added_tokens.json", "tokenizer.json", "tokenizer_config.json"],
+    "whisper": ["config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json"],
+}
+FIXTURE_GRAPHS = {
+    "vision_encoder": "onnx/vision_encoder.onnx",
+    "embed_tokens": "onnx/embed_tokens.onnx",
+    "decoder_model_merged": "onnx/decoder_model_merged.onnx",
+    "speech_encoder": "whisper/onnx/encoder_model.onnx",
+    "speech_decoder": "whisper/onnx/decoder_model_merged.onnx",
+}
+
+
+def place(src, dst):
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    try:
+        os.link(src, dst)  # same bytes, no second copy on disk
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def build(fixture, out, variant):
+    with open(os.path.join(HERE, "pins.json")) as f:
+        pins = json.load(f)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    root = lambda k: os.path.join(out, pins[k]["repo"], "resolve", pins[k]["revision"])  # noqa: E731
+    for k, files in FIXTURE_FILES.items():
+        for rel in files:
+            place(os.path.join(fixture, rel if k == "llava" else f"whisper/{rel}"), os.path.join(root(k), rel))
+    spec = pins["variants"][variant]
+    graphs = {}
+    for role, g in spec["graphs"].items():
+        dst = os.path.join(root(g["repo"]), g["path"])
+        place(os.path.join(fixture, FIXTURE_GRAPHS[role]), dst)
+        graphs[role] = {**g, "bytes": os.path.getsize(dst), "approxBytes": os.path.getsize(dst), "lfsSha256": sha256(dst)}
+    mirror = {k: v for k, v in pins.items() if k not in ("$comment", "variants")}
+    mirror.update({
+        "$comment": "Written by models/lite/make_mirror.py: the fixture's sizes and sha256 under the public repos, commits and paths.",
+        "name": f"Lite fixture from the Hub layout ({variant}, random weights)",
+        "randomWeights": True,
+        "variants": {variant: {**spec, "graphs": graphs}},
+    })
+    with open(os.path.join(out, "pins.json"), "w") as f:
+        json.dump(mirror, f, indent=2)
+        f.write("\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--fixture", default="public/bundles/lite-fixture")
+    ap.add_argument("--out", default="models/lite/mirror")
+    ap.add_argument("--variant", default="q4")
+    args = ap.parse_args()
+    build(args.fixture, args.out, args.variant)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
