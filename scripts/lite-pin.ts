@@ -16,26 +16,29 @@ import { validateManifest } from '../src/core/bundle/validate';
 import type { BundleFile, GraphDtype } from '../src/core/bundle/manifest';
 import { buildLiteManifest, type LiteFiles, type LiteGraphFile } from '../src/core/families/lite-preset';
 
+type Repo = 'llava' | 'whisper' | 'ast';
+
 interface Pins {
   llava: { repo: string; revision: string; licence: string; tokenizerFiles: string[] };
   whisper: { repo: string; revision: string; licence: string; tokenizerFiles: string[] };
-  variants: Record<string, { graphs: Record<string, { repo: 'llava' | 'whisper'; path: string; dtype: GraphDtype; device: 'gpu' | 'cpu'; lfsSha256: string | null }> }>;
+  ast: { repo: string; revision: string; licence: string };
+  variants: Record<string, { graphs: Record<string, { repo: Repo; path: string; dtype: GraphDtype; device: 'gpu' | 'cpu'; lfsSha256: string | null }> }>;
 }
 
 const pins = JSON.parse(readFileSync('models/lite/pins.json', 'utf8')) as Pins;
 const args = process.argv.slice(2);
 const outDir = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'public/bundles';
 const download = args.includes('--download');
-const url = (k: 'llava' | 'whisper', path: string) => `https://huggingface.co/${pins[k].repo}/resolve/${pins[k].revision}/${path}`;
+const url = (k: Repo, path: string) => `https://huggingface.co/${pins[k].repo}/resolve/${pins[k].revision}/${path}`;
 
 async function bytesOf(u: string): Promise<Uint8Array> {
   const res = await fetch(u);
   if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
-const json = async (k: 'llava' | 'whisper', path: string) => JSON.parse(new TextDecoder().decode(await bytesOf(url(k, path))));
+const json = async (k: Repo, path: string) => JSON.parse(new TextDecoder().decode(await bytesOf(url(k, path))));
 
-async function entry(k: 'llava' | 'whisper', path: string, expectSha: string | null = null): Promise<BundleFile> {
+async function entry(k: Repo, path: string, expectSha: string | null = null): Promise<BundleFile> {
   const u = url(k, path);
   let bytes: number | undefined;
   let sha256: string | undefined;
@@ -63,6 +66,8 @@ async function main(): Promise<void> {
     whisperConfig: await json('whisper', 'config.json'),
     whisperGeneration: await json('whisper', 'generation_config.json'),
     whisperPreprocessor: await json('whisper', 'preprocessor_config.json'),
+    astConfig: await json('ast', 'config.json'),
+    astPreprocessor: await json('ast', 'preprocessor_config.json'),
   };
   const tokenizer: BundleFile[] = [];
   for (const k of ['llava', 'whisper'] as const) for (const f of pins[k].tokenizerFiles) tokenizer.push(await entry(k, f));
@@ -76,8 +81,8 @@ async function main(): Promise<void> {
       graphs,
       tokenizer,
       randomWeights: false,
-      name: `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base (${variant})`,
-      description: `Public exports at pinned revisions (${pins.llava.repo}@${pins.llava.revision.slice(0, 7)}, ${pins.whisper.repo}@${pins.whisper.revision.slice(0, 7)}); ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript, other sounds are missed. Licences: ${pins.llava.licence}, ${pins.whisper.licence}.`,
+      name: `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base + AST AudioSet tags (${variant})`,
+      description: `Public exports at pinned revisions (${pins.llava.repo}@${pins.llava.revision.slice(0, 7)}, ${pins.whisper.repo}@${pins.whisper.revision.slice(0, 7)}, ${pins.ast.repo}@${pins.ast.revision.slice(0, 7)}); ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript and other sound only as AudioSet labels per 10 s. Licences: ${pins.llava.licence}, ${pins.whisper.licence}, ${pins.ast.licence}.`,
     });
     validateManifest(manifest);
     if (total > 1.2e9) throw new Error(`lite-${variant} downloads ${total} bytes, over the 1.2 GB limit`);
