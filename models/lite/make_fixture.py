@@ -196,7 +196,7 @@ def build_sound_tagger(out):
         "mean": AST_MEAN, "num_mel_bins": AST_MELS, "padding_side": "right", "padding_value": 0.0,
         "return_attention_mask": False, "sampling_rate": 16000, "std": AST_STD,
     })
-    entry = graph_entry(out, "ast/onnx/model.onnx", {"input_values": "input_values"}, {"logits": "logits"})
+    entry = graph_entry(out, "ast/onnx/model.onnx", {"input_values": "input_values"}, {"logits": "logits"}, device="cpu")
     sounds = {"sampleRate": 16000, "numMels": AST_MELS, "frameLength": 400, "frameShift": 160, "preemphasis": 0.97,
               "lowFreq": 20, "maxFrames": AST_FRAMES, "mean": AST_MEAN, "std": AST_STD, "windowSeconds": 10,
               "minSeconds": 1, "labels": labels, "threshold": 0.3, "topK": 3, "format": "[{start}–{end} s] Sounds: {labels}"}
