@@ -15,13 +15,15 @@ import { compareGenerate, type CompareConfig, type CompareResult } from './trans
 export interface TransformersBenchRequest extends CompareConfig {
   /** e.g. /bundles/lite-fixture/ */
   bundleUrl: string;
+  /** transformers.js `use_external_data_format`: chunks per graph file. */
+  externalData: Record<string, number>;
 }
 export type TransformersBenchMessage = { type: 'done'; result: CompareResult; sameRuntime: boolean; wasmPaths: string } | { type: 'error'; message: string };
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 scope.onmessage = async (ev: MessageEvent<TransformersBenchRequest>) => {
-  const { bundleUrl, ...config } = ev.data;
+  const { bundleUrl, externalData, ...config } = ev.data;
   try {
     const ort = ortWeb();
     const model = await loadModel(ort, await loadBundle(new UrlBundleSource(new URL(bundleUrl, scope.location.href).href, { cache: false })), { prefer: 'wasm', platform: 'web', adapter: null, warmUp: false });
@@ -31,7 +33,7 @@ scope.onmessage = async (ev: MessageEvent<TransformersBenchRequest>) => {
     tf.env.useBrowserCache = false;
     const parts = bundleUrl.replace(/\/$/, '').split('/');
     tf.env.localModelPath = `${parts.slice(0, -1).join('/')}/`;
-    const hf = await tf.LlavaOnevisionForConditionalGeneration.from_pretrained(parts[parts.length - 1], { dtype: 'fp32', device: 'wasm', local_files_only: true });
+    const hf = await tf.LlavaOnevisionForConditionalGeneration.from_pretrained(parts[parts.length - 1], { dtype: 'fp32', device: 'wasm', local_files_only: true, use_external_data_format: externalData });
     const onnx = tf.env.backends.onnx as { wasm?: { wasmPaths?: unknown } } | undefined;
     const sameRuntime = onnx?.wasm === (ort.env as { wasm?: unknown }).wasm;
     const result = await compareGenerate(model, hf, tf.Tensor as never, config);
