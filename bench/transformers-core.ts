@@ -27,9 +27,23 @@ export interface CompareResult extends CompareConfig {
 
 type TensorClass = new (type: 'int64', data: BigInt64Array, dims: number[]) => Tensor;
 
+/**
+ * transformers.js (addPastKeyValues) sizes its empty KV cache from the decoder's declared
+ * symbolic dims and knows only "batch_size": any other name becomes 0 and the first run fails.
+ */
+export function checkBatchDim(model: LoadedModel): void {
+  const session = model.sessions[LITE_ROLES.decoder] as Partial<LoadedModel['sessions'][string]>;
+  const meta = session.inputMetadata?.find((m) => m.name.startsWith('past_key_values.'));
+  const dim = meta && 'shape' in meta ? meta.shape[0] : undefined;
+  if (typeof dim === 'string' && dim !== 'batch_size') {
+    throw new Error(`the decoder names its batch dim "${dim}"; transformers.js sizes its empty KV cache from dims named "batch_size" (others become 0): rename the dim_param in the graph for this bench (bench/README.md)`);
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function compareGenerate(model: LoadedModel, hf: PreTrainedModel, TensorCtor: TensorClass, c: CompareConfig): Promise<CompareResult> {
+  checkBatchDim(model);
   // ordinary text ids (the fixture's embedding favours 220 + 60k), the same for both sides
   const prompt = Array.from({ length: c.promptTokens }, (_, i) => 220 + ((i * 7) % 64) * 60);
   const ours = async () => {
