@@ -53,7 +53,10 @@ function staticFiles(): Plugin {
       server.middlewares.use('/ort/', ort);
       server.middlewares.use('/bundles/', bundles);
     },
-    generateBundle() {
+    generateBundle(_options, bundle) {
+      // onnxruntime-web's JS names its wasm with `new URL(…, import.meta.url)`, so the bundler
+      // copies it into assets/ as well: a second 27 MB copy nothing loads (wasmPaths → /ort/).
+      for (const name of Object.keys(bundle)) if (/^assets\/ort-wasm[^/]*\.wasm$/.test(name)) delete bundle[name];
       for (const f of ortFiles()) this.emitFile({ type: 'asset', fileName: `ort/${f}`, source: readFileSync(join(ORT_DIR, f)) });
       this.emitFile({ type: 'asset', fileName: 'favicon.svg', source: readFileSync(resolve('public/favicon.svg')) });
     },

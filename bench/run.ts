@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const benches = ['bench/features.ts', 'bench/media.ts', 'bench/runtime.ts', 'bench/followup.ts', 'bench/orchestration.ts'].filter((f) => existsSync(f));
+const benches = ['bench/features.ts', 'bench/media.ts', 'bench/runtime.ts', 'bench/followup.ts', 'bench/orchestration.ts', 'bench/transformers-generate.ts'].filter((f) => existsSync(f));
 let failed = 0;
 for (const file of benches) {
   console.log(`\n=== ${file} ===`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { GoldenResult } from './harness/golden-worker';
 
@@ -31,6 +31,28 @@ test('production build: /ort/ holds exactly the two builds the worker loads, and
   const wasm = readdirSync('dist-e2e', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.wasm'));
   expect(wasm.length).toBeGreaterThanOrEqual(2);
   for (const f of wasm) expect(installed.has(sha(join('dist-e2e', f))), f).toBe(true);
+});
+
+/** Files under `dir` that `keep` accepts, relative and '/'-separated. */
+function walk(dir: string, keep: (path: string) => boolean, root = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return walk(p, keep, root);
+    const rel = relative(root, p).split('\\').join('/');
+    return keep(rel) ? [rel] : [];
+  });
+}
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+test('production build: ships one onnxruntime-web wasm — the tree\'s only onnxruntime-web, under /ort/', () => {
+  // the build the preview serves (vite build --mode e2e → dist-e2e/, the same plugins as dist/)
+  expect(walk('dist-e2e', (p) => p.endsWith('.wasm'))).toEqual(['ort/ort-wasm-simd-threaded.asyncify.wasm']);
+  expect(sha256('dist-e2e/ort/ort-wasm-simd-threaded.asyncify.wasm')).toBe(sha256('node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm'));
+  // one copy in the installed tree too (npm overrides pin @huggingface/transformers' onnxruntime-web to ours)
+  const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { version?: string }> };
+  const copies = Object.keys(lock.packages).filter((p) => p.endsWith('node_modules/onnxruntime-web'));
+  expect(copies).toEqual(['node_modules/onnxruntime-web']);
+  expect(lock.packages['node_modules/onnxruntime-web'].version).toBe((JSON.parse(readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')) as { version: string }).version);
 });
 
 test('production build: threaded WASM runs the golden cases', async ({ page }) => {

@@ -27,7 +27,9 @@ async function pinGraphs(pins: LitePins): Promise<number> {
   let changed = 0;
   for (const [variant, spec] of Object.entries(pins.variants)) {
     for (const [role, g] of Object.entries(spec.graphs)) {
-      const url = hubFileUrl(endpoint ?? 'https://huggingface.co', pins[g.repo], g.path);
+      const repo = pins[g.repo];
+      if (!repo) throw new Error(`${variant} ${role}: pins.json does not pin the repo "${g.repo}"`);
+      const url = hubFileUrl(endpoint ?? 'https://huggingface.co', repo, g.path);
       const info = await hubFileInfo(fetch, url);
       if (info.status >= 400) throw new Error(`${variant} ${role}: ${url} answered ${info.status}`);
       if (!info.sha256 || info.bytes === null) throw new Error(`${variant} ${role}: ${url} sends no X-Linked-Size / X-Linked-ETag (not an LFS file?)`);

@@ -5,7 +5,8 @@ Same file names, config keys, tokenizer files and graph I/O names and dtypes as
 llava-hf/llava-onevision-qwen2-0.5b-ov-hf (onnx/vision_encoder, embed_tokens,
 decoder_model_merged) and onnx-community/whisper-base (onnx/encoder_model,
 decoder_model_merged), placed as the lite bundle.json places them (Whisper under
-whisper/). Real time and grid axes (384 px, 14 px patches -> 27x27 = 729 rows per frame,
+whisper/), and Xenova/ast-finetuned-audioset-10-10-0.4593 (onnx/model, the optional sound
+tagger) under ast/. Real time and grid axes (384 px, 14 px patches -> 27x27 = 729 rows per frame,
 80 mels x 3000 frames -> 1500 encoder frames, 1501 timestamp tokens), tiny widths.
 Everything (weights, synthetic Whisper vocabulary) comes from one seeded generator; the
 facts and their sources are in models/README.md, "The lite family".
@@ -155,6 +156,53 @@ class WhisperDecoderMerged(nn.Module):
         return (logits, *presents)
 
 
+# ---- Sound tagger (AST fine-tuned on AudioSet, Xenova/ast-finetuned-audioset-10-10-0.4593 layout) ----
+AST_FRAMES, AST_MELS, AST_LABELS = 1024, 128, 527  # ASTFeatureExtractor max_length, num_mel_bins; config.json id2label
+AST_MEAN, AST_STD = -4.2677393, 4.5689974  # preprocessor_config.json mean / std (AudioSet statistics)
+AST_WIDTH, AST_PATCH = 8, 16
+
+
+class SoundTagger(nn.Module):
+    """input_values [B,1024,128] -> logits [B,527] (the public graph's contract: ASTForAudioClassification,
+    optimum export): 16x16 patches, mean over patches, LayerNorm, linear head. Random weights; the head bias
+    keeps most sigmoid scores low so that a few labels win per window."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(1, AST_WIDTH, AST_PATCH, stride=AST_PATCH)
+        self.norm = nn.LayerNorm(AST_WIDTH)
+        self.head = nn.Linear(AST_WIDTH, AST_LABELS)
+
+    def forward(self, input_values):
+        x = self.patch(input_values.unsqueeze(1)).flatten(2).mean(-1)
+        return self.head(self.norm(x)) * 3.0 - 4.0
+
+
+def build_sound_tagger(out):
+    """Writes ast/onnx/model.onnx, ast/config.json (527 id2label) and ast/preprocessor_config.json with the
+    public repo's keys; returns (graph entry, lite.sounds) for bundle.json."""
+    d = os.path.join(out, "ast")
+    export(SoundTagger(), (torch.zeros(1, AST_FRAMES, AST_MELS),), os.path.join(d, "onnx", "model.onnx"),
+           ["input_values"], ["logits"], {"input_values": {0: "batch_size"}, "logits": {0: "batch_size"}})
+    labels = [f"Fixture sound {i}" for i in range(AST_LABELS)]
+    dump(os.path.join(d, "config.json"), {
+        "architectures": ["ASTForAudioClassification"], "model_type": "audio-spectrogram-transformer",
+        "hidden_size": AST_WIDTH, "num_hidden_layers": 1, "num_attention_heads": 1, "patch_size": AST_PATCH,
+        "frequency_stride": 10, "time_stride": 10, "max_length": AST_FRAMES, "num_mel_bins": AST_MELS,
+        "id2label": {str(i): l for i, l in enumerate(labels)}, "label2id": {l: i for i, l in enumerate(labels)},
+    })
+    dump(os.path.join(d, "preprocessor_config.json"), {
+        "do_normalize": True, "feature_extractor_type": "ASTFeatureExtractor", "feature_size": 1, "max_length": AST_FRAMES,
+        "mean": AST_MEAN, "num_mel_bins": AST_MELS, "padding_side": "right", "padding_value": 0.0,
+        "return_attention_mask": False, "sampling_rate": 16000, "std": AST_STD,
+    })
+    entry = graph_entry(out, "ast/onnx/model.onnx", {"input_values": "input_values"}, {"logits": "logits"}, device="cpu")
+    sounds = {"sampleRate": 16000, "numMels": AST_MELS, "frameLength": 400, "frameShift": 160, "preemphasis": 0.97,
+              "lowFreq": 20, "maxFrames": AST_FRAMES, "mean": AST_MEAN, "std": AST_STD, "windowSeconds": 10,
+              "minSeconds": 1, "labels": labels, "threshold": 0.3, "topK": 3, "format": "[{start}–{end} s] Sounds: {labels}"}
+    return entry, sounds
+
+
 def export(module, args, path, inputs, outputs, axes):
     module.eval()
     buf = io.BytesIO()
@@ -263,7 +311,7 @@ def graph_entry(root, rel, inputs, outputs, device="gpu", **extra):
     return e
 
 
-def build(out, seed, break_contract=None):
+def build(out, seed, break_contract=None, sound_tagger=True):
     torch.manual_seed(seed)
     if os.path.isdir(out):
         shutil.rmtree(out)
@@ -326,6 +374,10 @@ def build(out, seed, break_contract=None):
     whisper_tokenizer(out)
     write_configs(out)
     manifest = build_manifest(out)
+    if sound_tagger:
+        entry, sounds = build_sound_tagger(out)
+        manifest["graphs"]["sound_tagger"] = entry
+        manifest["lite"]["sounds"] = sounds
     dump(os.path.join(out, "bundle.json"), manifest)
     return manifest
 
@@ -440,8 +492,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--break-contract", default=None, metavar="OUTPUT",
                     help="name the vision_encoder output OUTPUT instead of image_features (bundle.json keeps image_features)")
+    ap.add_argument("--no-sound-tagger", action="store_true", help="leave the optional sound tagger (ast/) out")
     args = ap.parse_args()
-    build(args.out, args.seed, args.break_contract)
+    build(args.out, args.seed, args.break_contract, sound_tagger=not args.no_sound_tagger)
     print(f"wrote {args.out}")
 
 

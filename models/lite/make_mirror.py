@@ -23,13 +23,16 @@ FIXTURE_FILES = {
     "llava": ["config.json", "generation_config.json", "preprocessor_config.json", "video_processor/preprocessor_config.json",
               "chat_template.json", "added_tokens.json", "tokenizer.json", "tokenizer_config.json"],
     "whisper": ["config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json"],
+    "ast": ["config.json", "preprocessor_config.json"],
 }
+PREFIX = {"llava": "", "whisper": "whisper/", "ast": "ast/"}
 FIXTURE_GRAPHS = {
     "vision_encoder": "onnx/vision_encoder.onnx",
     "embed_tokens": "onnx/embed_tokens.onnx",
     "decoder_model_merged": "onnx/decoder_model_merged.onnx",
     "speech_encoder": "whisper/onnx/encoder_model.onnx",
     "speech_decoder": "whisper/onnx/decoder_model_merged.onnx",
+    "sound_tagger": "ast/onnx/model.onnx",
 }
 
 
@@ -52,16 +55,22 @@ def build(fixture, out, variant):
     if os.path.isdir(out):
         shutil.rmtree(out)
     root = lambda k: os.path.join(out, pins[k]["repo"], "resolve", pins[k]["revision"])  # noqa: E731
+    # The sound tagger is optional: a fixture built with --no-sound-tagger has no ast/ folder.
+    tagger = os.path.isdir(os.path.join(fixture, "ast"))
     for k, files in FIXTURE_FILES.items():
+        if k == "ast" and not tagger:
+            continue
         for rel in files:
-            place(os.path.join(fixture, rel if k == "llava" else f"whisper/{rel}"), os.path.join(root(k), rel))
+            place(os.path.join(fixture, PREFIX[k] + rel), os.path.join(root(k), rel))
     spec = pins["variants"][variant]
     graphs = {}
     for role, g in spec["graphs"].items():
+        if role == "sound_tagger" and not tagger:
+            continue
         dst = os.path.join(root(g["repo"]), g["path"])
         place(os.path.join(fixture, FIXTURE_GRAPHS[role]), dst)
         graphs[role] = {**g, "bytes": os.path.getsize(dst), "approxBytes": os.path.getsize(dst), "lfsSha256": sha256(dst)}
-    mirror = {k: v for k, v in pins.items() if k not in ("$comment", "variants")}
+    mirror = {k: v for k, v in pins.items() if k not in ("$comment", "variants") and (k != "ast" or tagger)}
     mirror.update({
         "$comment": "Written by models/lite/make_mirror.py: the fixture's sizes and sha256 under the public repos, commits and paths.",
         "name": f"Lite fixture from the Hub layout ({variant}, random weights)",

@@ -5,6 +5,7 @@
 import type { Backend } from './runtime/ort';
 import type { ResolvedOptions } from './options';
 import type { StopReason } from './model/decoder';
+import type { SoundWindow } from './families/types';
 
 export interface VideoFacts {
   name: string;
@@ -45,6 +46,8 @@ export interface CaptionReport {
   range: { start: number; end: number } | null;
   frames: FrameFact[];
   audio: { sampleRate: number; samples: number; windows: number; used: boolean; note?: string };
+  /** Sound-event tags per tagger window, when the bundle has a sound tagger (seconds from the start of the input). */
+  sounds?: SoundWindow[];
   layout: LayoutEntry[];
   promptTokens: number;
   /** The prompt's text ids (before and after the audio-visual block) and where the block goes. */

@@ -155,6 +155,7 @@ export class CaptionSession {
         used: use.audio,
         ...(use.note ? { note: use.note } : {}),
       },
+      ...(audio?.sounds ? { sounds: audio.sounds } : {}),
       layout: layoutEntries(layout),
       promptTokens,
       promptTokenIds,

@@ -30,7 +30,7 @@ import { BUNDLE_CACHE_NAME, UrlBundleSource, type UrlBundleSourceOptions } from 
 
 export const HUB_ENDPOINT = 'https://huggingface.co';
 
-export type HubRepoKey = 'llava' | 'whisper';
+export type HubRepoKey = 'llava' | 'whisper' | 'ast';
 
 export interface HubRepoPin {
   repo: string;
@@ -61,6 +61,8 @@ export interface HubVariantPin {
 export interface LitePins {
   llava: HubRepoPin;
   whisper: HubRepoPin;
+  /** The optional AudioSet sound tagger's repo (graph role `sound_tagger`). */
+  ast?: HubRepoPin;
   /** Best first (q4f16, then q4). */
   variants: Record<string, HubVariantPin>;
   /** A test mirror's pins (models/lite/make_mirror.py) name themselves and say their weights are random. */
@@ -201,7 +203,9 @@ export class HubPresetSource implements BundleSource {
   }
 
   private url(k: HubRepoKey, path: string): string {
-    return hubFileUrl(this.endpoint, this.pins[k], path);
+    const repo = this.pins[k];
+    if (!repo) throw new CaptionError('bundle/bad-manifest', `The pinned record names the repo key "${k}" but does not pin it (${this.label}).`, { source: this.label });
+    return hubFileUrl(this.endpoint, repo, path);
   }
 
   /** Where the built manifest is cached: beside the LLaVA files, named for the variant. */
@@ -334,6 +338,10 @@ export class HubPresetSource implements BundleSource {
       whisperGeneration: await this.json('whisper', 'generation_config.json', signal),
       whisperPreprocessor: await this.json('whisper', 'preprocessor_config.json', signal),
     };
+    if (this.pins.variants[this.chosen.id].graphs.sound_tagger) {
+      sources.astConfig = await this.json('ast', 'config.json', signal);
+      sources.astPreprocessor = await this.json('ast', 'preprocessor_config.json', signal);
+    }
     const tokenizer: BundleFile[] = [];
     for (const k of ['llava', 'whisper'] as const) for (const f of this.pins[k].tokenizerFiles) tokenizer.push((await this.smallFile(k, f, signal)).entry);
     const graphs = {} as LiteFiles['graphs'];
@@ -346,7 +354,7 @@ export class HubPresetSource implements BundleSource {
         tokenizer,
         randomWeights: this.options.randomWeights ?? this.pins.randomWeights ?? false,
         name: this.options.name ?? this.pins.name ?? `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base (${v})`,
-        description: `Public exports at pinned revisions (${llava.repo}@${llava.revision.slice(0, 7)}, ${whisper.repo}@${whisper.revision.slice(0, 7)}) from ${this.endpoint}; ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript, other sounds are missed. Licences: ${llava.licence}, ${whisper.licence}. Variant ${this.chosen.reason}`,
+        description: `Public exports at pinned revisions (${llava.repo}@${llava.revision.slice(0, 7)}, ${whisper.repo}@${whisper.revision.slice(0, 7)}) from ${this.endpoint}; ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript${graphs.sound_tagger ? ' and other sound only as AudioSet labels per 10 s' : ', other sounds are missed'}. Licences: ${llava.licence}, ${whisper.licence}${graphs.sound_tagger && this.pins.ast ? `, ${this.pins.ast.licence}` : ''}. Variant ${this.chosen.reason}`,
       });
     } catch (e) {
       if (e instanceof CaptionError) throw e;

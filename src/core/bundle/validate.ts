@@ -134,6 +134,7 @@ export function validateManifest(json: unknown): BundleManifest {
 
   const graphs = obj(m.graphs, 'graphs');
   for (const role of family.graphs) {
+    if (role.optional && graphs[role.role] === undefined) continue;
     const at = `graphs.${role.role}`;
     file(graphs[role.role], at);
     const g = graphs[role.role] as Obj;
@@ -235,7 +236,7 @@ export function validateManifest(json: unknown): BundleManifest {
   const all = [
     ...typed.tokenizer.files,
     ...(typed.golden ? [typed.golden] : []),
-    ...family.graphs.flatMap(({ role }) => [typed.graphs[role], ...typed.graphs[role].externalData]),
+    ...graphRoles(typed).flatMap((role) => [typed.graphs[role], ...typed.graphs[role].externalData]),
   ];
   for (const f of all) {
     const prev = seen.get(f.path);
@@ -252,9 +253,9 @@ export function basename(path: string): string {
   return i < 0 ? path : path.slice(i + 1);
 }
 
-/** The graph roles of a manifest, in its family's order. */
-export function graphRoles(m: Pick<BundleManifest, 'family'>): GraphName[] {
-  return (FAMILIES[m.family]?.graphs ?? []).map((g) => g.role);
+/** The graph roles of a manifest, in its family's order (optional roles only when the manifest has them). */
+export function graphRoles(m: Pick<BundleManifest, 'family' | 'graphs'>): GraphName[] {
+  return (FAMILIES[m.family]?.graphs ?? []).filter((g) => !g.optional || m.graphs?.[g.role] !== undefined).map((g) => g.role);
 }
 
 /**

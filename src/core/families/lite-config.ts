@@ -5,6 +5,7 @@
  */
 import type { BundleManifest } from '../bundle/manifest';
 import { CaptionError } from '../errors';
+import type { FbankConfig } from '../features/fbank';
 import type { WhisperTokens } from '../model/whisper';
 
 export interface LiteVisionConfig {
@@ -30,9 +31,29 @@ export interface LiteSpeechConfig {
   transcriptFormat: string;
 }
 
+/**
+ * The optional sound tagger (AST fine-tuned on AudioSet): ASTFeatureExtractor's fbank numbers
+ * (preprocessor_config.json + torchaudio defaults), config.json id2label, and how tags become text.
+ */
+export interface LiteSoundsConfig extends FbankConfig {
+  /** Seconds of audio per tagger window (AudioSet clips are 10 s: 998 fbank rows, zero-padded to maxFrames). */
+  windowSeconds: number;
+  /** A window shorter than this (the end of the audio) is not tagged. */
+  minSeconds: number;
+  /** config.json id2label in index order: one label per logit. */
+  labels: string[];
+  /** Tags are labels whose sigmoid(logit) reaches this (AST is multi-label), at most topK per window, best first. */
+  threshold: number;
+  topK: number;
+  /** How a window's tags are written among the frames: {start}, {end} (seconds, 1 decimal), {labels}. */
+  format: string;
+}
+
 export interface LiteConfig {
   vision: LiteVisionConfig;
   speech: LiteSpeechConfig;
+  /** Present exactly when graphs.sound_tagger is. */
+  sounds?: LiteSoundsConfig;
 }
 
 export type LiteManifest = BundleManifest & { lite: LiteConfig };
@@ -104,5 +125,29 @@ export function checkLiteManifest(m: BundleManifest): LiteManifest {
   if (t.maxInitialTimestampIndex !== null) int(t, 'maxInitialTimestampIndex', 'speech.tokens.');
   ids(t, 'suppress', 'speech.tokens.', false);
   ids(t, 'beginSuppress', 'speech.tokens.', false);
+  checkSounds(lite, m.graphs.sound_tagger !== undefined);
   return m as LiteManifest;
+}
+
+function num(o: Obj, key: string, at: string, ok: (v: number) => boolean, want: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(`${at}${key}`, want, v);
+  return v;
+}
+
+/** lite.sounds: required with a sound_tagger graph, refused without one. */
+function checkSounds(lite: Obj, hasGraph: boolean): void {
+  if (!hasGraph) {
+    if (lite.sounds !== undefined) fail('sounds', 'absent: the bundle has no graphs.sound_tagger to use it', lite.sounds);
+    return;
+  }
+  const s = obj(lite, 'sounds', '');
+  for (const k of ['sampleRate', 'numMels', 'frameLength', 'frameShift', 'maxFrames', 'topK']) int(s, k, 'sounds.', 1);
+  for (const k of ['preemphasis', 'lowFreq', 'mean']) num(s, k, 'sounds.', () => true, 'a number');
+  for (const k of ['std', 'windowSeconds']) num(s, k, 'sounds.', (v) => v > 0, 'a positive number');
+  num(s, 'minSeconds', 'sounds.', (v) => v >= 0, 'a number ≥ 0');
+  num(s, 'threshold', 'sounds.', (v) => v > 0 && v < 1, 'a probability between 0 and 1');
+  str(s, 'format', 'sounds.');
+  const labels = s.labels;
+  if (!Array.isArray(labels) || !labels.length || labels.some((l) => typeof l !== 'string' || l === '')) fail('sounds.labels', 'a non-empty array of label names (config.json id2label in index order)', labels);
 }

@@ -26,7 +26,7 @@ describe('the lite preset', () => {
   });
 
   it('pins every file by commit hash, in one place (pins.json), and lists the same files', () => {
-    for (const key of ['llava', 'whisper']) expect(pins[key].revision).toMatch(/^[0-9a-f]{40}$/);
+    for (const key of ['llava', 'whisper', 'ast']) expect(pins[key].revision).toMatch(/^[0-9a-f]{40}$/);
     for (const v of lite.variants!) {
       for (const f of v.files) {
         expect(f.url).toMatch(/^https:\/\/huggingface\.co\/[\w.-]+\/[\w.-]+\/resolve\/[0-9a-f]{40}\//);
@@ -63,6 +63,8 @@ describe('buildLiteManifest (what the Hub loader builds at load time), on the fi
     whisperConfig: read('whisper/config.json'),
     whisperGeneration: read('whisper/generation_config.json'),
     whisperPreprocessor: read('whisper/preprocessor_config.json'),
+    astConfig: read('ast/config.json'),
+    astPreprocessor: read('ast/preprocessor_config.json'),
   };
   const files = {
     graphs: fixture.graphs,
@@ -85,12 +87,26 @@ describe('buildLiteManifest (what the Hub loader builds at load time), on the fi
     expect(tokens).toEqual(expected);
     expect(built.lite.speech.tokens.maxNewTokens).toBe(224); // max_target_positions 448 / 2
     expect({ ...built.lite.speech, tokens: undefined }).toEqual({ ...fixture.lite.speech, tokens: undefined });
+    // the sound tagger: 527 labels from id2label, ASTFeatureExtractor's numbers, torchaudio's fbank defaults
+    expect(built.lite.sounds).toEqual(fixture.lite.sounds);
+    expect(built.lite.sounds).toMatchObject({ sampleRate: 16000, numMels: 128, frameLength: 400, frameShift: 160, preemphasis: 0.97, lowFreq: 20, maxFrames: 1024, mean: -4.2677393, std: 4.5689974 });
+    expect(built.lite.sounds.labels).toHaveLength(527);
     expect(validateManifest(built).family).toBe('llava-onevision-whisper');
+    // without the tagger's files the bundle has neither the graph nor lite.sounds
+    const { sound_tagger: _t, ...graphs } = files.graphs;
+    const plain = buildLiteManifest({ ...sources, astConfig: undefined, astPreprocessor: undefined }, { ...files, graphs }) as typeof fixture;
+    expect(plain.graphs.sound_tagger).toBeUndefined();
+    expect(plain.lite.sounds).toBeUndefined();
+    expect(validateManifest(plain).family).toBe('llava-onevision-whisper');
   });
 
   it('stops on a repo whose token ids or feature strategy do not fit the family', async () => {
     const { buildLiteManifest } = await import('./lite-preset');
     expect(() => buildLiteManifest({ ...sources, addedTokens: { ...sources.addedTokens, '<video>': 1 } }, files)).toThrow(/video_token_index 151647 vs added_tokens\.json <video> 1/);
     expect(() => buildLiteManifest({ ...sources, config: { ...sources.config, vision_feature_select_strategy: 'default' } }, files)).toThrow(/vision_feature_select_strategy default/);
+    expect(() => buildLiteManifest({ ...sources, astPreprocessor: { ...sources.astPreprocessor, feature_extractor_type: 'WhisperFeatureExtractor' } }, files)).toThrow(/AST feature_extractor_type WhisperFeatureExtractor/);
+    const gap = { ...sources.astConfig.id2label };
+    delete gap['7'];
+    expect(() => buildLiteManifest({ ...sources, astConfig: { ...sources.astConfig, id2label: gap } }, files)).toThrow(/AST config\.json id2label/);
   });
 });

@@ -3,7 +3,8 @@
  * load time; tests feed the fixture's copies): every number is read from config.json,
  * added_tokens.json, chat_template.json, video_processor/preprocessor_config.json and
  * generation_config.json of LLaVA-OneVision, and config.json / generation_config.json /
- * preprocessor_config.json of Whisper. Pure: no network, no file system.
+ * preprocessor_config.json of Whisper, and (optional sound tagger) config.json /
+ * preprocessor_config.json of the AST. Pure: no network, no file system.
  */
 import type { BundleFile, GraphDtype } from '../bundle/manifest';
 
@@ -17,6 +18,9 @@ export interface LiteSources {
   whisperConfig: any;
   whisperGeneration: any;
   whisperPreprocessor: any;
+  /** The sound tagger's config.json (id2label) and preprocessor_config.json (ASTFeatureExtractor), when it is used. */
+  astConfig?: any;
+  astPreprocessor?: any;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -26,7 +30,7 @@ export interface LiteGraphFile extends BundleFile {
 }
 
 export interface LiteFiles {
-  graphs: Record<'vision_encoder' | 'embed_tokens' | 'decoder_model_merged' | 'speech_encoder' | 'speech_decoder', LiteGraphFile>;
+  graphs: Record<'vision_encoder' | 'embed_tokens' | 'decoder_model_merged' | 'speech_encoder' | 'speech_decoder', LiteGraphFile> & { sound_tagger?: LiteGraphFile };
   /** Qwen's tokenizer.json and tokenizer_config.json first, then Whisper's. */
   tokenizer: BundleFile[];
   name: string;
@@ -40,6 +44,26 @@ function need(cond: unknown, what: string): void {
 
 const kv = (side: 'past' | 'present', part: 'decoder' | 'encoder') =>
   Object.fromEntries(['key', 'value'].map((k) => [`${side}_${part}_${k}`, `${side === 'past' ? 'past_key_values' : 'present'}.{i}.${part}.${k}`]));
+
+/**
+ * lite.sounds from the AST repo's files: id2label in index order, ASTFeatureExtractor's
+ * sampling rate, mel bins, max_length, mean and std; the fbank constants are torchaudio's
+ * kaldi.fbank defaults the extractor leaves unchanged (25 ms / 10 ms frames, pre-emphasis 0.97,
+ * low_freq 20 Hz). Tagging choices: 10-s windows (AudioSet's clip length), sigmoid ≥ 0.3, top 3.
+ */
+export function buildSounds(config: any, pre: any): Record<string, unknown> { // eslint-disable-line @typescript-eslint/no-explicit-any -- the repo's JSON
+  need(pre.feature_extractor_type === 'ASTFeatureExtractor', `AST feature_extractor_type ${pre.feature_extractor_type}`);
+  need(pre.do_normalize !== false, 'AST preprocessor do_normalize (the model was trained on normalised input)');
+  const n = Object.keys(config.id2label ?? {}).length;
+  const labels = Array.from({ length: n }, (_, i) => config.id2label[String(i)]);
+  need(n > 0 && labels.every((l) => typeof l === 'string' && l), `AST config.json id2label (0 … ${n - 1}, no gaps)`);
+  const sr = pre.sampling_rate;
+  return {
+    sampleRate: sr, numMels: pre.num_mel_bins, frameLength: (25 * sr) / 1000, frameShift: (10 * sr) / 1000, preemphasis: 0.97, lowFreq: 20,
+    maxFrames: pre.max_length, mean: pre.mean, std: pre.std,
+    windowSeconds: 10, minSeconds: 1, labels, threshold: 0.3, topK: 3, format: '[{start}–{end} s] Sounds: {labels}',
+  };
+}
 
 export function buildLiteManifest(s: LiteSources, f: LiteFiles): Record<string, unknown> {
   const t = s.config.text_config;
@@ -56,6 +80,7 @@ export function buildLiteManifest(s: LiteSources, f: LiteFiles): Record<string, 
   const wc = s.whisperConfig;
   const wg = s.whisperGeneration;
   need(wg.lang_to_id?.['<|en|>'] !== undefined && wg.task_to_id?.transcribe !== undefined, 'Whisper generation_config lang_to_id <|en|> / task_to_id transcribe');
+  need(!f.graphs.sound_tagger || (s.astConfig && s.astPreprocessor), 'a sound_tagger graph needs the AST config.json and preprocessor_config.json');
   const g = f.graphs;
   const graph = (e: LiteGraphFile, inputs: Record<string, string>, outputs: Record<string, string>, extra: Record<string, unknown> = {}) => ({
     path: e.path, bytes: e.bytes, sha256: e.sha256, externalData: [], inputs, outputs, dtype: e.dtype, device: e.device, ...extra,
@@ -82,6 +107,7 @@ export function buildLiteManifest(s: LiteSources, f: LiteFiles): Record<string, 
         { input_ids: 'input_ids', encoder_hidden_states: 'encoder_hidden_states', use_cache_branch: 'use_cache_branch', ...kv('past', 'decoder'), ...kv('past', 'encoder') },
         { logits: 'logits', ...kv('present', 'decoder'), ...kv('present', 'encoder') },
       ),
+      ...(g.sound_tagger ? { sound_tagger: graph(g.sound_tagger, { input_values: 'input_values' }, { logits: 'logits' }) } : {}),
     },
     tokenizer: { files: f.tokenizer },
     vision: { imageSize: v.image_size, patchSize: v.patch_size, grid, pooledGrid: pooled, tokensPerFrame: pooled * pooled, mean: s.videoProcessor.image_mean, std: s.videoProcessor.image_std, resample: 'bicubic' },
@@ -112,6 +138,7 @@ export function buildLiteManifest(s: LiteSources, f: LiteFiles): Record<string, 
         tokenizerConfig: f.tokenizer[3].path,
         transcriptFormat: '[{start}–{end} s] Speech: {text}',
       },
+      ...(g.sound_tagger ? { sounds: buildSounds(s.astConfig, s.astPreprocessor) } : {}),
     },
   };
 }

@@ -97,11 +97,14 @@ describe('lite family (llava-onevision-whisper) on the fixture', () => {
       const audio = await liteFamily.encodeAudio(model, media, plan.audio!, 0, () => undefined);
       media.close();
       expect(audio.features).toBeNull();
-      expect(audio.text.length).toBeGreaterThanOrEqual(3);
-      const times = audio.text.map((p) => p.time);
+      const transcript = audio.text.filter((p) => p.role === 'transcript');
+      expect(transcript.length).toBeGreaterThanOrEqual(3);
+      const times = transcript.map((p) => p.time);
       expect([...times].sort((a, b) => a - b)).toEqual(times);
       expect(times.every((t) => t >= 0 && t < 12)).toBe(true);
-      for (const p of audio.text) expect(model.tokenizer.decode(p.ids)).toMatch(/^\[\d+\.\d–\d+\.\d s\] Speech: \S/);
+      for (const p of transcript) expect(model.tokenizer.decode(p.ids)).toMatch(/^\[\d+\.\d–\d+\.\d s\] Speech: \S/);
+      // the sound tagger's pieces: one per 10-s tagger window (0–10 s, 10–12 s), after the transcript lines
+      expect(audio.text.slice(transcript.length).map((p) => [p.role, p.time])).toEqual([['sounds', 0], ['sounds', 10]]);
 
       const deltas: string[] = [];
       const report: CaptionReport = await engine.caption(mediaId, { maxNewTokens: 12 }, { onToken: (d) => deltas.push(d) });
@@ -110,8 +113,11 @@ describe('lite family (llava-onevision-whisper) on the fixture', () => {
       expect(report.layout.every((e) => e.visualTokens === 196 && e.audioTokens === 0)).toBe(true);
       // frames are 1 s apart from 0: a piece at time t follows frame floor(t)
       const expected = new Map<number, number>();
-      for (const p of audio.text) expected.set(Math.floor(p.time), (expected.get(Math.floor(p.time)) ?? 0) + p.ids.length);
+      for (const p of transcript) expected.set(Math.floor(p.time), (expected.get(Math.floor(p.time)) ?? 0) + p.ids.length);
       for (const e of report.layout) expect(e.textTokens?.transcript ?? 0).toBe(expected.get(e.frame!) ?? 0);
+      const soundRows = audio.text.filter((p) => p.role === 'sounds').map((p) => p.ids.length);
+      expect(report.layout.map((e) => e.textTokens?.sounds ?? 0)).toEqual([soundRows[0], 0, 0, 0, 0, 0, 0, 0, 0, 0, soundRows[1], 0]);
+      expect(report.sounds).toEqual(audio.sounds);
       const textRows = audio.text.reduce((n, p) => n + p.ids.length, 0);
       expect(report.promptTokens).toBeGreaterThan(12 * 196 + textRows);
       expect(report.generatedTokenIds.length).toBeGreaterThan(0);

@@ -7,6 +7,7 @@
  *   frames → pixel_values → vision_encoder → [F, grid², H] → bilinear pool → [F, pooledGrid², H]
  *   audio  → 30 s windows → log-mel → speech_encoder → speech_decoder (greedy, timestamps)
  *          → transcript segments → text pieces at their times
+ *   audio  → 10 s tagger windows → Kaldi fbank → sound_tagger (optional) → top labels → text pieces
  *   frames and text pieces interleaved in time order, spliced where the chat template puts <video>
  */
 import type { BundleManifest } from '../bundle/manifest';
@@ -21,8 +22,9 @@ import { segmentsFromIds, WhisperRecognizer } from '../model/whisper';
 import { disposeAll, floatTensor, readFloat32, type Session } from '../runtime/ort';
 import { expandPort } from '../runtime/sessions';
 import { checkLiteManifest, type LiteManifest } from './lite-config';
+import { hasSoundTagger, SOUND_TAGGER, tagAudioWindow, warmUpSoundTagger } from './lite-sounds';
 import { encodeFramesInBatches, warmUpDecoder } from './salmonn';
-import type { EncodedAudio, LoadedModel, ModelFamily } from './types';
+import type { EncodedAudio, LoadedModel, ModelFamily, SoundWindow } from './types';
 
 export const LITE_ROLES = {
   vision: 'vision_encoder',
@@ -30,6 +32,7 @@ export const LITE_ROLES = {
   decoder: 'decoder_model_merged',
   speechEncoder: 'speech_encoder',
   speechDecoder: 'speech_decoder',
+  sounds: SOUND_TAGGER,
 } as const;
 
 const liteOf = (m: BundleManifest): LiteManifest => checkLiteManifest(m);
@@ -137,6 +140,7 @@ export const liteFamily: ModelFamily = {
       inputs: ['input_ids', 'encoder_hidden_states', 'past_decoder_key', 'past_decoder_value', 'past_encoder_key', 'past_encoder_value', 'use_cache_branch'],
       outputs: ['logits', 'present_decoder_key', 'present_decoder_value', 'present_encoder_key', 'present_encoder_value'],
     },
+    { role: LITE_ROLES.sounds, inputs: ['input_values'], outputs: ['logits'], optional: true },
   ],
 
   checkManifest(m) {
@@ -173,6 +177,11 @@ export const liteFamily: ModelFamily = {
       states.dispose();
     }
     whisperTokenizer(model);
+    if (hasSoundTagger(model)) {
+      checkType(LITE_ROLES.sounds, model.sessions[LITE_ROLES.sounds], 'input', m.graphs[LITE_ROLES.sounds].inputs.input_values, floats);
+      checkType(LITE_ROLES.sounds, model.sessions[LITE_ROLES.sounds], 'output', m.graphs[LITE_ROLES.sounds].outputs.logits, floats);
+      await warmUpSoundTagger(model);
+    }
     await warmUpDecoder(model, LITE_ROLES.embed, LITE_ROLES.decoder);
   },
 
@@ -189,6 +198,8 @@ export const liteFamily: ModelFamily = {
     const wt = whisperTokenizer(model);
     const W = plan.windows.length;
     const text: TextPiece[] = [];
+    const sounds: TextPiece[] = [];
+    const tags: SoundWindow[] = [];
     for await (const window of media.audioWindows(plan, { channel })) {
       await yieldToEventLoop();
       checkAborted(signal, 'audio');
@@ -209,9 +220,16 @@ export const liteFamily: ModelFamily = {
         const line = formatSegment(m.lite.speech.transcriptFormat, start, end, words);
         text.push({ time: start, role: 'transcript', ids: model.tokenizer.encode(line, { add_special_tokens: false }).ids });
       }
+      if (hasSoundTagger(model)) {
+        const tagged = await tagAudioWindow(model, window.samples, window.startTime);
+        sounds.push(...tagged.pieces);
+        tags.push(...tagged.windows);
+        checkAborted(signal, 'audio');
+      }
       progress('audio', (window.index + 1) / W, `window ${window.index + 1} of ${W}`);
     }
-    return { features: null, tokens: 0, text };
+    // transcript lines first, then the sound tags (placeText keeps this order at equal times)
+    return { features: null, tokens: 0, text: [...text, ...sounds], ...(hasSoundTagger(model) ? { sounds: tags } : {}) };
   },
 
   layout(model, { use, frameTimes, audio, duration, options }) {

@@ -23,8 +23,9 @@ export async function loadModel(ort: Ort, bundle: LoadedBundle, runtime: LoadMod
   const backends: Record<string, Backend> = {};
   const fallbackReasons: string[] = [];
   try {
-    for (const [i, { role }] of family.graphs.entries()) {
-      onProgress?.('session', i / family.graphs.length, role);
+    const roles = family.graphs.filter((g) => !g.optional || manifest.graphs[g.role] !== undefined);
+    for (const [i, { role }] of roles.entries()) {
+      onProgress?.('session', i / roles.length, role);
       const entry = manifest.graphs[role];
       // A local file (Node) is opened by onnxruntime itself; else one graph's bytes at a
       // time: read here, dropped once its session exists.

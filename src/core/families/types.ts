@@ -23,6 +23,8 @@ export interface GraphRole {
   outputs: readonly string[];
   /** Ports another port may stand in for, e.g. position_ids is optional for GQA decoders. */
   optionalInputs?: readonly string[];
+  /** A bundle may leave this graph out (the lite family's sound tagger); when present it is checked like the rest. */
+  optional?: boolean;
 }
 
 /** A bundle's graphs as sessions, ready to run. */
@@ -51,6 +53,15 @@ export interface EncodedAudio {
   /** Rows in `features` (A). */
   tokens: number;
   text: TextPiece[];
+  /** Sound-event tags per tagger window (families with a sound tagger), in time order. */
+  sounds?: SoundWindow[];
+}
+
+/** The labels a sound tagger gave one window of audio (seconds from the start of the input). */
+export interface SoundWindow {
+  start: number;
+  end: number;
+  labels: { label: string; score: number }[];
 }
 
 export interface LayoutInput {
