@@ -250,6 +250,18 @@ test('the keyboard sets a range: a local caption of it (frames and audio window 
   await chooseFile(page, 'h264_aac.mp4');
   const facts = fixtureManifest().facts['h264_aac.mp4'];
 
+  // A mouse drag over the timeline selects a range (here 25 %–50 % of 12 s); Clear undoes it.
+  const box = (await page.locator('.timeline').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.6);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.6, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByTestId('range-summary')).toHaveText('Caption makes a local caption of 0:03.0–0:06.0 (3.0 s).');
+  await expect(page.getByTestId('range-selection')).toBeVisible();
+  await page.getByTestId('range-clear').click();
+  await expect(page.getByTestId('range-selection')).toHaveCount(0);
+  await expect(page.getByTestId('range-end')).toHaveAttribute('aria-valuetext', '0:12.0 (whole file)');
+
   // Two-thumb slider: arrows move the focused handle by 1 s.
   const start = page.getByTestId('range-start');
   const end = page.getByTestId('range-end');
@@ -276,6 +288,7 @@ test('the keyboard sets a range: a local caption of it (frames and audio window 
   await expect(page.getByTestId('caption-button')).toHaveText('Load model and caption range');
   await runCaption(page, 'done');
   await expect(page.getByTestId('run-range')).toContainText('Local caption of 0:03.0–0:07.0');
+  await shot(page, 'local-caption');
   // Frames: the 1 fps rule within [3, 7) of the file's own frames, and none outside it.
   const { timeline } = rangeTimeline(cfrTimeline(facts.duration, facts.fps!), { start: 3, end: 7 });
   const plan = planFrames(timeline, { fps: 1, maxFrames: 30, minFrames: 2 });
@@ -293,6 +306,7 @@ test('the keyboard sets a range: a local caption of it (frames and audio window 
   const answer = (await chat.getByTestId('chat-answer').textContent())!;
   expect(answer.trim().length).toBeGreaterThan(0);
   await expect(chat.getByTestId('chat-turn-facts')).toContainText('reused from the conversation');
+  await shot(page, 'follow-up');
 
   // The history entry holds the kind, the range and the turn; so does its .json export.
   const item = page.getByTestId('history-item').first();
@@ -347,6 +361,7 @@ test('a caption track plays as subtitles over the video; its .vtt parses; a reru
       return { mode: track.mode, kind: track.kind, cues: track.cues!.length, active: [...track.activeCues!].map((c) => (c as VTTCue).text) };
     }, t);
   await expect(page.getByTestId('preview')).toHaveJSProperty('readyState', 4, { timeout: 20_000 }).catch(() => undefined);
+  await shot(page, 'caption-track');
   const at1 = await activeAt(1);
   expect(at1).toMatchObject({ mode: 'showing', kind: 'subtitles', cues: 3 });
   expect(at1.active).toEqual([listed[0] === '(no text)' ? '…' : listed[0]]);
@@ -391,4 +406,34 @@ test('a caption track plays as subtitles over the video; its .vtt parses; a reru
   await expect(item.getByTestId('history-kind')).toHaveText(`caption track (${done} of 6 segments, 2 s each)`);
   // A track leaves no conversation to continue.
   await expect(page.getByTestId('chat-reason')).toContainText('A caption track has no conversation');
+});
+
+test('a history entry written before multi-step runs still loads, shows and exports', async ({ page }) => {
+  await openApp(page, { wasm: true });
+  // A version-1 record (no kind, range, track or turns), as the app wrote it before.
+  await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('salmonn-captioner', 1);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const options = { range: null, modality: 'av', interleave: 'spread', fps: 1, maxFrames: 30, maxTime: 30, frameRule: 'checkpoint', sampling: 'paper', channel: 0, promptVariant: 'official', timeTokens: true, maxNewTokens: 16, prompt: 'Describe.', decoding: { kind: 'greedy' }, repetitionPenalty: 1, prefillChunk: 256, textPieces: [] };
+    const record = { id: 'v1-run', createdAt: Date.UTC(2026, 0, 2), status: 'done', caption: 'An old caption.', options, model: { name: 'tiny', randomWeights: true, source: 'tiny', backends: {}, adapter: null }, video: { name: 'old.mp4', bytes: 10, type: 'video/mp4', duration: 12 }, thumbnails: [], report: null, error: null, tokensPerSecond: 1, wallMs: 10 };
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction('runs', 'readwrite');
+      tx.objectStore('runs').put(record);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+  });
+  await page.reload();
+  const item = page.getByTestId('history-item').first();
+  await expect(item.getByTestId('history-video')).toHaveText('old.mp4');
+  await expect(item.getByTestId('history-kind')).toHaveText('caption');
+  await item.getByRole('button', { name: /^Show run/ }).click();
+  await expect(item.getByTestId('caption-text')).toHaveText('An old caption.');
+  const [download] = await Promise.all([page.waitForEvent('download'), item.getByTestId('export-json').click()]);
+  const data = JSON.parse(await readDownload(download));
+  expect(data).toMatchObject({ caption: 'An old caption.', kind: 'global', range: null, track: null, turns: [] });
 });

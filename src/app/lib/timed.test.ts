@@ -28,7 +28,7 @@ function v1(over: Record<string, unknown> = {}) {
   };
 }
 
-const turn: TurnRecord = { question: 'What is heard?', answer: 'A beep.', prefillTokens: 9, reusedTokens: 120, stopReason: 'max-tokens', tokensPerSecond: 3, status: 'done', createdAt: 5 };
+const turn: TurnRecord = { question: 'What is heard?', answer: 'A beep.', prefillTokens: 9, reusedTokens: 120, stopReason: 'max-new-tokens', tokensPerSecond: 3, status: 'done', createdAt: 5 };
 
 describe('history records: migration', () => {
   it('a version-1 record loads as a global caption with no track and no turns, nothing dropped', () => {
