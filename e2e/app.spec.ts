@@ -286,7 +286,11 @@ test('the keyboard sets a range: a local caption of it (frames and audio window 
   await expect(page.getByTestId('audio-window')).toHaveAttribute('title', 'audio window: 0:03.0–0:07.0');
 
   await expect(page.getByTestId('caption-button')).toHaveText('Load model and caption range');
-  await runCaption(page, 'done');
+  const chat = page.getByTestId('chat-panel');
+  await expect(chat.getByTestId('chat-reason')).toHaveText('Caption this video first: the questions continue the conversation of its caption.');
+  await page.getByTestId('caption-button').click();
+  await expect(chat.getByTestId('chat-reason')).toHaveText('A run is in progress: ask when it has finished.');
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
   await expect(page.getByTestId('run-range')).toContainText('Local caption of 0:03.0–0:07.0');
   await shot(page, 'local-caption');
   // Frames: the 1 fps rule within [3, 7) of the file's own frames, and none outside it.
@@ -297,7 +301,6 @@ test('the keyboard sets a range: a local caption of it (frames and audio window 
   expect(stamps).toEqual(plan.timestamps);
 
   // A follow-up question (Enter sends): the answer streams in, the conversation's prefix is reused.
-  const chat = page.getByTestId('chat-panel');
   await expect(chat.getByTestId('chat-reason')).toHaveCount(0);
   await chat.getByTestId('chat-input').fill('What can be heard?');
   await chat.getByTestId('chat-input').press('Enter');
@@ -307,6 +310,9 @@ test('the keyboard sets a range: a local caption of it (frames and audio window 
   expect(answer.trim().length).toBeGreaterThan(0);
   await expect(chat.getByTestId('chat-turn-facts')).toContainText('reused from the conversation');
   await shot(page, 'follow-up');
+  await chat.getByTestId('chat-reset').click();
+  await expect(chat.getByTestId('chat-reason')).toContainText('The conversation was reset');
+  await expect(chat.getByTestId('chat-send')).toHaveAttribute('aria-disabled', 'true');
 
   // The history entry holds the kind, the range and the turn; so does its .json export.
   const item = page.getByTestId('history-item').first();

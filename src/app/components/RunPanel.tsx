@@ -84,7 +84,7 @@ export function RunPanel() {
         {/* Where "segments at scene changes" goes once the core has it (issue 14). */}
         <label className="row">
           <span>Segments</span>
-          <select data-testid="track-segmentation" value="fixed" onChange={() => undefined}>
+          <select data-testid="track-segmentation" defaultValue="fixed">
             <option value="fixed">fixed length</option>
             <option value="scenes" disabled>
               at scene changes (not available yet)

@@ -350,8 +350,13 @@ export const useEngine = create<EngineState>((set, get) => ({
       const partial = e instanceof EngineError && e.partialCaption ? e.partialCaption : answer;
       const status: RunStatus = error.code === 'runtime/interrupted' ? 'cancelled' : 'error';
       addTurn(chat.runId, { question: q, answer: partial, prefillTokens: 0, reusedTokens: 0, stopReason: 'interrupted', tokensPerSecond: tps, status, createdAt });
-      // A stopped turn leaves the cache in no known state: the engine forgot the conversation.
-      patch({ error: status === 'error' ? error : null, closed: 'The last question was stopped, so the conversation ended: caption the video again to ask more.' });
+      // Stopped while generating, the engine keeps the partial answer in the conversation;
+      // stopped in the prefill, or failed, it forgot the conversation.
+      const kept = status === 'cancelled' && error.details.stage === 'generate';
+      patch({
+        error: status === 'error' ? error : null,
+        closed: kept ? null : `The last question was ${status === 'cancelled' ? 'stopped before its answer began' : 'not answered'}, so the conversation ended: caption the video again to ask more.`,
+      });
     }
   },
 
