@@ -251,6 +251,7 @@ test('the keyboard sets a range: a local caption of it (frames and audio window 
   const facts = fixtureManifest().facts['h264_aac.mp4'];
 
   // A mouse drag over the timeline selects a range (here 25 %–50 % of 12 s); Clear undoes it.
+  await page.locator('.timeline').scrollIntoViewIfNeeded();
   const box = (await page.locator('.timeline').boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.6);
   await page.mouse.down();
@@ -368,6 +369,8 @@ test('a caption track plays as subtitles over the video; its .vtt parses; a reru
     }, t);
   await expect(page.getByTestId('preview')).toHaveJSProperty('readyState', 4, { timeout: 20_000 }).catch(() => undefined);
   await shot(page, 'caption-track');
+  // At the start (paused, never played) the first cue is already showing.
+  await expect(page.getByTestId('active-cue-text')).toHaveText(listed[0] === '(no text)' ? '…' : listed[0]);
   const at1 = await activeAt(1);
   expect(at1).toMatchObject({ mode: 'showing', kind: 'subtitles', cues: 3 });
   expect(at1.active).toEqual([listed[0] === '(no text)' ? '…' : listed[0]]);

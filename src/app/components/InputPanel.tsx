@@ -25,7 +25,8 @@ export function InputPanel() {
   const runFile = useEngine((s) => s.run?.fileName ?? null);
   const runFrames = useEngine((s) => s.run?.frames ?? NO_FRAMES);
   const runDuration = useEngine((s) => s.run?.report?.video.duration ?? null);
-  const runRange = useEngine((s) => s.run?.range ?? null);
+  // A track's segment in progress is a range of its own (its frames are the strip's).
+  const runRange = useEngine((s) => s.run?.range ?? s.run?.track?.segment ?? null);
   const windowSeconds = useEngine((s) => s.model.ready?.manifest.audio.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
   const busy = useEngine((s) => s.busy);
   const [dragging, setDragging] = useState(false);

@@ -21,6 +21,13 @@ function setCues(track: TextTrack, cues: readonly Cue[]): void {
   for (const c of cues) track.addCue(new VTTCue(c.start, c.end, c.text || '…'));
 }
 
+/** A paused element re-reads its active cues only on a time change: give it one, in place. */
+function refreshActiveCues(video: HTMLVideoElement): void {
+  if (!video.paused || video.readyState < 1) return;
+  const t = video.currentTime;
+  video.currentTime = t;
+}
+
 const NO_CUES: Cue[] = [];
 
 /**
@@ -36,6 +43,7 @@ export function SubtitleTrack({ video }: { video: RefObject<HTMLVideoElement | n
     if (!el || (cues.length === 0 && !TRACKS.has(el))) return;
     const track = subtitlesOf(el);
     setCues(track, cues);
+    refreshActiveCues(el);
     const onChange = () => setActive([...(track.activeCues ?? [])].map((c) => (c as VTTCue).text).join('\n'));
     onChange();
     track.addEventListener('cuechange', onChange);
