@@ -415,6 +415,17 @@ test('a caption track plays as subtitles over the video; its .vtt parses; a reru
   await expect(item.getByTestId('history-kind')).toHaveText(`caption track (${done} of 6 segments, 2 s each)`);
   // A track leaves no conversation to continue.
   await expect(page.getByTestId('chat-reason')).toContainText('A caption track has no conversation');
+
+  // Compare the full and the cancelled track: each shows its cues, the kinds differ.
+  const items = page.getByTestId('history-item');
+  await expect(items).toHaveCount(3);
+  await items.nth(0).getByTestId('history-select').check();
+  await items.nth(1).getByTestId('history-select').check();
+  await page.getByTestId('compare-button').click();
+  const compare = page.getByTestId('compare');
+  await expect(compare.getByTestId('compare-col').nth(0).getByTestId('cue')).toHaveCount(done);
+  await expect(compare.getByTestId('compare-col').nth(1).getByTestId('cue')).toHaveCount(3);
+  await expect(compare.getByTestId('fact-row').and(page.locator('[data-key="kind"]'))).toContainText('caption track (3 of 3 segments, 5 s each)');
 });
 
 test('a history entry written before multi-step runs still loads, shows and exports', async ({ page }) => {
