@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { cfrTimeline, planFrames } from '../src/core/media/plan';
+import { rangeTimeline } from '../src/core/media/range';
+import { parseCues } from '../src/core/timed/track';
 import { readFileSync } from 'node:fs';
 import type { ErrorCode } from '../src/core/errors';
 import { ERROR_TEXT } from '../src/app/lib/errors';
@@ -241,4 +243,217 @@ test('a model from a local folder; a full storage is reported, not silent', asyn
   await expect(page.getByTestId('storage-error')).toContainText('storage for this site is full');
   // The run is still listed for this session.
   await expect(page.getByTestId('history-item')).toHaveCount(1);
+});
+
+test('the keyboard sets a range: a local caption of it (frames and audio window inside it); a follow-up question lands in the history and the export', async ({ page }) => {
+  await openApp(page, { wasm: true, maxNewTokens: 6 });
+  await chooseFile(page, 'h264_aac.mp4');
+  const facts = fixtureManifest().facts['h264_aac.mp4'];
+
+  // A mouse drag over the timeline selects a range (here 25 %–50 % of 12 s); Clear undoes it.
+  await page.locator('.timeline').scrollIntoViewIfNeeded();
+  const box = (await page.locator('.timeline').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.6);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.6, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByTestId('range-summary')).toHaveText('Caption makes a local caption of 0:03.0–0:06.0 (3.0 s).');
+  await expect(page.getByTestId('range-selection')).toBeVisible();
+  await page.getByTestId('range-clear').click();
+  await expect(page.getByTestId('range-selection')).toHaveCount(0);
+  await expect(page.getByTestId('range-end')).toHaveAttribute('aria-valuetext', '0:12.0 (whole file)');
+
+  // Two-thumb slider: arrows move the focused handle by 1 s.
+  const start = page.getByTestId('range-start');
+  const end = page.getByTestId('range-end');
+  await start.focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Tab');
+  await expect(end).toBeFocused();
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowLeft');
+  await expect(start).toHaveAttribute('aria-valuenow', '3');
+  await expect(end).toHaveAttribute('aria-valuenow', '7');
+  await expect(end).toHaveAttribute('aria-valuetext', '0:07.0');
+  await expect(page.getByTestId('range-start-input')).toHaveValue('0:03.0');
+  await expect(page.getByTestId('range-end-input')).toHaveValue('0:07.0');
+  await expect(page.getByTestId('range-summary')).toHaveText('Caption makes a local caption of 0:03.0–0:07.0 (4.0 s).');
+  // A typed end before the start is refused with its reason; the range stays.
+  await page.getByTestId('range-end-input').fill('0:02');
+  await page.getByTestId('range-end-input').press('Enter');
+  await expect(page.getByTestId('range-error')).toHaveText('The end must be after the start (0:03.0).');
+  await expect(end).toHaveAttribute('aria-valuenow', '7');
+  // The audio windows shown are the range plan's: one window from the range start.
+  await expect(page.getByTestId('audio-window')).toHaveCount(1);
+  await expect(page.getByTestId('audio-window')).toHaveAttribute('title', 'audio window: 0:03.0–0:07.0');
+
+  await expect(page.getByTestId('caption-button')).toHaveText('Load model and caption range');
+  const chat = page.getByTestId('chat-panel');
+  await expect(chat.getByTestId('chat-reason')).toHaveText('Caption this video first: the questions continue the conversation of its caption.');
+  await page.getByTestId('caption-button').click();
+  await expect(chat.getByTestId('chat-reason')).toHaveText('A run is in progress: ask when it has finished.');
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  await expect(page.getByTestId('run-range')).toContainText('Local caption of 0:03.0–0:07.0');
+  await shot(page, 'local-caption');
+  // Frames: the 1 fps rule within [3, 7) of the file's own frames, and none outside it.
+  const { timeline } = rangeTimeline(cfrTimeline(facts.duration, facts.fps!), { start: 3, end: 7 });
+  const plan = planFrames(timeline, { fps: 1, maxFrames: 30, minFrames: 2 });
+  const stamps = await page.getByTestId('frame').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-timestamp'))));
+  expect(plan.timestamps).toEqual([3, 4, 5, 6]);
+  expect(stamps).toEqual(plan.timestamps);
+
+  // A follow-up question (Enter sends): the answer streams in, the conversation's prefix is reused.
+  await expect(chat.getByTestId('chat-reason')).toHaveCount(0);
+  await chat.getByTestId('chat-input').fill('What can be heard?');
+  await chat.getByTestId('chat-input').press('Enter');
+  await expect(chat.getByTestId('chat-turn')).toHaveCount(1, { timeout: 60_000 });
+  await expect(chat.getByTestId('chat-turn')).toHaveAttribute('data-status', 'done');
+  const answer = (await chat.getByTestId('chat-answer').textContent())!;
+  expect(answer.trim().length).toBeGreaterThan(0);
+  await expect(chat.getByTestId('chat-turn-facts')).toContainText('reused from the conversation');
+  await shot(page, 'follow-up');
+  await chat.getByTestId('chat-reset').click();
+  await expect(chat.getByTestId('chat-reason')).toContainText('The conversation was reset');
+  await expect(chat.getByTestId('chat-send')).toHaveAttribute('aria-disabled', 'true');
+
+  // The history entry holds the kind, the range and the turn; so does its .json export.
+  const item = page.getByTestId('history-item').first();
+  await expect(item.getByTestId('history-kind')).toHaveText('local caption 0:03.0–0:07.0');
+  await expect(item.getByTestId('history-turns')).toHaveText(' · 1 follow-up question');
+  await page.reload();
+  const kept = page.getByTestId('history-item').first();
+  await expect(kept.getByTestId('history-turns')).toHaveText(' · 1 follow-up question');
+  await kept.getByRole('button', { name: /^Show run/ }).click();
+  await expect(kept.getByTestId('turn')).toContainText('Q: What can be heard?');
+  const [download] = await Promise.all([page.waitForEvent('download'), kept.getByTestId('export-json').click()]);
+  const data = JSON.parse(await readDownload(download));
+  expect(data.kind).toBe('local');
+  expect(data.range).toEqual({ start: 3, end: 7 });
+  expect(data.report.range).toEqual({ start: 3, end: 7 });
+  expect(data.report.frames.map((f: { timestamp: number }) => f.timestamp)).toEqual([3, 4, 5, 6]);
+  expect(data.turns).toHaveLength(1);
+  expect(data.turns[0]).toMatchObject({ question: 'What can be heard?', answer, status: 'done' });
+  // The first turn reuses the caption's prompt and answer (+ <|im_end|> when it hit the token limit).
+  expect(data.turns[0].reusedTokens).toBe(data.report.promptTokens + data.report.generatedTokenIds.length + (data.report.stopReason === 'stop-token' ? 0 : 1));
+  expect(data.turns[0].prefillTokens).toBeGreaterThan(0);
+  const [md] = await Promise.all([page.waitForEvent('download'), kept.getByTestId('export-md').click()]);
+  const text = await readDownload(md);
+  expect(text).toContain('# Local caption of h264_aac.mp4');
+  expect(text).toContain('Time range: **0:03.0–0:07.0**');
+  expect(text).toContain(`**Q1:** What can be heard?\n\n**A1:** ${answer.trim()}`);
+});
+
+test('a caption track plays as subtitles over the video; its .vtt parses; a rerun takes the cues from the cache; Cancel keeps the cues done', async ({ page }) => {
+  await openApp(page, { wasm: true, maxNewTokens: 4 });
+  await chooseFile(page, 'vp9_opus.webm');
+  const duration = fixtureManifest().facts['vp9_opus.webm'].duration;
+  await page.getByTestId('track-seconds').fill('5');
+  await page.getByTestId('track-button').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  const panel = page.getByTestId('run-panel');
+  await expect(panel.getByTestId('cue')).toHaveCount(3);
+  await expect(panel.getByTestId('track-progress')).toHaveText('3 of 3 segments captioned');
+  const listed = await panel.getByTestId('cue').locator('.cue-text').allTextContents();
+
+  // The preview's text track: the active cue follows currentTime, and the page shows it.
+  const activeAt = (t: number) =>
+    page.evaluate(async (time) => {
+      const v = document.querySelector<HTMLVideoElement>('[data-testid="preview"]')!;
+      const track = v.textTracks[0];
+      if (v.currentTime !== time) {
+        const seeked = new Promise((r) => v.addEventListener('seeked', r, { once: true }));
+        v.currentTime = time;
+        await seeked;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      return { mode: track.mode, kind: track.kind, cues: track.cues!.length, active: [...track.activeCues!].map((c) => (c as VTTCue).text) };
+    }, t);
+  await expect(page.getByTestId('preview')).toHaveJSProperty('readyState', 4, { timeout: 20_000 }).catch(() => undefined);
+  await shot(page, 'caption-track');
+  // At the start (paused, never played) the first cue is already showing.
+  await expect(page.getByTestId('active-cue-text')).toHaveText(listed[0] === '(no text)' ? '…' : listed[0]);
+  const at1 = await activeAt(1);
+  expect(at1).toMatchObject({ mode: 'showing', kind: 'subtitles', cues: 3 });
+  expect(at1.active).toEqual([listed[0] === '(no text)' ? '…' : listed[0]]);
+  await expect(page.getByTestId('active-cue-text')).toHaveText(at1.active[0]);
+  const at7 = await activeAt(7);
+  expect(at7.active).toEqual([listed[1] === '(no text)' ? '…' : listed[1]]);
+  await expect(page.getByTestId('active-cue-text')).toHaveText(at7.active[0]);
+  expect((await activeAt(11)).active).toEqual([listed[2] === '(no text)' ? '…' : listed[2]]);
+
+  // The .vtt download: cues in order, no gaps or overlaps, covering the whole video.
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('export-vtt').click()]);
+  expect(download.suggestedFilename()).toMatch(/^vp9_opus-.*\.vtt$/);
+  const cues = parseCues(await readDownload(download));
+  expect(cues.map((c) => [c.start, c.end]).slice(0, 2)).toEqual([
+    [0, 5],
+    [5, 10],
+  ]);
+  expect(cues[2].start).toBe(10);
+  // The last cue ends at the file's duration as the worker read it (ffprobe's to the ms).
+  expect(cues[2].end).toBeCloseTo(duration, 2);
+  expect(cues.map((c) => c.text)).toEqual(listed.map((t) => (t === '(no text)' ? '…' : t)));
+  const [srt] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('export-srt').click()]);
+  expect(parseCues(await readDownload(srt))).toEqual(cues);
+
+  // Same settings again: every segment comes from the track's cache (no model run).
+  await page.getByTestId('track-button').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+  await expect(panel.getByTestId('track-progress')).toHaveText('3 of 3 segments captioned · 3 from the track cache');
+  await expect(panel.getByTestId('stage-generate')).toHaveCount(0);
+
+  // 2 s segments (6 of them): Cancel after the first cue keeps the cues done so far.
+  await page.getByTestId('track-seconds').fill('2');
+  await page.getByTestId('track-button').click();
+  await expect(panel.getByTestId('cue')).toHaveCount(1, { timeout: 120_000 });
+  await page.getByTestId('cancel-button').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
+  const done = await panel.getByTestId('cue').count();
+  expect(done).toBeGreaterThanOrEqual(1);
+  expect(done).toBeLessThan(6);
+  const item = page.getByTestId('history-item').first();
+  await expect(item).toHaveAttribute('data-status', 'cancelled');
+  await expect(item.getByTestId('history-kind')).toHaveText(`caption track (${done} of 6 segments, 2 s each)`);
+  // A track leaves no conversation to continue.
+  await expect(page.getByTestId('chat-reason')).toContainText('A caption track has no conversation');
+
+  // Compare the full and the cancelled track: each shows its cues, the kinds differ.
+  const items = page.getByTestId('history-item');
+  await expect(items).toHaveCount(3);
+  await items.nth(0).getByTestId('history-select').check();
+  await items.nth(1).getByTestId('history-select').check();
+  await page.getByTestId('compare-button').click();
+  const compare = page.getByTestId('compare');
+  await expect(compare.getByTestId('compare-col').nth(0).getByTestId('cue')).toHaveCount(done);
+  await expect(compare.getByTestId('compare-col').nth(1).getByTestId('cue')).toHaveCount(3);
+  await expect(compare.getByTestId('fact-row').and(page.locator('[data-key="kind"]'))).toContainText('caption track (3 of 3 segments, 5 s each)');
+});
+
+test('a history entry written before multi-step runs still loads, shows and exports', async ({ page }) => {
+  await openApp(page, { wasm: true });
+  // A version-1 record (no kind, range, track or turns), as the app wrote it before.
+  await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('salmonn-captioner', 1);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const options = { range: null, modality: 'av', interleave: 'spread', fps: 1, maxFrames: 30, maxTime: 30, frameRule: 'checkpoint', sampling: 'paper', channel: 0, promptVariant: 'official', timeTokens: true, maxNewTokens: 16, prompt: 'Describe.', decoding: { kind: 'greedy' }, repetitionPenalty: 1, prefillChunk: 256, textPieces: [] };
+    const record = { id: 'v1-run', createdAt: Date.UTC(2026, 0, 2), status: 'done', caption: 'An old caption.', options, model: { name: 'tiny', randomWeights: true, source: 'tiny', backends: {}, adapter: null }, video: { name: 'old.mp4', bytes: 10, type: 'video/mp4', duration: 12 }, thumbnails: [], report: null, error: null, tokensPerSecond: 1, wallMs: 10 };
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction('runs', 'readwrite');
+      tx.objectStore('runs').put(record);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+  });
+  await page.reload();
+  const item = page.getByTestId('history-item').first();
+  await expect(item.getByTestId('history-video')).toHaveText('old.mp4');
+  await expect(item.getByTestId('history-kind')).toHaveText('caption');
+  await item.getByRole('button', { name: /^Show run/ }).click();
+  await expect(item.getByTestId('caption-text')).toHaveText('An old caption.');
+  const [download] = await Promise.all([page.waitForEvent('download'), item.getByTestId('export-json').click()]);
+  const data = JSON.parse(await readDownload(download));
+  expect(data).toMatchObject({ caption: 'An old caption.', kind: 'global', range: null, track: null, turns: [] });
 });

@@ -3,6 +3,7 @@ import { useEnvironment } from './state/environment';
 import { useHistory } from './state/history';
 import { captionStats } from './lib/stats';
 import { BackendPanel } from './components/BackendPanel';
+import { ChatPanel } from './components/ChatPanel';
 import { ComparePanel } from './components/ComparePanel';
 import { HistoryPanel } from './components/HistoryPanel';
 import { InputPanel } from './components/InputPanel';
@@ -56,6 +57,7 @@ export function App() {
         <div className="col-main">
           <InputPanel />
           <RunPanel />
+          <ChatPanel />
         </div>
         <div className="col-side">
           <ModelPanel />

@@ -6,14 +6,17 @@ import { STATUS_LABEL, type RunRecord } from '../lib/run-record';
 import { compareOptions } from '../lib/settings';
 import { captionStats, summarizeFlags } from '../lib/stats';
 import { useHistory } from '../state/history';
+import { kindSummary } from '../lib/export';
+import { CueList, TurnList } from './RunParts';
 
 /** The frame times of a run: from its report, or the thumbnails of a run that did not finish. */
 function frameTimes(r: RunRecord): number[] {
+  if (r.kind === 'track') return []; // each segment had its own frames
   return (r.report?.frames ?? r.thumbnails).map((f) => f.timestamp);
 }
 
-/** A failed run has no caption to compare word by word (its partial text is shown as is). */
-const inDiff = (r: RunRecord) => r.status !== 'error';
+/** A failed run has no caption to compare word by word (its partial text is shown as is); a track is compared cue by cue, not by words. */
+const inDiff = (r: RunRecord) => r.status !== 'error' && r.kind !== 'track';
 
 /**
  * 2–4 runs side by side: what each run was (model, status, frames, prompt tokens), every
@@ -52,6 +55,8 @@ export function ComparePanel() {
     { key: 'status', label: 'Status', values: chosen.map((r) => STATUS_LABEL[r.status] + (r.error ? `: ${r.error.message}` : '')) },
     { key: 'model', label: 'Model', values: chosen.map((r) => r.model.name + (r.model.randomWeights ? ' (random weights: meaningless text)' : '')) },
     { key: 'backend', label: 'Backend', values: chosen.map((r) => [...new Set(Object.values(r.model.backends))].map((b) => (b === 'webgpu' ? 'WebGPU' : b.toUpperCase())).join(', ') || '—') },
+    { key: 'kind', label: 'Kind', values: chosen.map((r) => kindSummary(r)) },
+    { key: 'turns', label: 'Follow-up questions', values: chosen.map((r) => String(r.turns.length)) },
     { key: 'video', label: 'Video', values: chosen.map((r) => `${r.video.name}${r.video.duration ? `, ${formatTimestamp(r.video.duration)}` : ''}`) },
     { key: 'frames', label: 'Frames', values: chosen.map((r) => String(frameTimes(r).length)) },
     { key: 'frameTimes', label: 'Frame times', values: chosen.map((r) => frameTimes(r).map(formatTimestamp).join(' ') || '—') },
@@ -126,9 +131,14 @@ export function ComparePanel() {
                 {describeError(r.error).title}: {r.error.message}
               </p>
             ) : null}
-            <div className="caption-text compare-text" data-testid="compare-text">
-              {diffs[i] ? <DiffText parts={diffs[i]} /> : r.caption || '(no text)'}
-            </div>
+            {r.kind === 'track' && r.track ? (
+              <CueList cues={r.track.cues} />
+            ) : (
+              <div className="caption-text compare-text" data-testid="compare-text">
+                {diffs[i] ? <DiffText parts={diffs[i]} /> : r.caption || '(no text)'}
+              </div>
+            )}
+            {r.turns.length ? <TurnList turns={r.turns} /> : null}
           </article>
         ))}
       </div>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { downloadText } from '../lib/download';
-import { EXPORT_MIME, exportFileName, toJson, toMarkdown, toText } from '../lib/export';
+import { EXPORT_MIME, exportFileName, toJson, toMarkdown, toText, toTrackFile } from '../lib/export';
 import type { RunRecord } from '../lib/run-record';
 
 /**
@@ -45,6 +45,13 @@ export function ExportButtons({ record }: { record: RunRecord }) {
         Export .md
       </button>
       {json}
+      {record.track && record.track.cues.length > 0
+        ? (['vtt', 'srt'] as const).map((ext) => (
+            <button key={ext} type="button" className="secondary" data-testid={`export-${ext}`} onClick={() => downloadText(exportFileName(record, ext), EXPORT_MIME[ext], toTrackFile(record, ext))}>
+              Export .{ext}
+            </button>
+          ))
+        : null}
       <span role="status" className="small muted">
         {copied}
       </span>

@@ -1,6 +1,7 @@
 import { useRef, useState } from 'react';
 import { formatBytes, formatMs, formatTimestamp } from '../lib/format';
 import { summarizeOptions } from '../lib/settings';
+import { kindSummary } from '../lib/export';
 import { STATUS_LABEL, type RunRecord } from '../lib/run-record';
 import { wordCount } from '../../core/metrics';
 import { MAX_COMPARE, useHistory } from '../state/history';
@@ -8,6 +9,7 @@ import { ErrorNotice } from './ErrorNotice';
 import { ExportButtons } from './ExportButtons';
 import { CaptionView } from './RunPanel';
 import { BlobImage } from './BlobImage';
+import { CueList, TurnList } from './RunParts';
 
 /** Every run (IndexedDB), newest first: open, delete (with undo), choose 2–4 to compare. */
 export function HistoryPanel() {
@@ -146,6 +148,11 @@ function HistoryItem({ run, selected, canSelect, open, onToggleOpen, onSelect, o
             {run.video.duration ? ` · ${formatTimestamp(run.video.duration)}` : ''} · {wordCount(run.caption)} words · {formatMs(run.wallMs)}
           </div>
           <div className="small history-settings" data-testid="history-settings">
+            <span data-testid="history-kind" data-kind={run.kind}>
+              {kindSummary(run)}
+            </span>
+            {run.turns.length ? <span data-testid="history-turns"> · {run.turns.length} follow-up question{run.turns.length === 1 ? '' : 's'}</span> : null}
+            {' · '}
             {summarizeOptions(run.options)}
             {run.report?.audio.note ? <span className="muted"> · {run.report.audio.note}</span> : null}
           </div>
@@ -165,7 +172,8 @@ function HistoryItem({ run, selected, canSelect, open, onToggleOpen, onSelect, o
       {open ? (
         <div className="history-detail">
           {run.error && run.status === 'error' ? <ErrorNotice error={run.error} /> : null}
-          <CaptionView text={run.caption} running={false} tokensPerSecond={run.tokensPerSecond} wallMs={run.wallMs} />
+          {run.kind === 'track' && run.track ? <CueList cues={run.track.cues} /> : <CaptionView text={run.caption} running={false} tokensPerSecond={run.tokensPerSecond} wallMs={run.wallMs} />}
+          {run.turns.length ? <TurnList turns={run.turns} /> : null}
           <ExportButtons record={run} />
         </div>
       ) : null}

@@ -3,6 +3,8 @@ import type { LiveFrame } from '../state/engine';
 import { useEngine } from '../state/engine';
 import { useMedia } from '../state/media';
 import { formatBytes, formatTimestamp } from '../lib/format';
+import { RangeControls } from './RangeControls';
+import { SubtitleTrack } from './SubtitleTrack';
 import { Timeline } from './Timeline';
 
 const NO_FRAMES: LiveFrame[] = [];
@@ -12,7 +14,7 @@ const DEFAULT_WINDOW_SECONDS = 30;
 
 /** Drop zone and file picker, the preview, and the timeline (frames + waveform). */
 export function InputPanel() {
-  const { file, url, duration, waveform, waveformStatus, previewFailed, setFile: setMediaFile, setDuration, setPreviewFailed } = useMedia();
+  const { file, url, duration, waveform, waveformStatus, previewFailed, range, setRange, setFile: setMediaFile, setDuration, setPreviewFailed } = useMedia();
   // A new file clears the previous file's run (frames, stages, error) from the page; the history keeps it.
   const setFile = (f: File) => {
     useEngine.getState().dismissRun();
@@ -23,6 +25,8 @@ export function InputPanel() {
   const runFile = useEngine((s) => s.run?.fileName ?? null);
   const runFrames = useEngine((s) => s.run?.frames ?? NO_FRAMES);
   const runDuration = useEngine((s) => s.run?.report?.video.duration ?? null);
+  // A track's segment in progress is a range of its own (its frames are the strip's).
+  const runRange = useEngine((s) => s.run?.range ?? s.run?.track?.segment ?? null);
   const windowSeconds = useEngine((s) => s.model.ready?.manifest.audio.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
   const busy = useEngine((s) => s.busy);
   const [dragging, setDragging] = useState(false);
@@ -41,6 +45,9 @@ export function InputPanel() {
   const onSeek = useCallback((t: number) => {
     if (video.current) video.current.currentTime = t;
   }, []);
+  const playhead = useCallback(() => video.current?.currentTime ?? 0, []);
+  // The audio windows of the shown run's plan; before a run, of the one the selection implies.
+  const windowRange = sameFile && runRange ? runRange : range;
 
   return (
     <section className="panel input-panel" aria-labelledby="input-h">
@@ -99,6 +106,7 @@ export function InputPanel() {
           onError={() => setPreviewFailed()}
         />
       ) : null}
+      {url && !previewFailed ? <SubtitleTrack video={video} /> : null}
       {url && previewFailed ? <p className="muted">The browser cannot preview this file; the caption run checks it in detail.</p> : null}
       {file && timelineDuration ? (
         <Timeline
@@ -108,8 +116,13 @@ export function InputPanel() {
           waveformStatus={waveformStatus}
           windowSeconds={windowSeconds}
           onSeek={onSeek}
+          range={range}
+          windowRange={windowRange}
+          onRange={setRange}
+          playhead={playhead}
         />
       ) : null}
+      {file && timelineDuration ? <RangeControls duration={timelineDuration} range={range} onRange={setRange} playhead={playhead} /> : null}
     </section>
   );
 }

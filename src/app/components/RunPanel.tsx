@@ -1,16 +1,20 @@
 import { useDeferredValue, useMemo } from 'react';
 import type { Stage } from '../../core/report';
 import { formatMs, formatPercent, formatRate } from '../lib/format';
+import { formatRange } from '../lib/export';
 import { buildCommandFor } from '../lib/presets';
 import { STATUS_LABEL } from '../lib/run-record';
 import { captionStats, summarizeFlags, FLAG_LABEL } from '../lib/stats';
 import { useEngine } from '../state/engine';
 import { useHistory } from '../state/history';
 import { useMedia } from '../state/media';
+import { useSettings } from '../state/settings';
+import type { LiveTrack } from '../state/engine';
 import { useThrottledRun } from '../state/throttled';
 import { ErrorNotice } from './ErrorNotice';
 import { ExportButtons } from './ExportButtons';
 import { StageList } from './Progress';
+import { CueList } from './RunParts';
 
 const RUN_STAGES: Stage[] = ['decode', 'vision', 'audio', 'prefill', 'generate'];
 
@@ -20,7 +24,10 @@ export function RunPanel() {
   const run = useThrottledRun();
   const busy = useEngine((s) => s.busy);
   const model = useEngine((s) => s.model);
-  const { caption, cancel } = useEngine.getState();
+  const { caption, captionTrack, cancel } = useEngine.getState();
+  const range = useMedia((s) => s.range);
+  const trackSeconds = useSettings((s) => s.trackSeconds);
+  const updateSettings = useSettings((s) => s.update);
   const record = useHistory((s) => (run ? s.runs.find((r) => r.id === run.id) : undefined));
   const running = run?.status === 'running' || run?.status === 'loading-model';
 
@@ -42,7 +49,10 @@ export function RunPanel() {
       <div className="row wrap">
         {/* aria-disabled, not disabled, while busy: a disabled button drops the keyboard focus to <body>. */}
         <button type="button" className="primary" data-testid="caption-button" onClick={() => (busy ? undefined : void caption())} disabled={!file} aria-disabled={busy}>
-          {model.status === 'ready' ? 'Caption' : 'Load model and caption'}
+          {model.status === 'ready' ? (range ? 'Caption range' : 'Caption') : range ? 'Load model and caption range' : 'Load model and caption'}
+        </button>
+        <button type="button" className="secondary" data-testid="track-button" onClick={() => (busy ? undefined : void captionTrack())} disabled={!file} aria-disabled={busy} title={`A local caption of every ${trackSeconds} s segment, shown as subtitles over the video`}>
+          Caption track
         </button>
         <button type="button" className="danger" data-testid="cancel-button" onClick={() => (busy ? cancel() : undefined)} aria-disabled={!busy}>
           Cancel
@@ -54,6 +64,34 @@ export function RunPanel() {
           </span>
         ) : null}
       </div>
+      <fieldset className="row wrap track-settings" disabled={busy}>
+        <legend className="visually-hidden">Caption track</legend>
+        <label className="row">
+          <span>Track segment length (s)</span>
+          <input
+            type="number"
+            min={1}
+            max={600}
+            step={1}
+            data-testid="track-seconds"
+            value={trackSeconds}
+            onChange={(e) => {
+              const v = Number(e.target.value);
+              if (Number.isFinite(v) && v >= 1) updateSettings({ trackSeconds: Math.min(600, v) });
+            }}
+          />
+        </label>
+        {/* Where "segments at scene changes" goes once the core has it (issue 14). */}
+        <label className="row">
+          <span>Segments</span>
+          <select data-testid="track-segmentation" defaultValue="fixed">
+            <option value="fixed">fixed length</option>
+            <option value="scenes" disabled>
+              at scene changes (not available yet)
+            </option>
+          </select>
+        </label>
+      </fieldset>
 
       {run ? (
         <>
@@ -69,11 +107,24 @@ export function RunPanel() {
           ) : null}
           {run.status === 'cancelled' ? (
             <p className="notice notice-info" role="status" data-testid="cancelled-note">
-              Cancelled. {run.text ? 'The text generated so far is kept below and in the history.' : 'No text had been generated yet.'}
+              Cancelled.{' '}
+              {run.kind === 'track'
+                ? `${run.track?.cues.length ?? 0} segment cue(s) done so far are kept below and in the history.`
+                : run.text
+                  ? 'The text generated so far is kept below and in the history.'
+                  : 'No text had been generated yet.'}
             </p>
           ) : null}
           {model.ready?.randomWeights && (running || run.text) ? <p className="small muted">Test model with random weights: the caption below is meaningless by design.</p> : null}
-          {running || run.text || run.status !== 'error' ? (
+          {run.kind === 'local' && run.range ? (
+            <p className="small" data-testid="run-range" data-start={run.range.start} data-end={run.range.end}>
+              Local caption of <strong>{formatRange(run.range)}</strong>
+              {run.report?.range ? ' (the range the report says was used)' : ''}.
+            </p>
+          ) : null}
+          {run.kind === 'track' && run.track ? (
+            <TrackView track={run.track} running={running} text={run.text} />
+          ) : running || run.text || run.status !== 'error' ? (
             <CaptionView text={run.text} running={running} tokensPerSecond={run.tokensPerSecond} wallMs={run.endedAt ? run.endedAt - run.startedAt : null} />
           ) : (
             <div className="visually-hidden" aria-live="polite" data-testid="caption-text" />
@@ -86,6 +137,33 @@ export function RunPanel() {
         </div>
       )}
     </section>
+  );
+}
+
+/** A caption track: segment i of n, the cues so far (also shown as subtitles over the video). */
+function TrackView({ track, running, text }: { track: LiveTrack; running: boolean; text: string }) {
+  const shownIndex = Math.min(track.index + 1, track.total);
+  return (
+    <div className="track-view" data-testid="track-view">
+      {track.total > 0 ? (
+        <div className="row wrap">
+          <progress max={track.total} value={track.cues.length} aria-label="Caption track progress" />
+          <span className="small" data-testid="track-progress" data-done={track.cues.length} data-total={track.total} role="status">
+            {running && track.segment
+              ? `Segment ${shownIndex} of ${track.total} (${formatRange(track.segment)})`
+              : `${track.cues.length} of ${track.total} segments captioned`}
+            {track.reused > 0 ? ` · ${track.reused} from the track cache` : ''}
+          </span>
+        </div>
+      ) : null}
+      {running && text ? (
+        <p className="small muted" data-testid="track-segment-text">
+          {text}
+        </p>
+      ) : null}
+      {track.cues.length > 0 ? <CueList cues={track.cues} /> : null}
+      {track.cues.length === 0 ? <p className="small muted">{running ? 'The cues appear here, and as subtitles over the video, as each segment is captioned.' : 'No segment was captioned.'}</p> : null}
+    </div>
   );
 }
 

@@ -1,6 +1,8 @@
-import { memo, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent, type RefObject } from 'react';
+import type { TimeRange } from '../../core/timed/track';
 import { formatTimestamp } from '../lib/format';
-import { windowStarts, type Waveform } from '../lib/waveform';
+import { dragRange, keyRange, moveEdge, windowsOf, type Edge } from '../lib/range';
+import type { Waveform } from '../lib/waveform';
 
 export interface TimelineFrame {
   timestamp: number;
@@ -14,7 +16,17 @@ interface Props {
   waveformStatus: 'none' | 'loading' | 'ready' | 'unavailable';
   windowSeconds: number;
   onSeek?: (seconds: number) => void;
+  /** The selected range (a local caption), null: the whole file. */
+  range?: TimeRange | null;
+  /** The range the audio windows are planned in (the shown run's, else the selection). */
+  windowRange?: TimeRange | null;
+  onRange?: (range: TimeRange | null) => void;
+  /** The preview's current time, for "[" / "]" on a range handle. */
+  playhead?: () => number;
 }
+
+/** Pointer travel (px) before a press on the timeline becomes a range drag (a click still seeks). */
+const DRAG_PX = 4;
 
 const THUMB_MAX_PX = 72;
 /** Room one "0:00.0" label needs at the timeline's font size (px), with a gap. */
@@ -40,8 +52,9 @@ function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
  * windows. Labels are laid out for the measured width: at 360 px only the frames whose
  * label fits get their time (all of them keep it in their tooltip), and window labels shorten to fit.
  */
-export const Timeline = memo(function Timeline({ duration, frames, waveform, waveformStatus, windowSeconds, onSeek }: Props) {
+export const Timeline = memo(function Timeline({ duration, frames, waveform, waveformStatus, windowSeconds, onSeek, range = null, windowRange = null, onRange, playhead }: Props) {
   const [ref, width] = useWidth<HTMLDivElement>();
+  const drag = useRange(ref, duration, range, onRange);
   const px = width || 640;
   // A tick whose label would run past the right edge is left out.
   const ticks = rulerTicks(duration, Math.max(2, Math.floor(px / (LABEL_PX + 8)))).filter((t) => (t / duration) * px + LABEL_PX <= px);
@@ -59,9 +72,21 @@ export const Timeline = memo(function Timeline({ duration, frames, waveform, wav
       lastRight = c + LABEL_PX / 2;
     } else labelAt.push(null);
   }
-  const windows = windowStarts(duration, windowSeconds);
+  const windows = windowsOf(windowRange, duration, windowSeconds);
+  const pct = (t: number) => `${(Math.min(duration, Math.max(0, t)) / duration) * 100}%`;
+  const shown = range ?? { start: 0, end: duration };
   return (
-    <div className="timeline" aria-label="Timeline" ref={ref}>
+    <div className="timeline" aria-label="Timeline" ref={ref} {...drag.handlers}>
+      {range ? (
+        <div className="range-selection" data-testid="range-selection" aria-hidden="true" style={{ left: pct(range.start), width: `calc(${pct(range.end)} - ${pct(range.start)})` }} />
+      ) : null}
+      {onRange ? (
+        <div className="range-handles" role="group" aria-label="Time range for a local caption">
+          {(['start', 'end'] as Edge[]).map((edge) => (
+            <RangeHandle key={edge} edge={edge} range={range} duration={duration} left={`clamp(7px, ${pct(shown[edge])}, calc(100% - 7px))`} playhead={playhead} onRange={onRange} />
+          ))}
+        </div>
+      ) : null}
       <div className="ruler" aria-hidden="true">
         {ticks.map((t) => (
           <span key={t} className="tick" style={{ left: `${(t / duration) * 100}%` }}>
@@ -104,8 +129,7 @@ export const Timeline = memo(function Timeline({ duration, frames, waveform, wav
       <div className="wave-wrap" data-testid="waveform" data-status={waveformStatus}>
         {waveform ? <WaveCanvas waveform={waveform} /> : <p className="muted wave-note">{waveformStatus === 'loading' ? 'Reading the audio…' : 'No waveform: the file has no audio this browser can decode here, or it is over 30 minutes long.'}</p>}
         {waveformStatus !== 'loading'
-          ? windows.map((start, i) => {
-              const end = Math.min(duration, start + windowSeconds);
+          ? windows.map(({ start, end }, i) => {
               const range = `${formatTimestamp(start)}–${formatTimestamp(end)}`;
               const full = windows.length > 1 ? `window ${i + 1}: ${range}` : `audio window: ${range}`;
               const windowPx = ((end - start) / duration) * px;
@@ -123,6 +147,103 @@ export const Timeline = memo(function Timeline({ duration, frames, waveform, wav
     </div>
   );
 });
+
+/**
+ * A mouse drag over the timeline selects [start, end]: a press that travels more than
+ * DRAG_PX becomes a drag, and the click that ends it does not seek.
+ */
+function useRange(ref: RefObject<HTMLDivElement | null>, duration: number, range: TimeRange | null, onRange?: (r: TimeRange | null) => void) {
+  const press = useRef<{ x: number; t: number; dragging: boolean; id: number } | null>(null);
+  const swallowClick = useRef(false);
+  if (!onRange) return { handlers: {} };
+  const timeAt = (clientX: number) => {
+    const box = ref.current!.getBoundingClientRect();
+    return (Math.min(box.width, Math.max(0, clientX - box.left)) / Math.max(1, box.width)) * duration;
+  };
+  const handlers = {
+    onPointerDown: (e: PointerEvent<HTMLDivElement>) => {
+      if (e.button !== 0 || (e.target as HTMLElement).closest('[role="slider"]')) return;
+      press.current = { x: e.clientX, t: timeAt(e.clientX), dragging: false, id: e.pointerId };
+    },
+    onPointerMove: (e: PointerEvent<HTMLDivElement>) => {
+      const p = press.current;
+      if (!p || p.id !== e.pointerId) return;
+      if (!p.dragging && Math.abs(e.clientX - p.x) < DRAG_PX) return;
+      if (!p.dragging) {
+        p.dragging = true;
+        e.currentTarget.setPointerCapture(e.pointerId);
+      }
+      const r = dragRange(p.t, timeAt(e.clientX), duration);
+      if (r) onRange(r);
+    },
+    onPointerUp: (e: PointerEvent<HTMLDivElement>) => {
+      const p = press.current;
+      press.current = null;
+      if (!p?.dragging) return;
+      swallowClick.current = true;
+      onRange(dragRange(p.t, timeAt(e.clientX), duration) ?? range);
+    },
+    onPointerCancel: () => (press.current = null),
+    onClickCapture: (e: { stopPropagation: () => void; preventDefault: () => void }) => {
+      if (!swallowClick.current) return;
+      swallowClick.current = false;
+      e.stopPropagation();
+      e.preventDefault();
+    },
+  };
+  return { handlers };
+}
+
+interface HandleProps {
+  edge: Edge;
+  range: TimeRange | null;
+  duration: number;
+  left: string;
+  playhead?: () => number;
+  onRange: (r: TimeRange | null) => void;
+}
+
+/** One thumb of the two-thumb range slider (WAI-ARIA slider pattern); also draggable. */
+function RangeHandle({ edge, range, duration, left, playhead, onRange }: HandleProps) {
+  const r = range ?? { start: 0, end: duration };
+  const value = r[edge];
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const next = keyRange(range, edge, e.key, e.shiftKey, duration, playhead?.() ?? 0);
+    if (!next) return;
+    e.preventDefault();
+    onRange(next);
+  };
+  const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
+    if (e.button !== 0) return;
+    e.currentTarget.setPointerCapture(e.pointerId);
+    e.stopPropagation();
+  };
+  const onPointerMove = (e: PointerEvent<HTMLDivElement>) => {
+    if (!e.currentTarget.hasPointerCapture(e.pointerId)) return;
+    const box = e.currentTarget.parentElement!.getBoundingClientRect();
+    onRange(moveEdge(range, edge, ((e.clientX - box.left) / Math.max(1, box.width)) * duration, duration));
+  };
+  const label = edge === 'start' ? 'Range start' : 'Range end';
+  return (
+    <div
+      role="slider"
+      tabIndex={0}
+      className={`range-handle range-${edge}${range ? ' set' : ''}`}
+      data-testid={`range-${edge}`}
+      style={{ left }}
+      aria-label={label}
+      aria-valuemin={edge === 'start' ? 0 : r.start}
+      aria-valuemax={edge === 'start' ? r.end : duration}
+      aria-valuenow={value}
+      aria-valuetext={`${formatTimestamp(value)}${range ? '' : ' (whole file)'}`}
+      aria-keyshortcuts={edge === 'start' ? '[' : ']'}
+      title={`${label}: ${formatTimestamp(value)}. Arrow keys move it 1 s (Shift: 0.1 s), Page Up/Down 10 s; [ and ] put the start or end at the playhead.`}
+      onKeyDown={onKeyDown}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+    />
+  );
+}
 
 function rulerTicks(duration: number, maxTicks: number): number[] {
   const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600];

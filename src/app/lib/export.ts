@@ -2,7 +2,8 @@
 import { describeOptions } from './settings';
 import { captionStats } from './stats';
 import { formatBytes, formatMs, formatTimestamp } from './format';
-import { STATUS_LABEL, type RunRecord } from './run-record';
+import { KIND_LABEL, STATUS_LABEL, type RunRecord } from './run-record';
+import { toSrt, toWebVtt } from '../../core/timed/track';
 
 export const EXPORT_FORMAT = 'salmonn-captioner-run';
 export const EXPORT_VERSION = 1;
@@ -21,6 +22,12 @@ export interface RunExport {
   report: RunRecord['report'];
   error: RunRecord['error'];
   frames: { timestamp: number }[];
+  /** What the run made: 'global', 'local' (with its range) or 'track' (with its cues). */
+  kind: RunRecord['kind'];
+  range: RunRecord['range'];
+  track: RunRecord['track'];
+  /** The follow-up questions after the caption, in order. */
+  turns: RunRecord['turns'];
 }
 
 export function toExport(r: RunRecord, now = new Date()): RunExport {
@@ -38,6 +45,10 @@ export function toExport(r: RunRecord, now = new Date()): RunExport {
     report: r.report,
     error: r.error,
     frames: r.thumbnails.map((t) => ({ timestamp: t.timestamp })),
+    kind: r.kind,
+    range: r.range,
+    track: r.track,
+    turns: r.turns,
   };
 }
 
@@ -45,20 +56,50 @@ export function toJson(r: RunRecord, now = new Date()): string {
   return `${JSON.stringify(toExport(r, now), null, 2)}\n`;
 }
 
+/** "0:03.0–0:07.0". */
+export const formatRange = (range: { start: number; end: number }) => `${formatTimestamp(range.start)}–${formatTimestamp(range.end)}`;
+
+/** The caption as text lines: a track's cues with their times. */
+function body(r: RunRecord): string {
+  if (r.kind === 'track' && r.track) return r.track.cues.map((c) => `[${formatRange(c)}] ${c.text.replace(/\s*\n\s*/g, ' ')}`).join('\n');
+  return r.caption.trim();
+}
+
+/** The conversation after the caption, as "Q: … / A: …" blocks. */
+function turnsText(r: RunRecord, md: boolean): string[] {
+  return r.turns.flatMap((t, i) => [
+    md ? `**Q${i + 1}:** ${t.question}` : `Q${i + 1}: ${t.question}`,
+    '',
+    `${md ? `**A${i + 1}:**` : `A${i + 1}:`} ${t.answer.trim() || '(no text)'}${t.status === 'done' ? '' : ` [${STATUS_LABEL[t.status]}]`}`,
+    '',
+  ]);
+}
+
 export function toText(r: RunRecord): string {
   const head = r.status === 'done' ? '' : `[${STATUS_LABEL[r.status]}${r.error && r.status === 'error' ? `: ${r.error.message}` : ''}]\n\n`;
-  return `${head}${r.caption.trim()}\n`;
+  const what = r.kind === 'global' ? '' : r.kind === 'local' && r.range ? `[local caption of ${formatRange(r.range)}]\n\n` : r.track ? `[caption track: ${r.track.cues.length} of ${r.track.segments} segments of ${r.track.seconds} s]\n\n` : '';
+  const turns = r.turns.length ? `\n\n${turnsText(r, false).join('\n').trimEnd()}` : '';
+  return `${head}${what}${body(r)}${turns}\n`;
+}
+
+/** The track's cues as WebVTT or SubRip (the cues done so far of a cancelled track). */
+export function toTrackFile(r: RunRecord, ext: 'vtt' | 'srt'): string {
+  const cues = r.track?.cues ?? [];
+  return ext === 'vtt' ? toWebVtt(cues) : toSrt(cues);
 }
 
 export function toMarkdown(r: RunRecord): string {
   const stats = captionStats(r.caption);
   const lines = [
-    `# Caption of ${r.video.name}`,
+    `# ${r.kind === 'track' ? 'Caption track' : r.kind === 'local' ? 'Local caption' : 'Caption'} of ${r.video.name}`,
     '',
     r.status === 'done' ? '' : `> **${STATUS_LABEL[r.status]}**${r.error ? `: ${r.error.message}` : ''}\n`,
     r.model.randomWeights ? '> Made with a test model with random weights: the text is meaningless.\n' : '',
-    r.caption.trim() || '_(no text)_',
+    ...(r.kind === 'local' && r.range ? [`Time range: **${formatRange(r.range)}**\n`] : []),
+    ...(r.kind === 'track' && r.track ? [`${r.track.cues.length} of ${r.track.segments} segments of ${r.track.seconds} s; prompt: “${r.track.prompt}”\n`] : []),
+    (r.kind === 'track' ? r.track?.cues.map((c) => `- **${formatRange(c)}** ${c.text.replace(/\s*\n\s*/g, ' ')}`).join('\n') : r.caption.trim()) || '_(no text)_',
     '',
+    ...(r.turns.length ? ['## Conversation', '', ...turnsText(r, true)] : []),
     '## Run',
     '',
     `| | |`,
@@ -83,9 +124,16 @@ export function toMarkdown(r: RunRecord): string {
 }
 
 /** A safe file name: "clip.mp4" + run id → "clip-<id>.md". */
-export function exportFileName(r: RunRecord, ext: 'txt' | 'md' | 'json'): string {
+export function exportFileName(r: RunRecord, ext: 'txt' | 'md' | 'json' | 'vtt' | 'srt'): string {
   const base = r.video.name.replace(/\.[^.]+$/, '').replace(/[^\p{L}\p{N}_-]+/gu, '_').slice(0, 60) || 'caption';
   return `${base}-${r.id}.${ext}`;
 }
 
-export const EXPORT_MIME = { txt: 'text/plain;charset=utf-8', md: 'text/markdown;charset=utf-8', json: 'application/json' } as const;
+export const EXPORT_MIME = { txt: 'text/plain;charset=utf-8', md: 'text/markdown;charset=utf-8', json: 'application/json', vtt: 'text/vtt;charset=utf-8', srt: 'application/x-subrip;charset=utf-8' } as const;
+
+/** "caption track (3 cues)", "local caption 0:03.0–0:07.0", "caption" — the run's kind for lists. */
+export function kindSummary(r: Pick<RunRecord, 'kind' | 'range' | 'track'>): string {
+  if (r.kind === 'local' && r.range) return `${KIND_LABEL.local} ${formatRange(r.range)}`;
+  if (r.kind === 'track' && r.track) return `${KIND_LABEL.track} (${r.track.cues.length} of ${r.track.segments} segments, ${r.track.seconds} s each)`;
+  return KIND_LABEL[r.kind];
+}

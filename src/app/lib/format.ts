@@ -46,3 +46,15 @@ export function formatRate(tps: number | null | undefined): string {
   if (tps === null || tps === undefined || !Number.isFinite(tps) || tps <= 0) return '—';
   return `${tps.toFixed(tps < 10 ? 1 : 0)} tok/s`;
 }
+
+/**
+ * A time typed by the user: "75", "75.5", "1:15", "1:15.5" or "1:01:15" → seconds; null
+ * for anything else (the caller says what is wrong).
+ */
+export function parseClock(text: string): number | null {
+  const t = text.trim();
+  if (!/^(\d+:){0,2}\d+(\.\d+)?$/.test(t)) return null;
+  const parts = t.split(':').map(Number);
+  if (parts.slice(1).some((p) => p >= 60)) return null;
+  return parts.reduce((acc, p) => acc * 60 + p, 0);
+}

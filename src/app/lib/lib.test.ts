@@ -79,6 +79,10 @@ describe('error messages', () => {
 
 function record(over: Partial<RunRecord> = {}): RunRecord {
   return {
+    kind: 'global',
+    range: null,
+    track: null,
+    turns: [],
     id: 'abc-123',
     createdAt: Date.UTC(2026, 0, 2, 3, 4, 5),
     status: 'done',

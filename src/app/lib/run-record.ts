@@ -1,7 +1,8 @@
 /** One caption run as the history keeps it (IndexedDB) and the exports write it. */
 import type { SerializedError } from '../../core/errors';
 import type { CaptionOptions } from '../../core/options';
-import type { CaptionReport } from '../../core/report';
+import type { CaptionReport, TurnReport } from '../../core/report';
+import type { Cue, TimeRange } from '../../core/timed/track';
 
 export type RunStatus = 'done' | 'cancelled' | 'error';
 
@@ -31,7 +32,40 @@ export interface RunThumbnail {
   blob: Blob | null;
 }
 
+/** What a run made: a caption of the whole file, of a time range, or a caption track. */
+export type RunKind = 'global' | 'local' | 'track';
+
+/** A caption track's set-up and its cues (those done so far, for a cancelled track). */
+export interface TrackFacts {
+  /** Segment length, s. */
+  seconds: number;
+  /** How the video was cut: fixed-length segments (scene changes may join later). */
+  segmentation: 'fixed';
+  prompt: string;
+  segments: number;
+  cues: Cue[];
+  /** Segments taken from the track's cache (same settings, not recomputed). */
+  reused: number;
+}
+
+/** One follow-up question and its answer after the caption (a run's conversation). */
+export type TurnRecord = Pick<TurnReport, 'question' | 'answer' | 'prefillTokens' | 'reusedTokens' | 'stopReason' | 'tokensPerSecond'> & {
+  status: RunStatus;
+  createdAt: number;
+};
+
+/** The record layout written now; older records are brought up to it on load (migrateRecord). */
+export const RECORD_VERSION = 2;
+
 export interface RunRecord {
+  /** Layout version (absent: 1, before multi-step runs). */
+  version?: number;
+  kind: RunKind;
+  /** The local caption's range (s), as the report says; null for the whole file. */
+  range: TimeRange | null;
+  track: TrackFacts | null;
+  /** The conversation after the caption, in order. */
+  turns: TurnRecord[];
   id: string;
   /** ms since the epoch. */
   createdAt: number;
@@ -50,3 +84,22 @@ export interface RunRecord {
 }
 
 export const STATUS_LABEL: Record<RunStatus, string> = { done: 'done', cancelled: 'cancelled (partial)', error: 'failed' };
+
+export const KIND_LABEL: Record<RunKind, string> = { global: 'caption', local: 'local caption', track: 'caption track' };
+
+/**
+ * A stored record in the current layout. Version-1 records (global or local captions, no
+ * track, no conversation) get their kind from the range in their options; nothing is dropped.
+ */
+export function migrateRecord(raw: RunRecord | (Omit<RunRecord, 'kind' | 'range' | 'track' | 'turns'> & Partial<RunRecord>)): RunRecord {
+  if (raw.version === RECORD_VERSION) return raw as RunRecord;
+  const range = raw.range ?? raw.report?.range ?? raw.options?.range ?? null;
+  return {
+    ...raw,
+    version: RECORD_VERSION,
+    kind: raw.kind ?? (raw.track ? 'track' : range ? 'local' : 'global'),
+    range,
+    track: raw.track ?? null,
+    turns: Array.isArray(raw.turns) ? raw.turns : [],
+  };
+}

@@ -27,6 +27,8 @@ export interface Settings {
   forceWasm: boolean;
   /** Use WebGPU even when the only adapter is a software fallback (slow; for testing). */
   allowSoftwareGpu: boolean;
+  /** Segment length (s) of a caption track (10 s by default, as the CLI's --track). */
+  trackSeconds: number;
   /** The chosen model preset (models/presets.json) or 'url' for a typed URL. */
   presetId: string;
   customUrl: string;
@@ -46,6 +48,7 @@ export const DEFAULT_SETTINGS: Settings = {
   seed: 0,
   forceWasm: false,
   allowSoftwareGpu: false,
+  trackSeconds: 10,
   // the lite preset (public files, runs on WASM where there is no usable GPU); tests pick 'tiny'
   presetId: 'lite',
   customUrl: '',
@@ -162,5 +165,6 @@ export function sanitizeSettings(raw: unknown): Settings {
   if (out.sampling !== 'paper' && out.sampling !== 'checkpoint') out.sampling = 'paper';
   if (out.interleave !== null && out.interleave !== 'spread' && out.interleave !== 'timestamp') out.interleave = null;
   if (out.decoding !== 'greedy' && out.decoding !== 'sample') out.decoding = 'greedy';
+  if (!(out.trackSeconds >= 1)) out.trackSeconds = DEFAULT_SETTINGS.trackSeconds;
   return out;
 }

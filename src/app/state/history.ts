@@ -1,7 +1,7 @@
 /** Every run, kept in IndexedDB; the compare selection. */
 import { create } from 'zustand';
 import { KeyValueDb, StorageFullError } from '../lib/idb';
-import type { RunRecord } from '../lib/run-record';
+import { migrateRecord, type RunRecord } from '../lib/run-record';
 
 const STORE = 'runs';
 export const HISTORY_DB = new KeyValueDb('salmonn-captioner', 1, [STORE]);
@@ -40,7 +40,8 @@ export const useHistory = create<HistoryState>((set, get) => ({
     if (initStarted) return;
     initStarted = true;
     try {
-      const runs = await HISTORY_DB.getAll<RunRecord>(STORE);
+      // Records of older layouts are brought up to the current one (never dropped).
+      const runs = (await HISTORY_DB.getAll<RunRecord>(STORE)).map(migrateRecord);
       // Runs added before the database answered stay in front.
       set((s) => ({ runs: [...s.runs, ...runs.filter((r) => !s.runs.some((x) => x.id === r.id))].sort(newestFirst), status: 'ready' }));
     } catch (e) {

@@ -1,5 +1,6 @@
 /** The chosen input file: its preview URL, duration (from the <video> element) and waveform. */
 import { create } from 'zustand';
+import type { TimeRange } from '../../core/timed/track';
 import { decodeWaveform, type Waveform } from '../lib/waveform';
 
 interface MediaState {
@@ -12,6 +13,9 @@ interface MediaState {
   previewFailed: boolean;
   waveform: Waveform | null;
   waveformStatus: 'none' | 'loading' | 'ready' | 'unavailable';
+  /** The time range chosen on the timeline for a local caption; null: the whole file. */
+  range: TimeRange | null;
+  setRange: (range: TimeRange | null) => void;
   setFile: (file: File | null) => void;
   setDuration: (seconds: number | null) => void;
   setPreviewFailed: () => void;
@@ -24,14 +28,16 @@ export const useMedia = create<MediaState>((set, get) => ({
   previewFailed: false,
   waveform: null,
   waveformStatus: 'none',
+  range: null,
+  setRange: (range) => set({ range }),
   setFile: (file) => {
     const old = get().url;
     if (old) URL.revokeObjectURL(old);
     if (!file) {
-      set({ file: null, url: null, duration: null, previewFailed: false, waveform: null, waveformStatus: 'none' });
+      set({ file: null, url: null, range: null, duration: null, previewFailed: false, waveform: null, waveformStatus: 'none' });
       return;
     }
-    set({ file, url: URL.createObjectURL(file), duration: null, previewFailed: false, waveform: null, waveformStatus: 'loading' });
+    set({ file, url: URL.createObjectURL(file), range: null, duration: null, previewFailed: false, waveform: null, waveformStatus: 'loading' });
     void decodeWaveform(file).then((waveform) => {
       if (get().file !== file) return;
       set({ waveform, waveformStatus: waveform ? 'ready' : 'unavailable' });
