@@ -7,6 +7,7 @@
  * end in a message naming it. The CLI captions a real video through the mirror.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,19 +175,35 @@ describe('HubPresetSource on the fixture mirror in the Hub layout', () => {
     }
   });
 
-  it('a graph nobody gives a sha256 for is refused before downloading, with the way to pin it', async () => {
+  /** A server that sends the size but no LFS sha256 (a plain static file server, or a browser behind the Hub's redirect); counts GETs per path. */
+  const noLfsHeaders = (gets: Map<string, number>): typeof fetch => async (u, init) => {
+    const res = await fetch(u, init);
+    const headers = new Headers(res.headers);
+    headers.delete('x-linked-etag');
+    const path = new URL(String(u)).pathname;
+    if ((init?.method ?? 'GET') === 'GET') gets.set(path, (gets.get(path) ?? 0) + 1);
+    return new Response(init?.method === 'HEAD' ? null : res.body, { status: res.status, headers });
+  };
+
+  it('a graph nobody gives a sha256 for is hashed on its one download from its commit URL, and the manifest says so', async () => {
     const pins = pinsWith('vision_encoder', { lfsSha256: null, bytes: null });
-    // a server that sends the size but no LFS sha256 (a plain static file server)
-    const e = await failure(
-      loadBundle(new HubPresetSource(pins, { endpoint: hub.endpoint, runtime: node, cache: false, fetch: async (u, init) => {
-        const res = await fetch(u, init);
-        const headers = new Headers(res.headers);
-        headers.delete('x-linked-etag');
-        return new Response(init?.method === 'HEAD' ? null : res.body, { status: res.status, headers });
-      } })),
-    );
+    const gets = new Map<string, number>();
+    const source = new HubPresetSource(pins, { endpoint: hub.endpoint, runtime: node, cache: false, fetch: noLfsHeaders(gets) });
+    const bundle = await loadBundle(source);
+    expect((await bundle.graph('vision_encoder')).model.byteLength).toBe(bundle.manifest.graphs.vision_encoder.bytes);
+    // the hash of the bytes on disk, computed here independently of the loader
+    const onDisk = createHash('sha256').update(readFileSync(`${MIRROR_DIR}/${LLAVA}/onnx/vision_encoder_q4.onnx`)).digest('hex');
+    expect(bundle.manifest.graphs.vision_encoder.sha256).toBe(onDisk);
+    expect(bundle.manifest.description).toContain('Not pinned by sha256 (hashed on their first download from the commit URL): vision_encoder.');
+    expect(gets.get(`/${LLAVA}/onnx/vision_encoder_q4.onnx`)).toBe(1); // handed to the loader from memory, not fetched twice
+  });
+
+  it('an unpinned graph whose bytes disagree with the size that is known ends in bundle/integrity naming it', async () => {
+    const pins = pinsWith('vision_encoder', { lfsSha256: null, bytes: 12345 });
+    const e = await failure(loadBundle(new HubPresetSource(pins, { endpoint: hub.endpoint, runtime: node, cache: false, fetch: noLfsHeaders(new Map()) })));
     expect(e.code).toBe('bundle/integrity');
-    expect(e.message).toContain(`The sha256 of the graph "vision_encoder" (${hub.endpoint}/${LLAVA}/onnx/vision_encoder_q4.onnx) is known neither from models/lite/pins.json nor from the server's X-Linked-Size / X-Linked-ETag headers`);
+    expect(e.message).toContain(`The graph "vision_encoder" at ${hub.endpoint}/${LLAVA}/onnx/vision_encoder_q4.onnx is not the pinned file:`);
+    expect(e.message).toContain('expected 12345');
   });
 
   it('passes over a variant the preflight refuses (the pickVariant rule, one built manifest at a time) and says so', async () => {

@@ -10,7 +10,8 @@
  * exposes them through CORS, but a browser only sees them where the answer is not a
  * cross-origin redirect: a mirror, or Node with `redirect: 'manual'`). A header that
  * disagrees with the pin ends the load (`bundle/integrity`, naming the file); a graph whose
- * sha256 nobody gives ends it too (pin it: scripts/lite-pin.ts). Small files (config,
+ * sha256 nobody gives is hashed on its one download from the commit URL (trust on first use;
+ * pin it with scripts/lite-pin.ts). Small files (config,
  * tokenizer) are downloaded once, hashed, and handed on from memory.
  *
  * The endpoint (`https://huggingface.co`, like huggingface_hub's HF_ENDPOINT) can be replaced
@@ -176,6 +177,8 @@ export class HubPresetSource implements BundleSource {
   private readonly fetchFn: typeof fetch;
   /** Small files this load already downloaded (served to the URL loader from memory). */
   private readonly small = new Map<string, Uint8Array>();
+  /** Graphs of this build whose sha256 was computed on their first download (not pinned). */
+  private readonly unpinned: string[] = [];
   private readonly cacheStorage?: CacheStorage;
   private readonly useCache: boolean;
 
@@ -319,10 +322,27 @@ export class HubPresetSource implements BundleSource {
     }
     const sha256 = g.lfsSha256 ?? info?.sha256 ?? null;
     const bytes = typeof g.bytes === 'number' ? g.bytes : (info?.bytes ?? null);
-    if (!sha256 || bytes === null) {
-      throw new CaptionError('bundle/integrity', `The ${sha256 ? 'size' : 'sha256'} of the graph "${role}" (${url}) is known neither from models/lite/pins.json nor from the server's X-Linked-Size / X-Linked-ETag headers, so its download could not be checked. Pin it with "npx tsx scripts/lite-pin.ts" (needs network).`, { graph: role, file: url });
-    }
+    if (!sha256 || bytes === null) return this.hashedOnFirstDownload(role, url, g, sha256, bytes, signal);
     return { path: url, bytes, sha256, dtype: g.dtype, device: g.device };
+  }
+
+  /**
+   * A graph whose sha256 (or size) neither the pins nor the server's headers give — in a
+   * browser the Hub's X-Linked-* headers sit on a cross-origin redirect and cannot be read:
+   * it is downloaded once at its commit URL (a Hub revision's files cannot change), checked
+   * against whatever is known (size, sha256), hashed, and handed to the URL loader from
+   * memory; the manifest, cached for later visits, records that hash (trust on first use).
+   * `scripts/lite-pin.ts --write` pins it for good.
+   */
+  private async hashedOnFirstDownload(role: string, url: string, g: HubGraphPin, sha256: string | null, bytes: number | null, signal?: AbortSignal): Promise<LiteGraphFile> {
+    const data = this.small.get(url) ?? (await this.readRetrying(url, signal));
+    const actual = await sha256Hex(data);
+    if ((bytes !== null && data.byteLength !== bytes) || (sha256 !== null && actual !== sha256)) {
+      throw new CaptionError('bundle/integrity', `The graph "${role}" at ${url} is not the pinned file: ${data.byteLength} bytes with sha256 ${actual}, expected ${bytes ?? 'any size'}${sha256 ? ` with sha256 ${sha256}` : ''}.`, { graph: role, file: url, expected: sha256 ?? bytes, actual });
+    }
+    this.small.set(url, data);
+    this.unpinned.push(role);
+    return { path: url, bytes: data.byteLength, sha256: actual, dtype: g.dtype, device: g.device };
   }
 
   /** bundle.json from the pinned repos' own files (lite-preset.ts reads the numbers). */
@@ -354,7 +374,7 @@ export class HubPresetSource implements BundleSource {
         tokenizer,
         randomWeights: this.options.randomWeights ?? this.pins.randomWeights ?? false,
         name: this.options.name ?? this.pins.name ?? `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base (${v})`,
-        description: `Public exports at pinned revisions (${llava.repo}@${llava.revision.slice(0, 7)}, ${whisper.repo}@${whisper.revision.slice(0, 7)}) from ${this.endpoint}; ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript${graphs.sound_tagger ? ' and other sound only as AudioSet labels per 10 s' : ', other sounds are missed'}. Licences: ${llava.licence}, ${whisper.licence}${graphs.sound_tagger && this.pins.ast ? `, ${this.pins.ast.licence}` : ''}. Variant ${this.chosen.reason}`,
+        description: `Public exports at pinned revisions (${llava.repo}@${llava.revision.slice(0, 7)}, ${whisper.repo}@${whisper.revision.slice(0, 7)}) from ${this.endpoint}; ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript${graphs.sound_tagger ? ' and other sound only as AudioSet labels per 10 s' : ', other sounds are missed'}. Licences: ${llava.licence}, ${whisper.licence}${graphs.sound_tagger && this.pins.ast ? `, ${this.pins.ast.licence}` : ''}. Variant ${this.chosen.reason}${this.unpinned.length ? ` Not pinned by sha256 (hashed on their first download from the commit URL): ${this.unpinned.join(', ')}.` : ''}`,
       });
     } catch (e) {
       if (e instanceof CaptionError) throw e;
