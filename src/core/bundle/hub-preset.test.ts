@@ -29,6 +29,7 @@ const publicPins = JSON.parse(readFileSync('models/lite/pins.json', 'utf8')) as 
 const node = { prefer: 'auto' as const, platform: 'node' as const, adapter: null };
 const LLAVA = 'llava-hf/llava-onevision-qwen2-0.5b-ov-hf/resolve/2c9ba3bdda7dd7bc8de92c66da6f448561ddf7c9';
 const WHISPER = 'onnx-community/whisper-base/resolve/0dc963c325ab2554e6dcedbb458decbffb4dc5b1';
+const AST = 'Xenova/ast-finetuned-audioset-10-10-0.4593/resolve/249a1fbf0286b40e7f1ed687a8ae396997bf7dc6';
 
 /** Pins with one graph's entry changed (null sha256/bytes: the Hub's headers must say). */
 function pinsWith(role: string, patch: Record<string, unknown>): LitePins {
@@ -83,6 +84,7 @@ describe('HubPresetSource on the fixture mirror in the Hub layout', () => {
       decoder_model_merged: [url(LLAVA, 'onnx/decoder_model_merged_q4.onnx'), 'q4', 'gpu'],
       speech_encoder: [url(WHISPER, 'onnx/encoder_model_q4.onnx'), 'q4', 'gpu'],
       speech_decoder: [url(WHISPER, 'onnx/decoder_model_merged_q4.onnx'), 'q4', 'cpu'],
+      sound_tagger: [url(AST, 'onnx/model_quantized.onnx'), 'q8', 'cpu'],
     });
     expect(m.tokenizer.files.map((f) => f.path)).toEqual([url(LLAVA, 'tokenizer.json'), url(LLAVA, 'tokenizer_config.json'), url(WHISPER, 'tokenizer.json'), url(WHISPER, 'tokenizer_config.json')]);
     for (const [role, g] of Object.entries(m.graphs)) {
@@ -238,7 +240,7 @@ describe('scripts/lite-pin.ts', () => {
     writeFileSync(file, JSON.stringify(unpinned));
     try {
       const run = (...extra: string[]) => promisify(execFile)('npx', ['tsx', 'scripts/lite-pin.ts', '--hub-endpoint', hub.endpoint, '--pins', file, ...extra], { timeout: 120_000 });
-      expect((await run()).stdout).toContain(`5 graph pin(s) would change in ${file}`);
+      expect((await run()).stdout).toContain(`6 graph pin(s) would change in ${file}`);
       expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(unpinned);
       const { stdout } = await run('--write');
       expect(stdout).toMatch(/lite q4: 0\.0\d\d GB, manifest accepted/);
