@@ -34,7 +34,8 @@ def test_manifest(tiny_bundle):
                            ("llm", "LlmConfig"), ("prompt", "PromptConfig"), ("generation", "GenerationConfig")):
             assert set(m[key]) == _ts_fields(iface), key
         for name, g in m["graphs"].items():
-            optional = {"largestTensorBytes"} | (set() if name == "decoder_model_merged" else {"kvCache", "logits"})
+            # the exporter writes largestTensorBytes for every graph (the preflight's maxBufferSize check)
+            optional = set() if name == "decoder_model_merged" else {"kvCache", "logits"}
             assert set(g) == (_ts_fields("GraphEntry") | _ts_fields("BundleFile")) - optional, name
     files = [g for g in m["graphs"].values()] + m["tokenizer"]["files"] + [m["golden"]]
     files += [x for g in m["graphs"].values() for x in g["externalData"]]
