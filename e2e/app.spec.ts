@@ -403,9 +403,19 @@ test('a caption track plays as subtitles over the video; its .vtt parses; a reru
 
   // 2 s segments (6 of them): Cancel after the first cue keeps the cues done so far.
   await page.getByTestId('track-seconds').fill('2');
+  // Cancel is clicked in the page the moment this run's first cue is rendered (a poll from the
+  // test could miss it on a loaded machine and see the whole track done).
+  await page.evaluate(() => {
+    const panel = document.querySelector('[data-testid="run-panel"]')!;
+    const observer = new MutationObserver(() => {
+      const progress = panel.querySelector('[data-testid="track-progress"]');
+      if (progress?.getAttribute('data-total') !== '6' || Number(progress.getAttribute('data-done')) < 1) return;
+      observer.disconnect();
+      (document.querySelector('[data-testid="cancel-button"]') as HTMLButtonElement).click();
+    });
+    observer.observe(panel, { childList: true, subtree: true, attributes: true, characterData: true });
+  });
   await page.getByTestId('track-button').click();
-  await expect(panel.getByTestId('cue')).toHaveCount(1, { timeout: 120_000 });
-  await page.getByTestId('cancel-button').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
   const done = await panel.getByTestId('cue').count();
   expect(done).toBeGreaterThanOrEqual(1);
