@@ -83,7 +83,7 @@ test('App: the lite preset loads straight from huggingface.co (answered from the
   await expect(note).toContainText('not video-SALMONN 2');
   await expect(note).toContainText('non-speech sound');
   await expect(page.getByTestId('preset-facts')).toContainText('Apache-2.0');
-  await expect(page.getByTestId('preset-facts')).toContainText(/about 896 MB from huggingface\.co at pinned revisions \(llava-hf\/llava-onevision-qwen2-0\.5b-ov-hf@2c9ba3b/);
+  await expect(page.getByTestId('preset-facts')).toContainText(/about 982 MB from huggingface\.co at pinned revisions \(llava-hf\/llava-onevision-qwen2-0\.5b-ov-hf@2c9ba3b, onnx-community\/whisper-base@0dc963c, Xenova\/ast-finetuned-audioset-10-10-0\.4593@249a1fb\)/);
   await page.getByTestId('force-wasm').check();
   await page.getByLabel('Max new tokens').fill('4');
   await page.getByTestId('file-input').setInputFiles(join(FIXTURES, 'h264_aac.mp4'));

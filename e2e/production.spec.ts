@@ -44,10 +44,11 @@ function walk(dir: string, keep: (path: string) => boolean, root = dir): string[
 }
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-test('production build: ships one onnxruntime-web wasm — the tree\'s only onnxruntime-web, under /ort/', () => {
+test('production build: one wasm per ORT build the worker loads (asyncify, JSPI), no bundler copies — the tree\'s only onnxruntime-web, under /ort/', () => {
   // the build the preview serves (vite build --mode e2e → dist-e2e/, the same plugins as dist/)
-  expect(walk('dist-e2e', (p) => p.endsWith('.wasm'))).toEqual(['ort/ort-wasm-simd-threaded.asyncify.wasm']);
-  expect(sha256('dist-e2e/ort/ort-wasm-simd-threaded.asyncify.wasm')).toBe(sha256('node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm'));
+  const builds = ['asyncify', 'jspi'];
+  expect(walk('dist-e2e', (p) => p.endsWith('.wasm')).sort()).toEqual(builds.map((b) => `ort/ort-wasm-simd-threaded.${b}.wasm`));
+  for (const b of builds) expect(sha256(`dist-e2e/ort/ort-wasm-simd-threaded.${b}.wasm`), b).toBe(sha256(`node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.${b}.wasm`));
   // one copy in the installed tree too (npm overrides pin @huggingface/transformers' onnxruntime-web to ours)
   const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { version?: string }> };
   const copies = Object.keys(lock.packages).filter((p) => p.endsWith('node_modules/onnxruntime-web'));

@@ -6,7 +6,7 @@
  */
 import { loseGpuDevice, runStats, stats, type DebugMessage, type DebugReply } from './debug';
 import { serve, webEngine } from '../../src/worker/serve';
-import { ortWeb } from '../../src/worker/ort-web';
+import { ortWebFor } from '../../src/worker/ort-web';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const reply = (m: DebugReply) => scope.postMessage(m);
@@ -27,7 +27,9 @@ serve(scope, webEngine(scope), {
     if (action === 'stats') reply({ type: 'debug-result', debugId, result: { ok: true, stats: stats() } });
     else {
       const onGpu = Object.values(engine.loaded?.backends ?? {}).includes('webgpu');
-      void loseGpuDevice(ortWeb(), onGpu)
+      // the build the engine picked for a bundle on WebGPU (JSPI where the browser has it)
+      void ortWebFor(onGpu)
+        .then(({ ort }) => loseGpuDevice(ort, onGpu))
         .catch((e: unknown) => ({ ok: false, message: String(e) }))
         .then((result) => reply({ type: 'debug-result', debugId, result }));
     }

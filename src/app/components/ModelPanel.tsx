@@ -62,8 +62,8 @@ export function ModelPanel() {
               <dd>{preset.licence}</dd>
               <dt>Download</dt>
               <dd>
-                about {formatBytes(preset.sizeBytes)} from huggingface.co at pinned revisions ({LITE_PINS.llava.repo}@{LITE_PINS.llava.revision.slice(0, 7)}, {LITE_PINS.whisper.repo}@
-                {LITE_PINS.whisper.revision.slice(0, 7)}), once: the browser keeps the files
+                about {formatBytes(preset.sizeBytes)} from huggingface.co at pinned revisions (
+                {[LITE_PINS.llava, LITE_PINS.whisper, LITE_PINS.ast].flatMap((r) => (r ? [`${r.repo}@${r.revision.slice(0, 7)}`] : [])).join(', ')}), once: the browser keeps the files
               </dd>
             </dl>
           ) : preset.exportRequired ? (
