@@ -13,13 +13,14 @@
  * every 250 ms), the backends, both id lists and whether they are equal.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve, sep } from 'node:path';
 import { chromium } from '@playwright/test';
 import { createServer as createVite } from 'vite';
 import { chromiumArgs } from '../playwright.config';
+import { treeRss } from './proc';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,30 +29,6 @@ const PORT = Number(process.env.BENCH_PORT ?? 5197);
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-}
-
-/** RSS (bytes) of a process and all its descendants, from /proc. */
-function treeRss(rootPid: number): number {
-  const parent = new Map<number, number>();
-  const rss = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${d}/status`, 'utf8'));
-      rss.set(Number(d), m ? Number(m[1]) * 1024 : 0);
-    } catch {
-      /* process ended */
-    }
-  }
-  let total = 0;
-  for (const [pid, r] of rss) {
-    let p: number | undefined = pid;
-    while (p && p !== rootPid && p !== 1) p = parent.get(p);
-    if (p === rootPid) total += r;
-  }
-  return total;
 }
 
 /** The bundle folder over HTTP under /b/, streamed from disk, as a model host must serve it. */

@@ -14,10 +14,11 @@
  * Writes .test-output/bench-media.json.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
+import { treeRss } from './proc';
 import { openNodeMedia } from '../src/core/media/node';
 import { planMedia } from '../src/core/media/pipeline';
 
@@ -29,31 +30,6 @@ const PORT = Number(process.env.BENCH_PORT ?? 5198);
 if (!existsSync(file)) {
   console.log(`${file} is missing: making it (bash e2e/fixtures/make-fixtures.sh --bench)…`);
   execFileSync('bash', [join(ROOT, 'e2e/fixtures/make-fixtures.sh'), '--bench'], { stdio: 'inherit' });
-}
-
-/** RSS (bytes) of a process and all its descendants, from /proc. */
-function treeRss(rootPid: number): number {
-  const parent = new Map<number, number>();
-  const rss = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(Number(d), ppid);
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${d}/status`, 'utf8'));
-      rss.set(Number(d), m ? Number(m[1]) * 1024 : 0);
-    } catch {
-      /* process ended */
-    }
-  }
-  let total = 0;
-  for (const [pid, r] of rss) {
-    let p: number | undefined = pid;
-    while (p && p !== rootPid && p !== 1) p = parent.get(p);
-    if (p === rootPid) total += r;
-  }
-  return total;
 }
 
 const mb = (b: number | null | undefined) => (b == null ? null : Math.round((b / 2 ** 20) * 10) / 10);
