@@ -21,7 +21,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium } from '@playwright/test';
+import { chromium, type Page } from '@playwright/test';
 import { createServer } from 'vite';
 import { chromiumArgs } from '../playwright.config';
 import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
@@ -146,37 +146,30 @@ function splitTable(t: Target, rows: { where: string; split: StepSplit[] }[]): s
   return lines.join('\n');
 }
 
-async function mainSplit(targets: Target[], dirs: string[]) {
+type Row = { table: string; record: unknown };
+type TargetRun = (t: Target, dir: string, manifest: BundleManifest, openPage: () => Promise<Page>) => Promise<Row>;
+
+/** One Vite server and one Chromium for all targets; each target's table and record go to the console and `.test-output/<file>`. */
+async function runTargets(targets: Target[], dirs: string[], file: string, run: TargetRun) {
   const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1' } });
   await server.listen();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs });
+  const openPage = async () => {
+    const page = await browser.newPage();
+    page.on('console', (m) => console.log(`  [chromium] ${m.text()}`));
+    await page.goto(`http://127.0.0.1:${PORT}/bench/runtime.html`);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    return page;
+  };
   const out: Record<string, unknown> = {};
   const tables: string[] = [];
   try {
     for (const [i, t] of targets.entries()) {
       const manifest = JSON.parse(readFileSync(join(dirs[i], 'bundle.json'), 'utf8')) as BundleManifest;
-      console.log(`\n${t.label}: decode split, Node…`);
-      const node: StepSplit[] = [];
-      for (const cfg of splitConfig(t)) node.push(...(await benchDecodeSplit(ortNode(), manifest, nodeLoader(dirs[i], manifest), 'cpu', THREADS, cfg, null, console.log)));
-      console.log(`${t.label}: decode split, Chromium WASM…`);
-      const page = await browser.newPage();
-      page.on('console', (m) => console.log(`  [chromium] ${m.text()}`));
-      await page.goto(`http://127.0.0.1:${PORT}/bench/runtime.html`);
-      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
-      let r: { split?: StepSplit[]; threads: number } = { threads: 0 };
-      try {
-        r = await page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config: t.config, split: splitConfig(t) });
-      } catch (e) {
-        console.log(`  Chromium FAILED: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      }
-      await page.close();
-      const tab = splitTable(t, [
-        { where: `Node (ORT CPU, ${THREADS} threads)`, split: node },
-        { where: `Chromium (ORT WASM, ${r.threads} threads)`, split: r.split ?? [] },
-      ]);
-      console.log(`\n${tab}`);
-      tables.push(tab);
-      out[t.key] = { label: t.label, config: splitConfig(t), node, chromium: r.split, threads: { node: THREADS, wasm: r.threads } };
+      const { table, record } = await run(t, dirs[i], manifest, openPage);
+      console.log(`\n${table}`);
+      tables.push(table);
+      out[t.key] = record;
     }
   } finally {
     await browser.close();
@@ -184,55 +177,58 @@ async function mainSplit(targets: Target[], dirs: string[]) {
   }
   console.log(`\n${tables.join('\n\n')}`);
   mkdirSync(join(ROOT, '.test-output'), { recursive: true });
-  writeFileSync(join(ROOT, '.test-output', 'bench-decode-split.json'), JSON.stringify(out, null, 2));
-  console.log('\nwrote .test-output/bench-decode-split.json');
+  writeFileSync(join(ROOT, '.test-output', file), JSON.stringify(out, null, 2));
+  console.log(`\nwrote .test-output/${file}`);
 }
+
+const splitRun: TargetRun = async (t, dir, manifest, openPage) => {
+  console.log(`\n${t.label}: decode split, Node…`);
+  const node: StepSplit[] = [];
+  for (const cfg of splitConfig(t)) node.push(...(await benchDecodeSplit(ortNode(), manifest, nodeLoader(dir, manifest), 'cpu', THREADS, cfg, null, console.log)));
+  console.log(`${t.label}: decode split, Chromium WASM…`);
+  const page = await openPage();
+  let r: { split?: StepSplit[]; threads: number } = { threads: 0 };
+  try {
+    r = await page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config: t.config, split: splitConfig(t) });
+  } catch (e) {
+    console.log(`  Chromium FAILED: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  await page.close();
+  const table = splitTable(t, [
+    { where: `Node (ORT CPU, ${THREADS} threads)`, split: node },
+    { where: `Chromium (ORT WASM, ${r.threads} threads)`, split: r.split ?? [] },
+  ]);
+  return { table, record: { label: t.label, config: splitConfig(t), node, chromium: r.split, threads: { node: THREADS, wasm: r.threads } } };
+};
+
+const stageRun: TargetRun = async (t, dir, manifest, openPage) => {
+  console.log(`\n${t.label}: Node (onnxruntime-node, ${THREADS} threads)…`);
+  const node = await benchBundle(ortNode(), manifest, nodeLoader(dir, manifest), 'cpu', THREADS, t.config, console.log);
+  console.log(`${t.label}: Chromium (onnxruntime-web WASM)…`);
+  const page = await openPage();
+  let web: StageResult;
+  let threads = 0;
+  try {
+    const r = await page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config: t.config });
+    web = r.result;
+    threads = r.threads;
+    if (!r.isolated) console.log('  warning: the page is not cross-origin isolated (single-threaded WASM)');
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    web = { sessionCreate: NaN, vision: NaN, audioEncoder: NaN, aligner: NaN, prefill: NaN, decodeStepMs: NaN, tokensPerSecond: NaN, failed: { all: msg } };
+  }
+  await page.close();
+  return {
+    table: `WASM threads: ${threads}, Node intra-op threads: ${THREADS}\n${table(t, node, web)}`,
+    record: { label: t.label, config: t.config, node, chromium: web, threads: { node: THREADS, wasm: threads } },
+  };
+};
 
 async function main() {
   const targets = TARGETS.filter((t) => !only || t.key === only);
-  if (SPLIT) return mainSplit(targets, targets.map(ensureBundle));
   const dirs = targets.map(ensureBundle);
-  const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1' } });
-  await server.listen();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs });
-  const out: Record<string, unknown> = {};
-  const tables: string[] = [];
-  try {
-    for (const [i, t] of targets.entries()) {
-      const dir = dirs[i];
-      const manifest = JSON.parse(readFileSync(join(dir, 'bundle.json'), 'utf8')) as BundleManifest;
-      console.log(`\n${t.label}: Node (onnxruntime-node, ${THREADS} threads)…`);
-      const node = await benchBundle(ortNode(), manifest, nodeLoader(dir, manifest), 'cpu', THREADS, t.config, console.log);
-      console.log(`${t.label}: Chromium (onnxruntime-web WASM)…`);
-      const page = await browser.newPage();
-      page.on('console', (m) => console.log(`  [chromium] ${m.text()}`));
-      await page.goto(`http://127.0.0.1:${PORT}/bench/runtime.html`);
-      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
-      let web: StageResult;
-      let threads = 0;
-      try {
-        const r = await page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config: t.config });
-        web = r.result;
-        threads = r.threads;
-        if (!r.isolated) console.log('  warning: the page is not cross-origin isolated (single-threaded WASM)');
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        web = { sessionCreate: NaN, vision: NaN, audioEncoder: NaN, aligner: NaN, prefill: NaN, decodeStepMs: NaN, tokensPerSecond: NaN, failed: { all: msg } };
-      }
-      await page.close();
-      const tab = table(t, node, web);
-      tables.push(`WASM threads: ${threads}, Node intra-op threads: ${THREADS}\n${tab}`);
-      console.log(`\n${tab}`);
-      out[t.key] = { label: t.label, config: t.config, node, chromium: web, threads: { node: THREADS, wasm: threads } };
-    }
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-  console.log(`\n${tables.join('\n\n')}`);
-  mkdirSync(join(ROOT, '.test-output'), { recursive: true });
-  writeFileSync(join(ROOT, '.test-output', 'bench-runtime.json'), JSON.stringify(out, null, 2));
-  console.log('\nwrote .test-output/bench-runtime.json');
+  if (SPLIT) return runTargets(targets, dirs, 'bench-decode-split.json', splitRun);
+  return runTargets(targets, dirs, 'bench-runtime.json', stageRun);
 }
 
 main().catch((e) => {
