@@ -5,6 +5,7 @@ import { loadBundle } from '../bundle/load';
 import type { BundleSource } from '../bundle/source';
 import { expandPort } from '../runtime/sessions';
 import type { Ort, Session, SessionOptions } from '../runtime/ort';
+import type { LoadedBundle } from '../bundle/load';
 import { disposeModel, loadModel } from './load';
 
 const TINY = 'public/bundles/tiny';
@@ -13,6 +14,13 @@ const TINY = 'public/bundles/tiny';
 function bytesOnly(dir: string): BundleSource {
   const fs = new FsBundleSource(dir);
   return { label: fs.label, read: (p, onProgress, signal) => fs.read(p, onProgress, signal) };
+}
+
+/** A fake session declaring exactly the ports the manifest gives the graph (the contract check passes). */
+function declaredSession(bundle: LoadedBundle, role: string): Session {
+  const entry = bundle.manifest.graphs[role];
+  const names = (ports: Record<string, string>) => Object.values(ports).flatMap((p) => expandPort(p, bundle.manifest.llm.layers));
+  return { inputNames: names(entry.inputs), outputNames: names(entry.outputs), release: async () => {} } as unknown as Session;
 }
 
 describe('loadModel reads one graph at a time', () => {
@@ -28,18 +36,15 @@ describe('loadModel reads one graph at a time', () => {
       return g;
     };
     let creating = 0;
-    const layers = bundle.manifest.llm.layers;
     const create = async (model: Uint8Array) => {
       expect(creating).toBe(0); // never two at once
       creating++;
       expect(handedOut.has(model)).toBe(true);
       const role = Object.entries(bundle.manifest.graphs).find(([, e]) => e.bytes === model.byteLength)![0];
-      const entry = bundle.manifest.graphs[role];
       await new Promise((r) => setTimeout(r, 5));
       log.push(`created ${role}`);
       creating--;
-      const names = (ports: Record<string, string>) => Object.values(ports).flatMap((p) => expandPort(p, layers));
-      return { inputNames: names(entry.inputs), outputNames: names(entry.outputs), release: async () => {} } as unknown as Session;
+      return declaredSession(bundle, role);
     };
     const ort = { InferenceSession: { create } } as unknown as Ort;
     const model = await loadModel(ort, bundle, { prefer: 'auto', platform: 'node', adapter: null, warmUp: false });
@@ -58,17 +63,14 @@ describe('loadModel on a bundle folder on disk (Node)', () => {
     };
     const got: { path: string; externalData: unknown }[] = [];
     let creating = 0;
-    const layers = bundle.manifest.llm.layers;
     const create = async (path: string, options: SessionOptions) => {
       expect(creating).toBe(0);
       creating++;
       got.push({ path, externalData: options.externalData });
       const role = Object.entries(bundle.manifest.graphs).find(([, e]) => resolve(dir, e.path) === path)![0];
-      const entry = bundle.manifest.graphs[role];
       await new Promise((r) => setTimeout(r, 5));
       creating--;
-      const names = (ports: Record<string, string>) => Object.values(ports).flatMap((p) => expandPort(p, layers));
-      return { inputNames: names(entry.inputs), outputNames: names(entry.outputs), release: async () => {} } as unknown as Session;
+      return declaredSession(bundle, role);
     };
     const ort = { InferenceSession: { create } } as unknown as Ort;
     const model = await loadModel(ort, bundle, { prefer: 'auto', platform: 'node', adapter: null, warmUp: false });
