@@ -310,15 +310,20 @@ export class CaptionSession {
     return `${startSample}/${plan.totalSamples}/${plan.windows.length}/${options.channel}`;
   }
 
+  /** The media whose audio starts at `startSample` (a range's start). */
+  private audioSource(startSample: number): MediaSource {
+    return startSample ? rangeMedia(this.media, startSample) : this.media;
+  }
+
   /** Starts decoding a plan's audio windows now (null when they are cached): the source for encodeAudio, its first audioWindows call answered by the started decode. */
   private startAudio(plan: AudioPlan, options: ResolvedOptions, startSample: number): { media: MediaSource; windows: AsyncGenerator<AudioWindow> } | null {
     if (this.audioCache.has(this.audioKey(plan, options, startSample))) return null;
-    const source = startSample ? rangeMedia(this.media, startSample) : this.media;
+    const source = this.audioSource(startSample);
     const windows = source.audioWindows(plan, { channel: options.channel });
     let taken = false;
     const media: MediaSource = {
       info: source.info,
-      frames: (p) => source.frames(p),
+      frames: (p, o) => source.frames(p, o),
       audioWindows: (p, o) => (!taken && p === plan && (o?.channel ?? 0) === options.channel ? ((taken = true), windows) : source.audioWindows(p, o)),
       close: () => source.close(),
     };
@@ -334,7 +339,7 @@ export class CaptionSession {
       return hit;
     }
     this.counters.audioRuns++;
-    const media = early?.media ?? (startSample ? rangeMedia(this.media, startSample) : this.media);
+    const media = early?.media ?? this.audioSource(startSample);
     const audio = await this.family.encodeAudio(this.model, media, plan, options.channel, progress, signal);
     checkAborted(signal, 'audio');
     this.audioCache.set(key, audio);
