@@ -13,14 +13,15 @@
  * every 250 ms), the backends, both id lists and whether they are equal.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { chromium } from '@playwright/test';
 import { createServer as createVite } from 'vite';
 import { chromiumArgs } from '../playwright.config';
-import { treeRss } from './proc';
+import { oldestPidWith, treeRss } from './proc';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -69,14 +70,17 @@ async function main(): Promise<void> {
   const bundle = await serveBundle(dir);
   const vite = await createVite({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1', hmr: false } });
   await vite.listen();
-  const browserServer = await chromium.launchServer({ executablePath: CHROMIUM, args: [...chromiumArgs, '--enable-precise-memory-info'] });
-  const pid = browserServer.process().pid!;
-  const browser = await chromium.connect(browserServer.wsEndpoint());
+  // A persistent profile on disk, as a user's browser has: Playwright's default contexts are
+  // off the record, whose Cache API lives in memory and refuses a multi-GB bundle.
+  const profile = mkdtempSync(join(tmpdir(), 'salmonn-7b-profile-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: [...chromiumArgs, '--enable-precise-memory-info'] });
+  const pid = oldestPidWith(profile);
+  if (pid === null) throw new Error(`the browser's process (profile ${profile}) was not found in /proc`);
   let peak = 0;
   const timer = setInterval(() => (peak = Math.max(peak, treeRss(pid))), 250);
   const report: Record<string, unknown> = { bundle: resolve(dir), video, tokens, prefer };
   try {
-    const page = await browser.newPage();
+    const page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
     await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/engine.html`);
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 300_000 });
@@ -95,8 +99,8 @@ async function main(): Promise<void> {
     report.browserPeakRssGiB = gib(peak);
   } finally {
     clearInterval(timer);
-    await browser.close().catch(() => {});
-    await browserServer.close().catch(() => {});
+    await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
     bundle.server.close();
     await vite.close();
   }

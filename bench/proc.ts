@@ -25,3 +25,17 @@ function treeRss(rootPid: number): number {
   }
   return total;
 }
+
+/** The oldest process whose command line contains `fragment` (a browser's root process, found by its unique profile folder). */
+export function oldestPidWith(fragment: string): number | null {
+  let best: number | null = null;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(fragment) && (best === null || Number(d) < best)) best = Number(d);
+    } catch {
+      /* process ended */
+    }
+  }
+  return best;
+}
