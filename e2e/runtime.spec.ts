@@ -129,10 +129,14 @@ test('WebGPU (software adapter): the tiny q4 bundle gives its reference tokens',
 test('WebGPU (software adapter): GroupQueryAttention agrees with WASM up to WEBGPU_GQA_MAX_ROWS rows per run, not beyond', async ({ page }) => {
   test.setTimeout(180_000);
   const max = WEBGPU_GQA_MAX_ROWS;
-  const cases = [`0:${max}`, `40:${max}`, `${2 * max + 9}:1`, `0:${max + 1}`];
+  // past:rows; the last case of each is the bug's (32 rows). The 7B's head counts run few cases: the software adapter is slow there.
+  const configs: [number, number, number, string[]][] = [
+    [4, 2, 16, [`0:${max}`, `40:${max}`, `${2 * max + 9}:1`, `0:${max + 1}`]],
+    [28, 4, 128, [`0:${max}`, `0:${max + 1}`]],
+  ];
   await page.goto('/e2e/harness/ortprobe.html');
   await expect(page.getByTestId('status')).toHaveText('ready');
-  for (const [heads, kvHeads, headDim] of [[4, 2, 16], [28, 4, 128]]) {
+  for (const [heads, kvHeads, headDim, cases] of configs) {
     const file = `.test-output/gqa-${heads}-${kvHeads}-${headDim}.json`;
     execFileSync('/usr/bin/python3', ['scripts/gqa_probe_graph.py', file, ...cases, '--heads', `${heads}`, '--kv-heads', `${kvHeads}`, '--head-dim', `${headDim}`]);
     const probe = JSON.parse(readFileSync(file, 'utf8')) as { model: number[]; cases: { name: string; feeds: ProbeRequest['runs'][number] }[] };
@@ -145,7 +149,7 @@ test('WebGPU (software adapter): GroupQueryAttention agrees with WASM up to WEBG
       expect(gpu[i].out.dims, label).toEqual(wasm[i].out.dims);
       expect(diff(i, 'present_key'), `${label}: present_key (rotary)`).toBe(0);
       expect(diff(i, 'present_value'), `${label}: present_value`).toBe(0);
-      if (i < 3) expect(diff(i, 'out'), `${label}: attention output`).toBeLessThan(1e-5);
+      if (i < cases.length - 1) expect(diff(i, 'out'), `${label}: attention output`).toBeLessThan(1e-5);
       else expect(diff(i, 'out'), `${label}: attention output (the onnxruntime-web bug)`).toBeGreaterThan(1e-2);
     });
   }

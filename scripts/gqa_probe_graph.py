@@ -1,7 +1,7 @@
 """One GroupQueryAttention node as models/export/salmonn/qwen2_onnx.py's decoder wires it
 (seqlens_k = sum(attention_mask) - 1 and total_sequence_length from the mask's shape, inside
 the graph; do_rotary with cos/sin caches [max_positions, head_dim/2]; KV [B, kv_heads, S,
-head_dim]) and random feeds for `past:rows` cases, as JSON for e2e/harness/ortprobe.ts.
+head_dim]) and the feeds (shapes and seeds) of `past:rows` cases, as JSON for e2e/harness/ortprobe.ts.
 
   python3 scripts/gqa_probe_graph.py OUT.json --heads 4 --kv-heads 2 --head-dim 16 0:31 0:32 40:31
 """
@@ -43,10 +43,11 @@ def graph(heads: int, kv_heads: int, head_dim: int, max_positions: int) -> bytes
     return m.SerializeToString()
 
 
-def feeds(rng, heads, kv_heads, head_dim, past, rows):
-    def f(*shape):
-        a = rng.standard_normal(shape).astype(np.float32)
-        return {'type': 'float32', 'dims': list(shape), 'data': a.ravel().tolist()}
+def feeds(seed, heads, kv_heads, head_dim, past, rows):
+    seeds = iter(range(seed, seed + 5))
+
+    def f(*shape):  # the page fills it with pseudo-random floats from the seed
+        return {'type': 'float32', 'dims': list(shape), 'seed': next(seeds)}
     return {'q': f(1, rows, heads * head_dim), 'k': f(1, rows, kv_heads * head_dim), 'v': f(1, rows, kv_heads * head_dim),
             'past_key': f(1, kv_heads, past, head_dim), 'past_value': f(1, kv_heads, past, head_dim),
             'attention_mask': {'type': 'int64', 'dims': [1, past + rows], 'data': [1] * (past + rows)}}
@@ -60,10 +61,9 @@ def main():
     ap.add_argument('--kv-heads', type=int, required=True)
     ap.add_argument('--head-dim', type=int, required=True)
     a = ap.parse_args()
-    rng = np.random.default_rng(0)
     cases = [tuple(int(x) for x in c.split(':')) for c in a.cases]
     model = graph(a.heads, a.kv_heads, a.head_dim, max(p + s for p, s in cases))
-    out = [{'name': f'past {p}, rows {s}', 'feeds': feeds(rng, a.heads, a.kv_heads, a.head_dim, p, s)} for p, s in cases]
+    out = [{'name': f'past {p}, rows {s}', 'feeds': feeds(10 * i, a.heads, a.kv_heads, a.head_dim, p, s)} for i, (p, s) in enumerate(cases)]
     with open(a.out, 'w') as fh:
         json.dump({'model': list(model), 'cases': out}, fh)
 

@@ -6,7 +6,8 @@
 import type * as OrtWeb from 'onnxruntime-web/webgpu';
 import { ortWeb } from '../../src/worker/ort-web';
 
-export interface ProbeFeed { type: 'float32' | 'int64'; dims: number[]; data: number[] }
+/** A feed: its values, or (`seed`) deterministic pseudo-random floats in [-2, 2) made here (no large arrays through page.evaluate). */
+export interface ProbeFeed { type: 'float32' | 'int64'; dims: number[]; data?: number[]; seed?: number }
 export interface ProbeRequest { model: number[]; ep: 'wasm' | 'webgpu'; runs: Record<string, ProbeFeed>[] }
 export type ProbeResult = Record<string, { dims: number[]; data: number[] }>[];
 
@@ -16,8 +17,23 @@ declare global {
   }
 }
 
+/** mulberry32: the same floats for the same seed on every run and backend. */
+function randomFloats(seed: number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * 4 - 2;
+  }
+  return out;
+}
+
 function tensor(ort: typeof OrtWeb, f: ProbeFeed): OrtWeb.Tensor {
-  return f.type === 'float32' ? new ort.Tensor('float32', Float32Array.from(f.data), f.dims) : new ort.Tensor('int64', BigInt64Array.from(f.data.map(BigInt)), f.dims);
+  const data = f.data ?? [];
+  if (f.type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(data.map(BigInt)), f.dims);
+  return new ort.Tensor('float32', f.seed === undefined ? Float32Array.from(data) : randomFloats(f.seed, f.dims.reduce((a, b) => a * b, 1)), f.dims);
 }
 
 window.runProbe = async (req) => {
