@@ -34,13 +34,16 @@ export async function generateTurn(model: LoadedModel, decoder: Decoder, prompt:
   const sample = makeSampler(options.decoding.kind === 'greedy' ? undefined : { temperature: options.decoding.temperature, topP: options.decoding.topP }, options.decoding.kind === 'greedy' ? 0 : options.decoding.seed);
   // The official inference passes inputs_embeds only, so transformers' penalty covers the generated ids (model/sampling.ts).
   const penalty = options.repetitionPenalty === 1 ? null : new RepetitionPenalty(options.repetitionPenalty, 'generated', promptIds);
+  // Greedy without a penalty: the decoder's own argmax (one pass with the margin). The penalty
+  // changes the row in place: the decoder has read its margin already and reads it no further.
+  const pickToken = options.decoding.kind === 'greedy' && !penalty ? undefined : (logits: Float32Array) => sample(penalty ? penalty.apply(logits) : logits);
   let firstTokenAt = 0;
   let result: GenerateResult;
   try {
     result = await decoder.generate(prompt, {
       maxNewTokens: options.maxNewTokens,
       stopTokenIds: stops,
-      pickToken: (logits) => sample(penalty ? penalty.apply(logits.slice()) : logits),
+      pickToken,
       prefillChunk: options.prefillChunk,
       signal,
       onPrefill: (done, total) => events.onProgress?.('prefill', done / total),

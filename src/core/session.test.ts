@@ -173,6 +173,58 @@ describe('follow-up questions on the kept KV cache', () => {
   });
 });
 
+describe('the vision encoder on the first frames while later ones are decoded (PIPELINE §2)', () => {
+  const engine = nodeEngineOver({ warmUp: false });
+  beforeAll(() => engine.load(TINY));
+  afterAll(() => engine.dispose());
+
+  it('encodes frames 0–3 before frame 4 is decoded, with the features and tokens of decoding every frame first', async () => {
+    const order: string[] = [];
+    let visionRan = () => {};
+    const firstVisionRun = new Promise<void>((r) => (visionRan = r));
+    const vision = engine.loaded!.sessions.vision_encoder;
+    const run = vision.run.bind(vision);
+    (vision as { run: unknown }).run = (...a: Parameters<typeof run>) => {
+      order.push('vision');
+      visionRan();
+      return run(...a);
+    };
+    /** The 31 s case; `allFirst`: every frame decoded before the first is handed out, else frame 4 waits for a vision run. */
+    const media = (allFirst: boolean): MediaSource => {
+      const inner = new MemoryMediaSource(goldenMedia(c31, 16000));
+      return {
+        info: inner.info,
+        frames: async function* (plan) {
+          const frames = [];
+          for await (const f of inner.frames(plan)) {
+            if (!allFirst && frames.length === 4) await firstVisionRun;
+            frames.push(f);
+            if (!allFirst) yield (order.push(`frame ${frames.length - 1}`), f);
+          }
+          if (allFirst) yield* frames;
+        },
+        audioWindows: (plan, o) => inner.audioWindows(plan, o),
+        close: () => inner.close(),
+      };
+    };
+    const caption = async (allFirst: boolean) => {
+      const { mediaId } = await engine.open(media(allFirst));
+      let visual = new Float32Array(0);
+      const report = await engine.caption(mediaId, greedy({}), { onTensor: (name, data) => name === 'visionFeatures' && (visual = data.slice()) });
+      await engine.close(mediaId);
+      return { visual, tokens: report.generatedTokenIds, frames: report.frames.length };
+    };
+    const overlapped = await caption(false);
+    expect(order.slice(0, 6)).toEqual(['frame 0', 'frame 1', 'frame 2', 'frame 3', 'vision', 'frame 4']);
+    const sequential = await caption(true);
+    const { tokensPerFrame } = engine.loaded!.manifest.vision;
+    expect(overlapped.frames).toBeGreaterThan(8); // three batches at least
+    expect(overlapped.visual.length).toBe(overlapped.frames * tokensPerFrame * engine.loaded!.manifest.llm.hidden);
+    expect(overlapped.visual).toEqual(sequential.visual);
+    expect(overlapped.tokens).toEqual(sequential.tokens);
+  });
+});
+
 describe('interrupt: one outcome at every stage', () => {
   const engine = nodeEngineOver({ warmUp: false });
   beforeAll(() => engine.load(TINY));

@@ -289,17 +289,33 @@ export class CaptionSession {
     }
     const t = now();
     const frames: PreparedFrame[] = [];
+    const feed = new FrameQueue(frames);
+    let stopped = false;
     this.counters.frameDecodes++;
-    for await (const f of this.media.frames(plan)) {
+    // Decoding runs on while the vision encoder takes the first batches (FrameFeed); its
+    // failure reaches the encoder through the feed, and is caught here at once (no unhandled rejection).
+    const decoding = (async () => {
+      for await (const f of this.media.frames(plan)) {
+        if (stopped) return;
+        checkAborted(signal, 'decode');
+        feed.push(prepareFrame(f, this.model.manifest.vision));
+        progress('decode', frames.length / plan.indices.length);
+      }
       checkAborted(signal, 'decode');
-      frames.push(prepareFrame(f, this.model.manifest.vision));
-      progress('decode', frames.length / plan.indices.length);
-    }
-    checkAborted(signal, 'decode');
-    events.onFrames?.(frames);
-    timings.decode = now() - t;
+      timings.decode = now() - t;
+      events.onFrames?.(frames);
+    })().then(
+      () => feed.end(),
+      (e: unknown) => feed.fail(e),
+    );
     this.counters.visionRuns++;
-    const visual = await this.family.encodeFrames(this.model, frames, progress, signal);
+    let visual: Float32Array;
+    try {
+      visual = await this.family.encodeFrames(this.model, { count: plan.indices.length, frames: feed }, progress, signal);
+    } finally {
+      stopped = true;
+      await decoding;
+    }
     checkAborted(signal, 'vision');
     const entry = { plan, frames, visual };
     this.frameCache.set(key, entry);
@@ -344,6 +360,45 @@ export class CaptionSession {
     checkAborted(signal, 'audio');
     this.audioCache.set(key, audio);
     return audio;
+  }
+}
+
+/** Frames pushed by the decoding loop, read once in order by the vision encoder (a FrameFeed); a failure is thrown at the next read. */
+class FrameQueue implements AsyncIterable<PreparedFrame> {
+  private ended = false;
+  private failure: { error: unknown } | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly items: PreparedFrame[]) {}
+
+  push(frame: PreparedFrame): void {
+    this.items.push(frame);
+    this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  fail(error: unknown): void {
+    this.failure = { error };
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<PreparedFrame> {
+    for (let i = 0; ; ) {
+      if (this.failure) throw this.failure.error;
+      if (i < this.items.length) yield this.items[i++];
+      else if (this.ended) return;
+      else await new Promise<void>((r) => (this.wake = r));
+    }
   }
 }
 

@@ -185,9 +185,9 @@ export const liteFamily: ModelFamily = {
     await warmUpDecoder(model, LITE_ROLES.embed, LITE_ROLES.decoder);
   },
 
-  encodeFrames(model, frames, progress, signal) {
+  encodeFrames(model, feed, progress, signal) {
     const { vision, llm } = model.manifest;
-    return encodeFramesInBatches(model, frames, async (pixels, n) => bilinearPoolGrid(await runVision(model, pixels, n), n, vision.grid, vision.pooledGrid, llm.hidden), progress, signal);
+    return encodeFramesInBatches(model, feed, async (pixels, n) => bilinearPoolGrid(await runVision(model, pixels, n), n, vision.grid, vision.pooledGrid, llm.hidden), progress, signal);
   },
 
   async encodeAudio(model, media, plan, channel, progress, signal): Promise<EncodedAudio> {

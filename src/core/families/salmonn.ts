@@ -20,7 +20,7 @@ import { checkAborted } from '../errors';
 import { disposeAll, floatTensor, readFloat32 } from '../runtime/ort';
 import { expandPort } from '../runtime/sessions';
 import type { PreparedFrame } from '../features/pixels';
-import type { EncodedAudio, LoadedModel, ModelFamily, ProgressFn } from './types';
+import type { EncodedAudio, FrameFeed, LoadedModel, ModelFamily, ProgressFn } from './types';
 
 const ROLES = {
   vision: 'vision_encoder',
@@ -67,29 +67,45 @@ export async function warmUpDecoder(model: LoadedModel, embedRole?: string, deco
 }
 
 /**
- * Frames → [F · tokensPerFrame, H] in batches of 4, one vision run per batch, with an
- * interrupt check and progress between runs. `encode` turns one batch's normalised pixels
- * into its feature rows.
+ * Frames → [F · tokensPerFrame, H] in batches of 4 (frames 0–3, 4–7, … whenever they
+ * arrive), one vision run per batch, with an interrupt check and progress between runs.
+ * `encode` turns one batch's normalised pixels into its feature rows.
  */
 export async function encodeFramesInBatches(
   model: LoadedModel,
-  frames: readonly PreparedFrame[],
+  feed: FrameFeed,
   encode: (pixels: Float32Array, count: number) => Promise<Float32Array>,
   progress: ProgressFn,
   signal?: AbortSignal,
 ): Promise<Float32Array> {
   const { vision, llm } = model.manifest;
   const per = vision.tokensPerFrame * llm.hidden;
-  const out = new Float32Array(frames.length * per);
+  const out = new Float32Array(feed.count * per);
   const batch = 4;
-  for (let at = 0; at < frames.length; at += batch) {
+  const frames = feed.frames[Symbol.asyncIterator]();
+  let done = 0;
+  for (;;) {
     await yieldToEventLoop(); // lets an interrupt message in between model runs (decoder.ts)
+    const chunk = await takeFrames(frames, batch); // a decoding failure surfaces here, before the check
+    if (chunk.length === 0) break;
     checkAborted(signal, 'vision');
-    const chunk = frames.slice(at, at + batch);
-    out.set(await encode(framesToTensor(chunk.map((f) => f.pixels), vision), chunk.length), at * per);
-    progress('vision', Math.min(1, (at + chunk.length) / frames.length));
+    if ((done + chunk.length) * per > out.length) throw new RangeError(`more frames than the ${feed.count} planned`);
+    out.set(await encode(framesToTensor(chunk.map((f) => f.pixels), vision), chunk.length), done * per);
+    done += chunk.length;
+    progress('vision', Math.min(1, done / feed.count));
   }
-  return out;
+  return done === feed.count ? out : out.slice(0, done * per);
+}
+
+/** Up to `n` next frames (fewer at the end). */
+async function takeFrames(frames: AsyncIterator<PreparedFrame>, n: number): Promise<PreparedFrame[]> {
+  const chunk: PreparedFrame[] = [];
+  while (chunk.length < n) {
+    const next = await frames.next();
+    if (next.done) break;
+    chunk.push(next.value);
+  }
+  return chunk;
 }
 
 export const salmonnFamily: ModelFamily = {
@@ -124,9 +140,9 @@ export const salmonnFamily: ModelFamily = {
     await warmUpDecoder(model);
   },
 
-  encodeFrames(model, frames, progress, signal) {
+  encodeFrames(model, feed, progress, signal) {
     const s = model.manifest.vision.imageSize;
-    return encodeFramesInBatches(model, frames, (pixels, n) => runOne(model, ROLES.vision, pixels, [n, 3, s, s]), progress, signal);
+    return encodeFramesInBatches(model, feed, (pixels, n) => runOne(model, ROLES.vision, pixels, [n, 3, s, s]), progress, signal);
   },
 
   async encodeAudio(model, media, plan, channel, progress, signal): Promise<EncodedAudio> {

@@ -57,6 +57,17 @@ export interface EncodedAudio {
   sounds?: SoundWindow[];
 }
 
+/**
+ * The planned frames in order as they are decoded: `count` planned, `frames` yields each once
+ * it is prepared. The vision encoder is per frame (PIPELINE §2),
+ * so a batch can run as soon as its frames are there; batches keep their fixed bounds
+ * (frames 0–3, 4–7, …), so the runs' inputs, and outputs, are those of all frames at once.
+ */
+export interface FrameFeed {
+  count: number;
+  frames: AsyncIterable<PreparedFrame>;
+}
+
 /** The labels a sound tagger gave one window of audio (seconds from the start of the input). */
 export interface SoundWindow {
   start: number;
@@ -86,8 +97,8 @@ export interface ModelFamily {
   gpuOutputs(role: string, manifest: BundleManifest): string[];
   /** Runs every graph once on the smallest input (first runs compile kernels; ENVIRONMENT.md). */
   warmUp(model: LoadedModel): Promise<void>;
-  /** Frames → visual feature rows [F · tokensPerFrame, H]. */
-  encodeFrames(model: LoadedModel, frames: readonly PreparedFrame[], progress: ProgressFn, signal?: AbortSignal): Promise<Float32Array>;
+  /** Frames → visual feature rows [F · tokensPerFrame, H], encoding the first frames while later ones are still decoded (FrameFeed). */
+  encodeFrames(model: LoadedModel, feed: FrameFeed, progress: ProgressFn, signal?: AbortSignal): Promise<Float32Array>;
   /** The planned audio → feature rows and/or text pieces. */
   encodeAudio(model: LoadedModel, media: MediaSource, plan: AudioPlan, channel: AudioChannel, progress: ProgressFn, signal?: AbortSignal): Promise<EncodedAudio>;
   /** Where every piece goes (PIPELINE §4), text pieces included. */

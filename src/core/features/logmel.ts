@@ -139,9 +139,10 @@ function melPower(
   const powerB = new Float64Array(bins);
   const windowed = (t: number, into: Float64Array) => {
     const start = t * hop - half;
-    const inside = start >= 0 && start + nFft <= x.length;
-    for (let i = 0; i < nFft; i++) into[i] = window[i] * (inside ? x[start + i] : x[reflect(start + i, x.length)]);
+    if (start >= 0 && start + nFft <= x.length) for (let i = 0; i < nFft; i++) into[i] = window[i] * x[start + i];
+    else for (let i = 0; i < nFft; i++) into[i] = window[i] * x[reflect(start + i, x.length)];
   };
+  const bank = flattenFilters(filters);
   for (let t = 0; t < frames; t += 2) {
     const pair = t + 1 < frames;
     windowed(t, re);
@@ -157,18 +158,33 @@ function melPower(
       powerA[k] = (aRe * aRe + aIm * aIm) / 4;
       powerB[k] = (bRe * bRe + bIm * bIm) / 4;
     }
-    applyFilters(filters, powerA, out, frames, t);
-    if (pair) applyFilters(filters, powerB, out, frames, t + 1);
+    applyFilters(bank, powerA, out, frames, t);
+    if (pair) applyFilters(bank, powerB, out, frames, t + 1);
   }
   return out;
 }
 
-/** One frame's mel energies: out[m · frames + t] = Σ weights · power. */
-function applyFilters(filters: MelFilter[], power: Float64Array, out: Float64Array, frames: number, t: number): void {
-  for (let m = 0; m < filters.length; m++) {
-    const { first, weights } = filters[m];
+/** The filters' weights back to back (a sparse matrix by rows): filter m covers weights[start[m] … start[m + 1]) at bins first[m]…. */
+interface FlatFilters {
+  first: Int32Array;
+  start: Int32Array;
+  weights: Float64Array;
+}
+
+function flattenFilters(filters: MelFilter[]): FlatFilters {
+  const start = new Int32Array(filters.length + 1);
+  filters.forEach((f, m) => (start[m + 1] = start[m] + f.weights.length));
+  const weights = new Float64Array(start[filters.length]);
+  filters.forEach((f, m) => weights.set(f.weights, start[m]));
+  return { first: Int32Array.from(filters, (f) => f.first), start, weights };
+}
+
+/** One frame's mel energies: out[m · frames + t] = Σ weights · power (summed in bin order). */
+function applyFilters(bank: FlatFilters, power: Float64Array, out: Float64Array, frames: number, t: number): void {
+  const { first, start, weights } = bank;
+  for (let m = 0; m < first.length; m++) {
     let acc = 0;
-    for (let k = 0; k < weights.length; k++) acc += weights[k] * power[first + k];
+    for (let j = start[m], b = first[m]; j < start[m + 1]; j++, b++) acc += weights[j] * power[b];
     out[m * frames + t] = acc;
   }
 }

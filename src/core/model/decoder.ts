@@ -18,8 +18,12 @@ export type StopReason = 'stop-token' | 'max-new-tokens' | 'interrupted';
 export interface GenerateOptions {
   maxNewTokens: number;
   stopTokenIds: readonly number[];
-  /** Picks the next token from one row of logits, given the ids generated so far (greedy, sampling, penalties). */
-  pickToken: (logits: Float32Array, generated: readonly number[]) => number;
+  /**
+   * Picks the next token from one row of logits, given the ids generated so far (sampling,
+   * penalties); it may change the row in place (the loop reads it no further). Absent:
+   * greedy, the argmax of the row (first on ties), found in the same pass as the margin.
+   */
+  pickToken?: (logits: Float32Array, generated: readonly number[]) => number;
   /** Prompt tokens per prefill run. */
   prefillChunk: number;
   signal?: AbortSignal;
@@ -111,17 +115,30 @@ class KvCache {
   }
 }
 
-export function topTwoMargin(logits: Float32Array): number {
+/** The largest logit's index (the first on ties, as torch.argmax; −1 when none is finite) and top-1 minus top-2, in one pass. */
+export interface TopTwo {
+  best: number;
+  margin: number;
+}
+
+export function topTwo(logits: Float32Array, out: TopTwo = { best: -1, margin: NaN }): TopTwo {
   let a = -Infinity;
   let b = -Infinity;
+  let best = -1;
   for (let i = 0; i < logits.length; i++) {
     const v = logits[i];
-    if (v > a) {
-      b = a;
-      a = v;
-    } else if (v > b) b = v;
+    if (v > b) {
+      // a ≥ b always, so most values stop at the first comparison.
+      if (v > a) {
+        b = a;
+        a = v;
+        best = i;
+      } else b = v;
+    }
   }
-  return a - b;
+  out.best = best;
+  out.margin = a - b;
+  return out;
 }
 
 let channel: MessageChannel | null = null;
@@ -170,6 +187,8 @@ export class Decoder {
   private readonly ports: { embeds: string; mask: string; positions?: string; logits: string; ids: string; embedOut: string };
   /** Rows of single generated tokens already embedded: a table lookup instead of an embed_tokens run (the row of a token is the same in any batch). */
   private readonly rows = new Map<number, Float32Array>();
+  /** The loop's top-two result, reused every step. */
+  private readonly top: TopTwo = { best: -1, margin: NaN };
   /** All-ones attention mask, grown as the cache grows; each step feeds a prefix of it. */
   private ones = new BigInt64Array(0);
   /** Bench-only: called with each part's milliseconds (StepPart); null costs nothing. */
@@ -299,8 +318,10 @@ export class Decoder {
     for (let i = 0; i < opts.maxNewTokens; i++) {
       await yieldToEventLoop();
       if (opts.signal?.aborted) return result('interrupted', decodeStart);
-      const id = opts.pickToken(logits!, tokenIds);
-      margins.push(topTwoMargin(logits!));
+      const top = topTwo(logits!, this.top);
+      margins.push(top.margin);
+      const id = opts.pickToken ? opts.pickToken(logits!, tokenIds) : top.best;
+      if (id < 0) throw new RangeError('logits row has no finite value');
       tokenIds.push(id);
       opts.onToken?.(id, i);
       if (opts.stopTokenIds.includes(id)) return result('stop-token', decodeStart);
