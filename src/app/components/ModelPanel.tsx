@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import type { LowMemorySetting } from '../../core/bundle/memory';
 import { formatBytes } from '../lib/format';
 import { buildCommandFor, LITE_PINS, PRESETS, presetById } from '../lib/presets';
 import { folderSource, preferOf, useEngine } from '../state/engine';
@@ -13,6 +14,7 @@ export function ModelPanel() {
   const customUrl = useSettings((s) => s.customUrl);
   const forceWasm = useSettings((s) => s.forceWasm);
   const allowSoftwareGpu = useSettings((s) => s.allowSoftwareGpu);
+  const lowMemory = useSettings((s) => s.lowMemory);
   const update = useSettings((s) => s.update);
   const model = useEngine((s) => s.model);
   const busy = useEngine((s) => s.busy);
@@ -25,8 +27,8 @@ export function ModelPanel() {
     void useModelCache.getState().refresh();
   }, []);
 
-  /** A changed backend switch reloads a loaded model on the backend it now asks for. */
-  const toggle = (patch: { forceWasm?: boolean; allowSoftwareGpu?: boolean }) => {
+  /** A changed backend switch or memory mode reloads a loaded model as it now asks for. */
+  const toggle = (patch: { forceWasm?: boolean; allowSoftwareGpu?: boolean; lowMemory?: LowMemorySetting }) => {
     update(patch);
     const { model: m, busy: b } = useEngine.getState();
     if (m.source && (m.status === 'ready' || m.status === 'error') && !b) void loadModel(m.source, preferOf({ forceWasm, allowSoftwareGpu, ...patch }));
@@ -130,6 +132,14 @@ export function ModelPanel() {
           <input type="checkbox" checked={allowSoftwareGpu} onChange={(e) => toggle({ allowSoftwareGpu: e.target.checked })} disabled={busy || forceWasm} data-testid="software-gpu" />
           Use WebGPU even on a software adapter (slow; for testing)
         </label>
+        <label className="switch">
+          Low-memory mode{' '}
+          <select value={lowMemory} onChange={(e) => toggle({ lowMemory: e.target.value as LowMemorySetting })} disabled={busy} data-testid="low-memory">
+            <option value="auto">auto (when the model would not fit at once)</option>
+            <option value="on">on (encoders released before the LLM loads)</option>
+            <option value="off">off (every graph stays loaded)</option>
+          </select>
+        </label>
       </div>
 
       <div className="model-status" data-testid="model-status" data-status={model.status}>
@@ -178,6 +188,10 @@ export function ModelPanel() {
                 </dd>
               </>
             ) : null}
+            <dt>Memory</dt>
+            <dd data-testid="model-memory" data-low-memory={ready.memory.lowMemory ? 'on' : 'off'}>
+              <strong>{ready.memory.lowMemory ? 'Low-memory mode' : 'All graphs loaded'}</strong> ({ready.memory.setting}): {ready.memory.reason}
+            </dd>
             <dt>Per graph</dt>
             <dd>
               <ul className="plain small" data-testid="graph-backends">
