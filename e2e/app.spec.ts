@@ -62,6 +62,22 @@ test('auto on a machine whose only adapter is a software fallback runs on WASM a
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
   await expect(page.getByTestId('graph-backends')).toContainText('decoder_model_merged: WASM');
   await expect(page.getByTestId('backend-reason')).toContainText('software fallback');
+  // The tiny bundle fits the WASM heap at once: auto keeps every graph loaded, and says so.
+  await expect(page.getByTestId('model-memory')).toHaveAttribute('data-low-memory', 'off');
+  await expect(page.getByTestId('model-memory')).toContainText('All graphs loaded (auto): All graphs fit together (WASM');
+});
+
+test('low-memory mode on: shown in the Model panel, and a caption still completes on WASM', async ({ page }) => {
+  await openApp(page, { wasm: true, maxNewTokens: 6 });
+  await page.getByTestId('low-memory').selectOption('on');
+  await chooseFile(page, 'short.mp4');
+  await page.getByTestId('load-model').click();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await expect(page.getByTestId('model-memory')).toHaveAttribute('data-low-memory', 'on');
+  await expect(page.getByTestId('model-memory')).toHaveText('Low-memory mode (on): Low-memory mode is on in the settings: the encoders are released before the LLM is loaded.');
+  await runCaption(page, 'done');
+  expect((await page.getByTestId('caption-text').textContent())!.trim().length).toBeGreaterThan(0);
+  for (const stage of ['vision', 'audio', 'prefill', 'generate']) await expect(page.getByTestId(`stage-${stage}`)).toHaveAttribute('data-state', 'done');
 });
 
 test('WebGPU (software adapter): a short caption runs with the backend shown as WebGPU', async ({ page }) => {

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { hubAnswer, MIRROR_DIR } from '../src/core/bundle/hub-mirror.testutil';
+import { formatBytes } from '../src/app/lib/format';
 import type { LiteResult } from './harness/lite-worker';
 import { FIXTURES } from './harness/run';
 
@@ -107,4 +108,33 @@ test('App: the lite preset loads straight from huggingface.co (answered from the
   await page.getByTestId('load-model').click();
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
   expect(hub).toEqual([]); // bundle.json built once and cached with the files: nothing asked of the Hub
+
+  // Cached models lists the preset's files as one model, with the pinned revisions and their total size.
+  const hubEntries = () =>
+    page.evaluate(async () => {
+      const cache = await caches.open('salmonn-bundles-v1');
+      const urls = (await cache.keys()).map((r) => r.url).filter((u) => u.startsWith('https://huggingface.co/'));
+      let bytes = 0;
+      for (const u of urls) bytes += (await (await cache.match(u))!.blob()).size;
+      return { files: urls.length, bytes, manifests: urls.filter((u) => u.endsWith('.bundle.json')).length };
+    });
+  const cached = await hubEntries();
+  expect(cached.manifests).toBe(1); // the built manifest, beside the files
+  const item = page.getByTestId('cached-preset');
+  await expect(item).toContainText(`Lite: LLaVA-OneVision 0.5B + Whisper transcript + AudioSet tags (not video-SALMONN 2) · ${formatBytes(cached.bytes)} · ${cached.files} files`);
+  await expect(item).toContainText('llava-hf/llava-onevision-qwen2-0.5b-ov-hf@2c9ba3b, onnx-community/whisper-base@0dc963c, Xenova/ast-finetuned-audioset-10-10-0.4593@249a1fb');
+  // Delete asks first; Keep keeps it; confirmed, the list and the Cache API hold none of it.
+  await item.getByRole('button', { name: /Delete cached model Lite/ }).click();
+  await expect(item).toContainText(`Delete ${formatBytes(cached.bytes)}? The next load downloads it again.`);
+  await item.getByRole('button', { name: 'Keep' }).click();
+  expect((await hubEntries()).files).toBe(cached.files);
+  await item.getByRole('button', { name: /Delete cached model Lite/ }).click();
+  await page.getByTestId('confirm-delete-preset').click();
+  await expect(page.getByTestId('cached-preset')).toHaveCount(0);
+  expect(await hubEntries()).toEqual({ files: 0, bytes: 0, manifests: 0 });
+  // The next load downloads it again.
+  await page.getByTestId('load-model').click();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
+  expect(hub).toContain('GET /llava-hf/llava-onevision-qwen2-0.5b-ov-hf/resolve/2c9ba3bdda7dd7bc8de92c66da6f448561ddf7c9/onnx/vision_encoder_q4.onnx');
+  await expect(page.getByTestId('cached-preset')).toContainText(`${cached.files} files`);
 });

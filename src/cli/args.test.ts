@@ -3,7 +3,7 @@ import { DEFAULT_PINS, DEFAULT_BUNDLE, parseArgs, UsageError } from './args';
 
 describe('caption CLI arguments', () => {
   it('takes the file and defaults', () => {
-    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, preset: null, hubEndpoint: null, pins: DEFAULT_PINS, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null });
+    expect(parseArgs(['clip.mp4'])).toEqual({ file: 'clip.mp4', bundle: DEFAULT_BUNDLE, preset: null, hubEndpoint: null, pins: DEFAULT_PINS, json: false, lowMemory: 'auto', overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null });
   });
 
   it('takes the lite preset from the Hub, or from an endpoint given by flag or by HF_ENDPOINT (the flag wins)', () => {
@@ -54,8 +54,12 @@ describe('caption CLI arguments', () => {
     expect(() => parseArgs(['x.mp4', '--ask', '  '])).toThrow(UsageError);
   });
 
+  it('refuses a low-memory mode other than auto, on, off', () => {
+    expect(() => parseArgs(['x.mp4', '--low-memory', 'yes'])).toThrow(/--low-memory/);
+  });
+
   it('reads every option', () => {
-    const a = parseArgs(['--bundle', 'b', 'x.webm', '--mode', 'v', '--interleave', 'timestamp', '--fps', '0.5', '--max-frames', '8', '--max-new-tokens', '40', '--prompt', 'What happens?', '--json']);
+    const a = parseArgs(['--bundle', 'b', 'x.webm', '--mode', 'v', '--interleave', 'timestamp', '--fps', '0.5', '--max-frames', '8', '--max-new-tokens', '40', '--prompt', 'What happens?', '--low-memory', 'on', '--json']);
     expect(a).toEqual({
       file: 'x.webm',
       bundle: 'b',
@@ -63,6 +67,7 @@ describe('caption CLI arguments', () => {
       hubEndpoint: null,
       pins: DEFAULT_PINS,
       json: true,
+      lowMemory: 'on',
       overrides: { modality: 'v', interleave: 'timestamp', fps: 0.5, maxFrames: 8, maxNewTokens: 40, prompt: 'What happens?' },
       ask: [],
       track: null,

@@ -2,9 +2,10 @@
  * `npm run caption -- <file> [--bundle DIR | --preset lite [--hub-endpoint URL] [--pins FILE]] [--mode av|v|a] [--interleave spread|timestamp]
  * [--sampling paper|checkpoint] [--fps N] [--max-frames N] [--channel 0|mix]
  * [--prompt-variant official|training] [--repetition-penalty X] [--max-new-tokens N]
- * [--prompt TEXT] [--json]`
+ * [--prompt TEXT] [--low-memory auto|on|off] [--json]`
  */
 import type { InterleaveMode } from '../core/bundle/manifest';
+import { LOW_MEMORY_SETTINGS, type LowMemorySetting } from '../core/bundle/memory';
 import type { SamplingPresetName } from '../core/media/plan';
 import type { PromptVariant } from '../core/model/prompt';
 import type { AudioChannel, CaptionOptions, Decoding, Modality } from '../core/options';
@@ -17,6 +18,8 @@ export interface CliArgs {
   hubEndpoint: string | null;
   pins: string;
   json: boolean;
+  /** Low-memory mode (core/bundle/memory.ts): the encoders released before the LLM is loaded. */
+  lowMemory: LowMemorySetting;
   /** Only the options given on the command line; the rest come from the bundle. */
   overrides: Partial<CaptionOptions>;
   /** Follow-up questions, asked in order after the caption (--ask, repeatable). */
@@ -81,6 +84,10 @@ export const USAGE = `usage: npm run caption -- <video> [options]
   --vtt FILE, --srt FILE  with --track: also write the cues as WebVTT / SubRip
   --ask TEXT              a follow-up question after the caption (repeatable; only the
                           new turn is prefilled, the caption's KV cache is reused)
+  --low-memory auto|on|off
+                          run the encoders, release them, then load the LLM (on); auto
+                          (default) does so when the graphs exceed the memory budget
+                          together (on Node: never); the JSON report says which and why
   --json                  print one JSON report instead of streaming text`;
 
 function checkLong(out: CliArgs): void {
@@ -111,7 +118,7 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
 
 export function parseArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): CliArgs {
   const rest = [...argv];
-  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, preset: null, hubEndpoint: null, pins: DEFAULT_PINS, json: false, overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null };
+  const out: CliArgs = { file: '', bundle: DEFAULT_BUNDLE, preset: null, hubEndpoint: null, pins: DEFAULT_PINS, json: false, lowMemory: 'auto', overrides: {}, ask: [], track: null, vtt: null, srt: null, long: null, clip: null, stride: null };
   const sampling: { temperature?: number; topP?: number; seed?: number } = {};
   let bundleGiven = false;
   const value = (flag: string) => {
@@ -127,6 +134,7 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
       case '--hub-endpoint': out.hubEndpoint = value(a); break;
       case '--pins': out.pins = value(a); break;
       case '--json': out.json = true; break;
+      case '--low-memory': out.lowMemory = oneOf(a, value(a), LOW_MEMORY_SETTINGS); break;
       case '--range': {
         const v = value(a);
         const [s, e, ...more] = v.split('-');

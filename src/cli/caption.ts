@@ -153,8 +153,9 @@ async function main(argv: string[]): Promise<number> {
   };
   try {
     const location = args.preset ? hubLocation(args.pins, args.hubEndpoint) : args.bundle;
-    const info = await engine.load(location, {}, { onProgress: (p) => status(p.stage, p.fraction) });
+    const info = await engine.load(location, { lowMemory: args.lowMemory }, { onProgress: (p) => status(p.stage, p.fraction) });
     if (!args.json && info.variant) process.stderr.write(`note: variant ${info.variant.reason}\n`);
+    if (!args.json && info.memory.lowMemory) process.stderr.write(`note: low-memory mode: ${info.memory.reason}\n`);
     const { mediaId } = await engine.open(args.file);
     if (!args.json && info.randomWeights) process.stderr.write(`note: "${info.name}" has random weights: its caption is meaningless text.\n`);
     if (args.track !== null) return await captionTrack(engine, mediaId, args, status);

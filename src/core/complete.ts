@@ -7,6 +7,7 @@
  */
 import { CaptionError, checkAborted, interruptedError } from './errors';
 import { decoderOf } from './families/salmonn';
+import { enterStage } from './families/stages';
 import type { LoadedModel } from './families/types';
 import { generateTurn, type TurnEvents } from './generate';
 import { resolveOptions, type CaptionRequest } from './options';
@@ -22,6 +23,7 @@ export async function completeText(model: LoadedModel, prompt: string, request: 
   const options = resolveOptions(model.manifest, request);
   const ids = model.family.textPromptIds(model, prompt, options);
   checkAborted(signal, 'prefill');
+  await enterStage(model, 'llm');
   const decoder = decoderOf(model);
   try {
     const { result, text, tokensPerSecond } = await generateTurn(model, decoder, await decoder.embed(ids), options, ids, events, signal);

@@ -15,7 +15,8 @@
  * A media file opened once stays open (its features cached) until `close`.
  */
 import { loadBundle, type BundleProgress } from './bundle/load';
-import { assertRunnable } from './bundle/preflight';
+import type { LowMemorySetting, MemoryPlan } from './bundle/memory';
+import { assertRunnable, preflight } from './bundle/preflight';
 import type { BundleManifest } from './bundle/manifest';
 import type { BundleSource } from './bundle/source';
 import { CaptionError, toCaptionError } from './errors';
@@ -46,6 +47,14 @@ export interface ModelInfo {
   manifest: BundleManifest;
   /** The dtype variant a multi-variant preset chose for this adapter, and why (null otherwise). */
   variant: { id: string; reason: string } | null;
+  /** Low-memory mode (the encoders released before the LLM is loaded) or not, the setting and why (bundle/memory.ts). */
+  memory: Pick<MemoryPlan, 'lowMemory' | 'setting' | 'reason'>;
+}
+
+export interface LoadOptions {
+  prefer?: Prefer;
+  /** Low-memory mode: 'auto' (default) decides from the bundle's sizes (bundle/memory.ts). */
+  lowMemory?: LowMemorySetting;
 }
 
 export interface MediaHandle {
@@ -72,7 +81,7 @@ export interface LoadEvents {
 
 /** `Events`: the request's event handlers (in-process: the session's; over the worker: their message forms). */
 export interface Engine<Location, Input, Events = SessionEvents> {
-  load(location: Location, options?: { prefer?: Prefer }, events?: LoadEvents): Promise<ModelInfo>;
+  load(location: Location, options?: LoadOptions, events?: LoadEvents): Promise<ModelInfo>;
   open(input: Input): Promise<MediaHandle>;
   caption(mediaId: string, request?: CaptionRequest, events?: Events): Promise<CaptionReport>;
   ask(mediaId: string, question: string, request?: CaptionRequest, events?: Events): Promise<TurnReport>;
@@ -119,7 +128,8 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
   private adapterFacts: GpuAdapterFacts | null = null;
   private ortBuild: string | null = null;
   private variant: ModelInfo['variant'] = null;
-  private lastLoad: { location: Location; prefer: Prefer } | null = null;
+  private memory: ModelInfo['memory'] | null = null;
+  private lastLoad: { location: Location; prefer: Prefer; lowMemory: LowMemorySetting } | null = null;
   private readonly media = new Map<string, { source: MediaSource; session: CaptionSession | null }>();
   private abort: AbortController | null = null;
   private busy = false;
@@ -142,14 +152,14 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
     return m.session;
   }
 
-  load(location: Location, options: { prefer?: Prefer } = {}, events: LoadEvents = {}): Promise<ModelInfo> {
-    return this.exclusive(async (signal) => this.loadNow(location, options.prefer ?? 'auto', events, signal));
+  load(location: Location, options: LoadOptions = {}, events: LoadEvents = {}): Promise<ModelInfo> {
+    return this.exclusive(async (signal) => this.loadNow(location, options.prefer ?? 'auto', options.lowMemory ?? 'auto', events, signal));
   }
 
-  private async loadNow(location: Location, prefer: Prefer, events: LoadEvents, signal?: AbortSignal): Promise<ModelInfo> {
+  private async loadNow(location: Location, prefer: Prefer, lowMemory: LowMemorySetting, events: LoadEvents, signal?: AbortSignal): Promise<ModelInfo> {
     await this.unloadModel();
     const adapter = prefer === 'wasm' ? null : await this.platform.adapter();
-    const runtime = { prefer, platform: this.platform.platform, adapter };
+    const runtime = { prefer, platform: this.platform.platform, adapter, lowMemory };
     const source = this.platform.source(location, runtime);
     const bundle = await loadBundle(source, {
       signal,
@@ -171,19 +181,22 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
     const webgpu = Object.values(bundle.manifest.graphs).some((g) => planBackends(g, runtime).order[0] === 'webgpu');
     const picked = this.platform.ortFor ? await this.platform.ortFor(webgpu) : { ort: this.platform.ort, build: null };
     this.ortBuild = picked.build;
-    const model = await loadModel(picked.ort, bundle, { ...runtime, warmUp: this.platform.warmUp }, (_stage, fraction, detail) =>
+    const { lowMemory: on, setting, reason } = preflight(bundle.manifest, runtime).memory;
+    const memory = { lowMemory: on, setting, reason };
+    const model = await loadModel(picked.ort, bundle, { ...runtime, memory, warmUp: this.platform.warmUp }, (_stage, fraction, detail) =>
       events.onProgress?.({ stage: 'session', fraction, detail }),
     );
     this.model = model;
     this.variant = source.variant ?? null;
     this.adapterFacts = adapter;
-    this.lastLoad = { location, prefer };
+    this.memory = memory;
+    this.lastLoad = { location, prefer, lowMemory };
     return this.info(model);
   }
 
   private info(model: LoadedModel): ModelInfo {
     const m = model.manifest;
-    return { name: m.name, family: m.family, label: model.family.label, randomWeights: m.randomWeights, backends: { ...model.backends }, adapter: this.adapterFacts, fallbackReasons: [...model.fallbackReasons], ortBuild: this.ortBuild, manifest: m, variant: this.variant };
+    return { name: m.name, family: m.family, label: model.family.label, randomWeights: m.randomWeights, backends: { ...model.backends }, adapter: this.adapterFacts, fallbackReasons: [...model.fallbackReasons], ortBuild: this.ortBuild, manifest: m, variant: this.variant, memory: this.memory ?? { lowMemory: false, setting: 'off', reason: 'Every graph stays loaded.' } };
   }
 
   async open(input: Input): Promise<MediaHandle> {
@@ -281,9 +294,9 @@ export class InProcessEngine<Location, Input> implements Engine<Location, Input>
       if (!isDeviceLoss(e) || !this.lastLoad) throw e;
       const partial = e instanceof CaptionError ? e.details.partialCaption : undefined;
       // toCaptionError keeps the message, so the original device-loss text is still visible in `details.cause`.
-      const { location } = this.lastLoad;
+      const { location, lowMemory } = this.lastLoad;
       await this.unloadModel().catch(() => undefined);
-      this.reloading = this.loadNow(location, 'wasm', {}).finally(() => (this.reloading = null));
+      this.reloading = this.loadNow(location, 'wasm', lowMemory, {}).finally(() => (this.reloading = null));
       throw new CaptionError('runtime/device-lost', 'The GPU device was lost during the run (driver reset or out of memory). The model is being reloaded on WASM; run the caption again.', { partialCaption: partial ?? '', cause: e instanceof Error ? e.message : String(e) });
     }
   }

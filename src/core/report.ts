@@ -56,6 +56,8 @@ export interface CaptionReport {
   caption: string;
   stopReason: StopReason;
   backend: Record<string, Backend>;
+  /** Low-memory mode (encoders released before the LLM is loaded) or not, and why (bundle/memory.ts). */
+  memory?: { lowMemory: boolean; reason: string };
   timings: Partial<Record<Stage, number>>;
   tokensPerSecond: number;
 }

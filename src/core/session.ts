@@ -10,6 +10,7 @@ import { CaptionError, checkAborted, interruptedError } from './errors';
 import { generateTurn, type TurnOutput } from './generate';
 import type { EncodedAudio, LoadedModel, ModelFamily, ProgressFn, Use } from './families/types';
 import { decoderOf } from './families/salmonn';
+import { enterStage } from './families/stages';
 import type { AudioPlan, FramePlan } from './media/plan';
 import { prepareFrame, type PreparedFrame } from './features/pixels';
 import { assertDecodable, planMedia } from './media/pipeline';
@@ -57,6 +58,8 @@ interface Conversation {
   /** Everything fed so far — prompt embeddings, or generated ids — to replay the conversation without the cache. */
   history: (Float32Array | number[])[];
   turns: TurnReport[];
+  /** The LLM sessions the decoder runs on (StageSessions.llmGeneration): another one means they were released (low-memory mode). */
+  llmGeneration: number;
 }
 
 /** How often each expensive step ran on this session (tests, reports). */
@@ -123,6 +126,7 @@ export class CaptionSession {
 
     // Interleave (§4) and the prompt (§5).
     const layout = this.family.layout(this.model, { use, frameTimes: (framePlan?.timestamps ?? []).map((t) => t - origin), audio, duration, options });
+    await enterStage(this.model, 'llm'); // low-memory mode: the encoders are released first
     const decoder = this.freshConversation();
     const textRows = await Promise.all(textSegments(layout).map((s) => decoder.embed(s.ids)));
     const block = materializeLayout(layout, encoded?.visual ?? null, audio?.features ?? null, manifest.llm.hidden, textRows);
@@ -160,6 +164,7 @@ export class CaptionSession {
       promptTokens,
       promptTokenIds,
       backend: { ...this.model.backends },
+      ...(this.model.memory ? { memory: { ...this.model.memory } } : {}),
       timings,
     };
     const turn = await this.generate(prompt, options, [...ids.before, ...ids.after], events, signal, timings, (r, text) => ({ ...base, ...r, caption: text }));
@@ -175,6 +180,15 @@ export class CaptionSession {
     const conv = this.conversation;
     if (!conv) throw new CaptionError('runtime/no-conversation', 'Caption the video first: a question continues the conversation of a caption.');
     const options = resolveOptions(this.model.manifest, request);
+    // Low-memory mode: another video's encoders may have run since, releasing the LLM this
+    // conversation's cache lived on; the conversation is then replayed on the new sessions.
+    await enterStage(this.model, 'llm');
+    if (conv.llmGeneration !== this.llmGeneration) {
+      conv.decoder.dispose();
+      conv.decoder = decoderOf(this.model);
+      conv.llmGeneration = this.llmGeneration;
+      reuseCache = false;
+    }
     const { tokenizer } = this.model;
     const imEnd = tokenizer.encode('<|im_end|>', { add_special_tokens: false }).ids;
     // The answer so far ends with ids the cache has not seen (its last token; <|im_end|> if it hit the limit).
@@ -225,10 +239,14 @@ export class CaptionSession {
     this.media.close();
   }
 
+  private get llmGeneration(): number {
+    return this.model.stages?.llmGeneration ?? 0;
+  }
+
   private freshConversation(): Decoder {
     this.reset();
     const decoder = decoderOf(this.model);
-    this.conversation = { decoder, unfed: [], stopped: false, history: [], turns: [] };
+    this.conversation = { decoder, unfed: [], stopped: false, history: [], turns: [], llmGeneration: this.llmGeneration };
     return decoder;
   }
 
@@ -311,6 +329,7 @@ export class CaptionSession {
     this.counters.visionRuns++;
     let visual: Float32Array;
     try {
+      await enterStage(this.model, 'encoders'); // low-memory mode: the LLM is released first
       visual = await this.family.encodeFrames(this.model, { count: plan.indices.length, frames: feed }, progress, signal);
     } finally {
       stopped = true;
@@ -355,6 +374,7 @@ export class CaptionSession {
       return hit;
     }
     this.counters.audioRuns++;
+    await enterStage(this.model, 'encoders');
     const media = early?.media ?? this.audioSource(startSample);
     const audio = await this.family.encodeAudio(this.model, media, plan, options.channel, progress, signal);
     checkAborted(signal, 'audio');

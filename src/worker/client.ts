@@ -4,12 +4,11 @@
  * settled exactly once by the `result` or `error` carrying its id. Events of a settled or
  * unknown request are dropped.
  */
-import type { Engine, LoadEvents, MediaHandle, ModelInfo } from '../core/engine';
+import type { Engine, LoadEvents, LoadOptions, MediaHandle, ModelInfo } from '../core/engine';
 import type { SerializedError } from '../core/errors';
 import type { CaptionRequest } from '../core/options';
 import type { CaptionReport, CompletionReport, FrameFact, TurnReport } from '../core/report';
 import type { SceneOptions, SceneReport } from '../core/timed/scenes';
-import type { Prefer } from '../core/runtime/backend';
 import type { BundleLocation, ProgressEvent, RequestBody, ResultOf, WorkerEvent, WorkerRequest } from './protocol';
 
 export type FramesInfo = (FrameFact & { thumbnail: Blob | null })[];
@@ -61,8 +60,8 @@ export class WorkerEngine implements Engine<BundleLocation, File, RunHandlers> {
     this.worker.onerror = (e) => this.failAll({ code: 'runtime/internal', message: `The model worker crashed: ${e.message || 'unknown error'}`, details: {} });
   }
 
-  load(bundle: BundleLocation, options: { prefer?: Prefer } = {}, events: LoadEvents = {}): Promise<ModelInfo> {
-    return this.request({ type: 'load', bundle, prefer: options.prefer ?? 'auto' }, { onProgress: events.onProgress as RunHandlers['onProgress'] });
+  load(bundle: BundleLocation, options: LoadOptions = {}, events: LoadEvents = {}): Promise<ModelInfo> {
+    return this.request({ type: 'load', bundle, prefer: options.prefer ?? 'auto', lowMemory: options.lowMemory ?? 'auto' }, { onProgress: events.onProgress as RunHandlers['onProgress'] });
   }
 
   open(file: File): Promise<MediaHandle> {

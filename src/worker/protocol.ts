@@ -13,6 +13,7 @@ import type { CaptionReport, CompletionReport, FrameFact, Stage, TurnReport } fr
 import type { SceneOptions, SceneReport } from '../core/timed/scenes';
 import type { Prefer } from '../core/runtime/backend';
 import type { LitePins } from '../core/bundle/hub-preset';
+import type { LowMemorySetting } from '../core/bundle/memory';
 
 /**
  * Where a bundle comes from: a URL prefix (cached), the files of a picked folder, or the lite
@@ -21,7 +22,7 @@ import type { LitePins } from '../core/bundle/hub-preset';
 export type BundleLocation = { kind: 'url'; url: string } | { kind: 'files'; files: File[] } | { kind: 'hub'; pins: LitePins; endpoint?: string };
 
 export type RequestBody =
-  | { type: 'load'; bundle: BundleLocation; prefer: Prefer }
+  | { type: 'load'; bundle: BundleLocation; prefer: Prefer; lowMemory: LowMemorySetting }
   | { type: 'open'; file: File }
   | { type: 'caption'; mediaId: string; request: CaptionRequest }
   | { type: 'ask'; mediaId: string; question: string; request: CaptionRequest }

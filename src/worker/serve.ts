@@ -92,7 +92,7 @@ export function serve(scope: DedicatedWorkerGlobalScope, engine: WebEngine, opti
     };
     switch (req.type) {
       case 'load':
-        return engine.load(req.bundle, { prefer: req.prefer }, { onProgress: (p) => progress({ type: 'progress', id, ...p }) });
+        return engine.load(req.bundle, { prefer: req.prefer, lowMemory: req.lowMemory }, { onProgress: (p) => progress({ type: 'progress', id, ...p }) });
       case 'open':
         return engine.open(req.file);
       case 'caption':

@@ -1,8 +1,9 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import type { LowMemorySetting } from '../../core/bundle/memory';
 import { formatBytes } from '../lib/format';
 import { buildCommandFor, LITE_PINS, PRESETS, presetById } from '../lib/presets';
 import { folderSource, preferOf, useEngine } from '../state/engine';
-import { useModelCache } from '../state/model-cache';
+import { useModelCache, type CachedPreset } from '../state/model-cache';
 import { useSettings } from '../state/settings';
 import { ErrorNotice } from './ErrorNotice';
 import { StageList } from './Progress';
@@ -13,6 +14,7 @@ export function ModelPanel() {
   const customUrl = useSettings((s) => s.customUrl);
   const forceWasm = useSettings((s) => s.forceWasm);
   const allowSoftwareGpu = useSettings((s) => s.allowSoftwareGpu);
+  const lowMemory = useSettings((s) => s.lowMemory);
   const update = useSettings((s) => s.update);
   const model = useEngine((s) => s.model);
   const busy = useEngine((s) => s.busy);
@@ -25,8 +27,8 @@ export function ModelPanel() {
     void useModelCache.getState().refresh();
   }, []);
 
-  /** A changed backend switch reloads a loaded model on the backend it now asks for. */
-  const toggle = (patch: { forceWasm?: boolean; allowSoftwareGpu?: boolean }) => {
+  /** A changed backend switch or memory mode reloads a loaded model as it now asks for. */
+  const toggle = (patch: { forceWasm?: boolean; allowSoftwareGpu?: boolean; lowMemory?: LowMemorySetting }) => {
     update(patch);
     const { model: m, busy: b } = useEngine.getState();
     if (m.source && (m.status === 'ready' || m.status === 'error') && !b) void loadModel(m.source, preferOf({ forceWasm, allowSoftwareGpu, ...patch }));
@@ -130,6 +132,14 @@ export function ModelPanel() {
           <input type="checkbox" checked={allowSoftwareGpu} onChange={(e) => toggle({ allowSoftwareGpu: e.target.checked })} disabled={busy || forceWasm} data-testid="software-gpu" />
           Use WebGPU even on a software adapter (slow; for testing)
         </label>
+        <label className="switch">
+          Low-memory mode{' '}
+          <select value={lowMemory} onChange={(e) => toggle({ lowMemory: e.target.value as LowMemorySetting })} disabled={busy} data-testid="low-memory">
+            <option value="auto">auto (when the model would not fit at once)</option>
+            <option value="on">on (encoders released before the LLM loads)</option>
+            <option value="off">off (every graph stays loaded)</option>
+          </select>
+        </label>
       </div>
 
       <div className="model-status" data-testid="model-status" data-status={model.status}>
@@ -178,6 +188,10 @@ export function ModelPanel() {
                 </dd>
               </>
             ) : null}
+            <dt>Memory</dt>
+            <dd data-testid="model-memory" data-low-memory={ready.memory.lowMemory ? 'on' : 'off'}>
+              <strong>{ready.memory.lowMemory ? 'Low-memory mode' : 'All graphs loaded'}</strong> ({ready.memory.setting}): {ready.memory.reason}
+            </dd>
             <dt>Per graph</dt>
             <dd>
               <ul className="plain small" data-testid="graph-backends">
@@ -199,11 +213,12 @@ export function ModelPanel() {
         {model.status === 'error' && model.error ? <ErrorNotice error={model.error} buildCommand={buildCommandFor(model.source?.location.kind === 'url' ? model.source.location.url : null)} /> : null}
       </div>
 
-      <details className="cached" open={cache.bundles.length > 0}>
-        <summary>Cached models ({cache.bundles.length})</summary>
+      <details className="cached" open={cache.bundles.length > 0 || cache.preset !== null}>
+        <summary>Cached models ({cache.bundles.length + (cache.preset ? 1 : 0)})</summary>
         {cache.error ? <p role="alert">{cache.error}</p> : null}
-        {cache.bundles.length === 0 ? <p className="muted">None: downloaded models are kept in the browser’s cache and listed here.</p> : null}
+        {cache.bundles.length === 0 && !cache.preset ? <p className="muted">None: downloaded models are kept in the browser’s cache and listed here.</p> : null}
         <ul className="plain cached-list" data-testid="cached-models">
+          {cache.preset ? <CachedPresetItem preset={cache.preset} busy={busy} onDelete={() => void cache.removePreset()} /> : null}
           {cache.bundles.map((b) => (
             <li key={b.baseUrl} className="row">
               <span className="grow">
@@ -222,6 +237,34 @@ export function ModelPanel() {
   );
 }
 
+/** The lite preset's cached files as one model; Delete asks to confirm first. */
+function CachedPresetItem({ preset, busy, onDelete }: { preset: CachedPreset; busy: boolean; onDelete: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  return (
+    <li className="row" data-testid="cached-preset">
+      <span className="grow">
+        <strong>{preset.name}</strong> · {formatBytes(preset.bytes)} · {preset.files} files
+        <br />
+        <span className="muted small">{preset.pins.join(', ')} (huggingface.co)</span>
+      </span>
+      {confirming ? (
+        <>
+          <span className="small">Delete {formatBytes(preset.bytes)}? The next load downloads it again.</span>
+          <button type="button" onClick={() => (setConfirming(false), onDelete())} disabled={busy} data-testid="confirm-delete-preset">
+            Delete
+          </button>
+          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+            Keep
+          </button>
+        </>
+      ) : (
+        <button type="button" className="secondary" onClick={() => setConfirming(true)} aria-label={`Delete cached model ${preset.name}`} disabled={busy}>
+          Delete
+        </button>
+      )}
+    </li>
+  );
+}
 
 export function backendSummary(backends: Record<string, string>): string {
   const set = new Set(Object.values(backends));

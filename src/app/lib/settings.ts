@@ -5,6 +5,7 @@
  * resolves the rest from the manifest, as the CLI does. Pure: no React, no storage.
  */
 import type { InterleaveMode } from '../../core/bundle/manifest';
+import { LOW_MEMORY_SETTINGS, type LowMemorySetting } from '../../core/bundle/memory';
 import type { SamplingPresetName } from '../../core/media/plan';
 import type { CaptionOptions, CaptionRequest, Modality } from '../../core/options';
 
@@ -27,6 +28,8 @@ export interface Settings {
   forceWasm: boolean;
   /** Use WebGPU even when the only adapter is a software fallback (slow; for testing). */
   allowSoftwareGpu: boolean;
+  /** Low-memory mode (core/bundle/memory.ts): 'auto' decides from the bundle's sizes. */
+  lowMemory: LowMemorySetting;
   /** Segment length (s) of a caption track (10 s by default, as the CLI's --track). */
   trackSeconds: number;
   /** The chosen model preset (models/presets.json) or 'url' for a typed URL. */
@@ -48,6 +51,7 @@ export const DEFAULT_SETTINGS: Settings = {
   seed: 0,
   forceWasm: false,
   allowSoftwareGpu: false,
+  lowMemory: 'auto',
   trackSeconds: 10,
   // the lite preset (public files, runs on WASM where there is no usable GPU); tests pick 'tiny'
   presetId: 'lite',
@@ -165,6 +169,7 @@ export function sanitizeSettings(raw: unknown): Settings {
   if (out.sampling !== 'paper' && out.sampling !== 'checkpoint') out.sampling = 'paper';
   if (out.interleave !== null && out.interleave !== 'spread' && out.interleave !== 'timestamp') out.interleave = null;
   if (out.decoding !== 'greedy' && out.decoding !== 'sample') out.decoding = 'greedy';
+  if (!LOW_MEMORY_SETTINGS.includes(out.lowMemory)) out.lowMemory = 'auto';
   if (!(out.trackSeconds >= 1)) out.trackSeconds = DEFAULT_SETTINGS.trackSeconds;
   return out;
 }

@@ -214,7 +214,7 @@ export const useEngine = create<EngineState>((set, get) => ({
       if (run?.status === 'loading-model') set({ run: { ...run, activeStage: p.stage } });
     };
     try {
-      const ready = await getEngine().load(source.location, { prefer }, { onProgress: (p) => onProgress({ type: 'progress', id: 0, ...p }) });
+      const ready = await getEngine().load(source.location, { prefer, lowMemory: currentSettings().lowMemory }, { onProgress: (p) => onProgress({ type: 'progress', id: 0, ...p }) });
       set((s) => ({ busy: false, model: { ...s.model, status: 'ready', ready } }));
       return true;
     } catch (e) {

@@ -6,6 +6,7 @@ import type { BundleManifest, GraphDtype } from './manifest';
 import { WASM_WEIGHT_BUDGET, assertRunnable, pickVariant, preflight } from './preflight';
 
 const GB = 1e9;
+const GiB = 2 ** 30;
 const gpu = (o: Partial<GpuAdapterFacts> = {}): GpuAdapterFacts => ({ vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31, ...o });
 const web = (adapter: GpuAdapterFacts | null, prefer: RuntimeOptions['prefer'] = 'auto'): RuntimeOptions => ({ platform: 'web', prefer, adapter });
 
@@ -68,6 +69,28 @@ describe('preflight: from bundle.json and the adapter, before any download', () 
     const justUnder = sampleManifest();
     justUnder.graphs.decoder_model_merged.bytes = WASM_WEIGHT_BUDGET;
     expect(preflight(justUnder, web(null)).problems).toEqual([]);
+  });
+
+  it('accepts a bundle that fits WASM only one stage at a time, and says it runs in low-memory mode', () => {
+    const m = sampleManifest();
+    m.graphs.vision_encoder.bytes = 0.9 * GiB; // encoders 0.9 GiB + LLM 1.0 GiB: over 1.5 together, each under
+    m.graphs.decoder_model_merged.bytes = 1.0 * GiB;
+    const r = assertRunnable(m, web(null));
+    expect(r.memory.lowMemory).toBe(true);
+    expect(r.memory.reason).toMatch(/on WASM exceed its 1\.50 GiB heap budget together .*the encoders are released before the LLM is loaded/);
+    expect(r.problems).toEqual([]);
+    // Off in the settings: refused, saying that low-memory mode would run it.
+    const off = preflight(m, { ...web(null), lowMemory: 'off' });
+    expect(off.memory.lowMemory).toBe(false);
+    expect(off.problems.join(' ')).toMatch(/of weights would run on WASM, more than the 1\.50 GiB WASM can hold.* Low-memory mode \(setting "auto" or "on"\) would run it one stage at a time\./);
+  });
+
+  it('refuses a bundle whose LLM alone is over the WASM budget, even in low-memory mode', () => {
+    const m = sampleManifest();
+    m.graphs.decoder_model_merged.bytes = 1.6 * GiB;
+    const r = preflight(m, { ...web(null), lowMemory: 'on' });
+    expect(r.problems.join(' ')).toMatch(/^Even one stage at a time \(low-memory mode\), 1\.60 GiB of weights would run on WASM, more than the 1\.50 GiB WASM can hold/);
+    expect(r.problems.join(' ')).not.toContain('would run it one stage at a time');
   });
 
   it('picks q4f16 where the GPU has shader-f16 and q4 where it has not', () => {

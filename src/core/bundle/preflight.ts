@@ -10,7 +10,12 @@
  * has is not exposed to the page, so the GPU total is reported, not checked.
  */
 import { CaptionError } from '../errors';
+import { familyById } from '../families';
 import { planBackends, type RuntimeOptions } from '../runtime/backend';
+import { formatBytes } from './format';
+import { GPU_WEIGHT_BUDGET, planMemory, wasmPeak, type MemoryPlan } from './memory';
+
+export { formatBytes };
 import type { Backend } from '../runtime/ort';
 import type { BundleManifest, GraphName } from './manifest';
 import { graphRoles } from './validate';
@@ -35,15 +40,10 @@ export interface PreflightReport {
   /** Weights that go to WebGPU / to the WASM heap. */
   gpuBytes: number;
   wasmBytes: number;
+  /** Low-memory mode or not, and why (bundle/memory.ts). */
+  memory: MemoryPlan;
   /** Why it cannot run here, in words (empty when it can). */
   problems: string[];
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
-  return `${n} bytes`;
 }
 
 /** Where each graph would run and whether the whole bundle fits this device. */
@@ -62,18 +62,25 @@ export function preflight(manifest: BundleManifest, runtime: RuntimeOptions, was
     if (backend === 'webgpu') gpuBytes += bytes;
     else wasmBytes += bytes;
   }
+  const llmRoles = new Set(familyById(manifest.family).graphs.filter((g) => g.llm).map((g) => g.role));
+  const memory = planMemory(graphs, llmRoles, runtime.lowMemory ?? 'auto', runtime.platform, { wasm: wasmBudget, gpu: GPU_WEIGHT_BUDGET });
   const problems: string[] = [];
-  if (runtime.platform === 'web' && wasmBytes > wasmBudget) {
-    const onWasm = Object.entries(graphs).filter(([, g]) => g.backend !== 'webgpu');
-    const why = onWasm
-      .filter(([, g]) => g.bytes > 64 * 2 ** 20)
-      .map(([role, g]) => `${role} (${formatBytes(g.bytes)}${g.reason ? `: ${g.reason}` : ''})`)
-      .join('; ');
-    problems.push(
-      `${formatBytes(wasmBytes)} of weights would run on WASM, more than the ${formatBytes(wasmBudget)} WASM can hold${why ? ` — ${why}` : ''}.`,
-    );
-  }
-  return { name: manifest.name, graphs, downloadBytes, gpuBytes, wasmBytes, problems };
+  // The heap must hold every WASM graph at once, or one stage's in low-memory mode.
+  if (runtime.platform === 'web' && wasmPeak(memory) > wasmBudget) problems.push(wasmProblem(graphs, memory, wasmBudget));
+  return { name: manifest.name, graphs, downloadBytes, gpuBytes, wasmBytes, memory, problems };
+}
+
+/** What is over the WASM budget, naming the large graphs and why they are not on the GPU. */
+function wasmProblem(graphs: Record<GraphName, GraphPreflight>, memory: MemoryPlan, wasmBudget: number): string {
+  const onWasm = Object.entries(graphs).filter(([, g]) => g.backend !== 'webgpu');
+  const why = onWasm
+    .filter(([, g]) => g.bytes > 64 * 2 ** 20)
+    .map(([role, g]) => `${role} (${formatBytes(g.bytes)}${g.reason ? `: ${g.reason}` : ''})`)
+    .join('; ');
+  const { encoders, llm } = memory.stages;
+  const what = memory.lowMemory ? `Even one stage at a time (low-memory mode), ${formatBytes(wasmPeak(memory))}` : `${formatBytes(encoders.wasm + llm.wasm)}`;
+  const hint = !memory.lowMemory && Math.max(encoders.wasm, llm.wasm) <= wasmBudget ? ' Low-memory mode (setting "auto" or "on") would run it one stage at a time.' : '';
+  return `${what} of weights would run on WASM, more than the ${formatBytes(wasmBudget)} WASM can hold${why ? ` — ${why}` : ''}.${hint}`;
 }
 
 /** Throws `bundle/unsupported` naming what this device lacks, when the bundle cannot run here. */

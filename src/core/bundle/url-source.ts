@@ -164,7 +164,7 @@ export function normalizeBaseUrl(baseUrl: string): string {
   return href;
 }
 
-function defaultCaches(): CacheStorage | undefined {
+export function defaultCaches(): CacheStorage | undefined {
   try {
     return (globalThis as { caches?: CacheStorage }).caches;
   } catch {
@@ -172,7 +172,7 @@ function defaultCaches(): CacheStorage | undefined {
   }
 }
 
-async function openCache(storage: CacheStorage | undefined): Promise<Cache | null> {
+export async function openCache(storage: CacheStorage | undefined): Promise<Cache | null> {
   if (!storage) return null;
   try {
     return await storage.open(BUNDLE_CACHE_NAME);
@@ -623,7 +623,7 @@ export interface CachedBundle {
   complete: boolean;
 }
 
-function entryBytes(res: Response | undefined): Promise<number> {
+export function entryBytes(res: Response | undefined): Promise<number> {
   if (!res) return Promise.resolve(0);
   const h = Number(res.headers.get(BYTES_HEADER) ?? res.headers.get('content-length') ?? NaN);
   if (Number.isFinite(h) && h >= 0) return Promise.resolve(h);

@@ -16,7 +16,7 @@ import type { LoadedModel, SoundWindow } from './types';
 export const SOUND_TAGGER = 'sound_tagger';
 
 export function hasSoundTagger(model: LoadedModel): boolean {
-  return model.sessions[SOUND_TAGGER] !== undefined;
+  return model.manifest.graphs[SOUND_TAGGER] !== undefined;
 }
 
 function soundsOf(model: LoadedModel): LiteSoundsConfig {

@@ -127,9 +127,10 @@ export const liteFamily: ModelFamily = {
   label: 'LLaVA-OneVision-Qwen2-0.5B + Whisper transcript (lite; not video-SALMONN 2)',
   graphs: [
     { role: LITE_ROLES.vision, inputs: ['pixel_values'], outputs: ['image_features'] },
-    { role: LITE_ROLES.embed, inputs: ['input_ids'], outputs: ['inputs_embeds'] },
+    { role: LITE_ROLES.embed, inputs: ['input_ids'], outputs: ['inputs_embeds'], llm: true },
     {
       role: LITE_ROLES.decoder,
+      llm: true,
       inputs: ['inputs_embeds', 'attention_mask', 'position_ids', 'past_key', 'past_value'],
       optionalInputs: ['position_ids'],
       outputs: ['logits', 'present_key', 'present_value'],

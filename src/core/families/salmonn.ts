@@ -115,9 +115,10 @@ export const salmonnFamily: ModelFamily = {
     { role: ROLES.vision, inputs: ['pixel_values'], outputs: ['image_features'] },
     { role: ROLES.audio, inputs: ['input_features'], outputs: ['last_hidden_state'] },
     { role: ROLES.aligner, inputs: ['encoder_hidden_states'], outputs: ['audio_features'] },
-    { role: ROLES.embed, inputs: ['input_ids'], outputs: ['inputs_embeds'] },
+    { role: ROLES.embed, inputs: ['input_ids'], outputs: ['inputs_embeds'], llm: true },
     {
       role: ROLES.decoder,
+      llm: true,
       inputs: ['inputs_embeds', 'attention_mask', 'position_ids', 'past_key', 'past_value'],
       optionalInputs: ['position_ids'],
       outputs: ['logits', 'present_key', 'present_value'],

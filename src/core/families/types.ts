@@ -5,6 +5,8 @@
  * one file here plus a manifest whose `family` names it.
  */
 import type { BundleManifest } from '../bundle/manifest';
+import type { MemoryPlan } from '../bundle/memory';
+import type { StageSessions } from './stages';
 import type { AudioPlan } from '../media/plan';
 import type { PreparedFrame } from '../features/pixels';
 import type { AudioChannel, MediaSource } from '../media/types';
@@ -25,6 +27,8 @@ export interface GraphRole {
   optionalInputs?: readonly string[];
   /** A bundle may leave this graph out (the lite family's sound tagger); when present it is checked like the rest. */
   optional?: boolean;
+  /** A graph of the LLM stage (embeddings, decoder); the rest are the encoders (low-memory mode, bundle/memory.ts). */
+  llm?: boolean;
 }
 
 /** A bundle's graphs as sessions, ready to run. */
@@ -35,6 +39,10 @@ export interface LoadedModel {
   sessions: Record<string, Session>;
   backends: Record<string, Backend>;
   fallbackReasons: string[];
+  /** Low-memory mode or not, and why (bundle/memory.ts); absent: every graph stays loaded. */
+  memory?: Pick<MemoryPlan, 'lowMemory' | 'reason'>;
+  /** Which sessions are live (stages.ts); absent: all of them. */
+  stages?: StageSessions;
   tokenizer: TextTokenizer;
   /** Bytes of the bundle's tokenizer files by path (a family with a second tokenizer reads its own). */
   tokenizerFiles?: Record<string, Uint8Array>;

@@ -3,6 +3,7 @@
  * dtype, the adapter's facts (shader-f16, maxBufferSize, software fallback) and the user's
  * choice. onnxruntime-node has only 'cpu' here.
  */
+import type { LowMemorySetting } from '../bundle/memory';
 import type { GraphEntry } from '../bundle/manifest';
 import type { GpuAdapterFacts } from './capabilities';
 import type { Backend } from './ort';
@@ -15,6 +16,8 @@ export interface RuntimeOptions {
   platform: 'web' | 'node';
   /** The adapter WebGPU offers, or null. */
   adapter: GpuAdapterFacts | null;
+  /** Low-memory mode (bundle/memory.ts; default 'auto'). */
+  lowMemory?: LowMemorySetting;
 }
 
 export interface BackendPlan {
