@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = { bundle: resolve(dir), video, tokens, prefer };
   try {
     const page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
+    page.on('console', (m) => (m.type() === 'error' || m.text().startsWith('[progress]')) && console.error(`[page ${new Date().toISOString().slice(11, 19)}] ${m.text()}`));
     await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/engine.html`);
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 300_000 });
     report.adapter = await page.evaluate(async () => {

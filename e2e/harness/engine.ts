@@ -18,16 +18,27 @@ export interface EngineRunResult {
   captionMs?: number;
 }
 
+/** A progress line on the console when the stage changes or moves by a tenth (bench/browser-7b.ts prints them). */
+function progressLogger(): (stage: string, fraction: number) => void {
+  let last = '';
+  return (stage, fraction) => {
+    const line = `[progress] ${stage} ${Math.floor(fraction * 10) * 10} %`;
+    if (line !== last) console.info(line);
+    last = line;
+  };
+}
+
 async function run(bundleUrl: string, prefer: Prefer, videoUrl: string, maxNewTokens: number): Promise<EngineRunResult> {
   const engine = new WorkerEngine();
+  const log = progressLogger();
   try {
     const t0 = performance.now();
-    const info = await engine.load({ kind: 'url', url: bundleUrl }, { prefer });
+    const info = await engine.load({ kind: 'url', url: bundleUrl }, { prefer }, { onProgress: (p) => log(`load ${p.stage}${p.detail ? ` ${p.detail}` : ''}`, p.fraction) });
     const loadMs = performance.now() - t0;
     const blob = await (await fetch(videoUrl)).blob();
     const { mediaId } = await engine.open(new File([blob], videoUrl.split('/').pop()!, { type: blob.type }));
     const t1 = performance.now();
-    const report = await engine.caption(mediaId, { maxNewTokens });
+    const report = await engine.caption(mediaId, { maxNewTokens }, { onProgress: (p) => log(p.stage, p.fraction ?? 0), onToken: (_t, _s, id) => console.info(`[progress] token ${id}`) });
     return { ok: true, backends: info.backends, ortBuild: info.ortBuild, ids: report.generatedTokenIds, loadMs, captionMs: performance.now() - t1 };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : JSON.stringify(e) };
