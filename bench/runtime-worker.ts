@@ -94,6 +94,7 @@ scope.onmessage = async (ev: MessageEvent<WorkerBenchRequest>) => {
     if (ev.data.backend === 'webgpu') {
       const adapter = await webGpuAdapter();
       const { ort: gpuOrt, build } = await ortWebFor(true);
+      post({ type: 'log', text: `WebGPU adapter: ${JSON.stringify(adapter)}, ORT ${build} build` });
       const result = await benchBundle(gpuOrt, manifest, load, 'webgpu', gpuOrt.env.wasm.numThreads ?? 1, config, (text) => post({ type: 'log', text }));
       post({ type: 'done', result, threads: gpuOrt.env.wasm.numThreads ?? 1, webgpu: { adapter, ortBuild: build } });
       return;
