@@ -11,7 +11,7 @@
 import type { BundleManifest } from '../bundle/manifest';
 import { logMel, makeLogMelExtractor } from '../features/logmel';
 import { framesToTensor } from '../features/pixels';
-import { Decoder, yieldToEventLoop } from '../model/decoder';
+import { Decoder, maxRowsPerRun, yieldToEventLoop } from '../model/decoder';
 import { afterEachFrame, planInterleave, placeText } from '../model/interleave';
 import { applyPromptVariant, buildPromptIds, renderTextPrompt, type PromptIds } from '../model/prompt';
 import type { ResolvedOptions } from '../options';
@@ -52,6 +52,7 @@ export function decoderOf(model: LoadedModel, embedRole: string = ROLES.embed, d
       decoder: { session: model.sessions[decoderRole], entry: m.graphs[decoderRole] },
     },
     m.llm,
+    maxRowsPerRun(model.backends[decoderRole], m.graphs[decoderRole]),
   );
 }
 

@@ -150,6 +150,19 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((r) => setTimeout(r, 0));
 }
 
+/**
+ * Rows per run of a GroupQueryAttention decoder (the exporter's, no position_ids input) on
+ * WebGPU: onnxruntime-web 1.30's WebGPU flash-attention prefill gives wrong attention rows
+ * for 32 or more query rows per run on the software adapter (exact up to 31, with any past:
+ * e2e/runtime.spec.ts "GroupQueryAttention", models/README.md "Quantised bundles").
+ */
+export const WEBGPU_GQA_MAX_ROWS = 31;
+
+/** The most prompt rows one decoder run may take on this backend (Infinity: no limit). */
+export function maxRowsPerRun(backend: string | undefined, entry: Pick<GraphEntry, 'inputs'>): number {
+  return backend === 'webgpu' && entry.inputs.position_ids === undefined ? WEBGPU_GQA_MAX_ROWS : Infinity;
+}
+
 /** The decoder with its KV cache: prefill, generate, keep the cache for the next turn, reset. */
 export class Decoder {
   private readonly cache: KvCache;
@@ -166,6 +179,8 @@ export class Decoder {
     private readonly ort: Ort,
     private readonly graphs: DecoderGraphs,
     private readonly llm: LlmConfig,
+    /** The most rows per decoder run (maxRowsPerRun): prefill and feed chunks are capped to it. */
+    private readonly maxRows = Infinity,
   ) {
     const { decoder, embed } = graphs;
     const half = decoder.entry.dtype === 'q4f16';
@@ -272,10 +287,11 @@ export class Decoder {
       unfed: stopReason === 'interrupted' ? [] : tokenIds.slice(-1),
     });
     let logits: Float32Array | null = null;
-    for (let at = 0; at < L; at += opts.prefillChunk) {
+    const chunk = Math.min(opts.prefillChunk, this.maxRows);
+    for (let at = 0; at < L; at += chunk) {
       await yieldToEventLoop();
       if (opts.signal?.aborted) return { ...result('interrupted', now()), decodeMs: 0 };
-      const n = Math.min(opts.prefillChunk, L - at);
+      const n = Math.min(chunk, L - at);
       logits = await this.step(prompt.subarray(at * H, (at + n) * H), n);
       opts.onPrefill?.(at + n, L);
     }
@@ -298,8 +314,9 @@ export class Decoder {
   async feed(embeds: Float32Array, chunk: number): Promise<void> {
     const H = this.llm.hidden;
     const L = embeds.length / H;
-    for (let at = 0; at < L; at += chunk) {
-      const n = Math.min(chunk, L - at);
+    const rows = Math.min(chunk, this.maxRows);
+    for (let at = 0; at < L; at += rows) {
+      const n = Math.min(rows, L - at);
       await this.step(embeds.subarray(at * H, (at + n) * H), n);
     }
   }
