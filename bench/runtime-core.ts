@@ -10,7 +10,7 @@
  * embed_tokens together), so the WASM heap (4 GiB at most) holds one stage's weights.
  */
 import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
-import { Decoder } from '../src/core/model/decoder';
+import { Decoder, maxRowsPerRun } from '../src/core/model/decoder';
 import { disposeAll, float32Tensor, now, readFloat32, type Backend, type Ort, type Session } from '../src/core/runtime/ort';
 import type { GraphBytes } from '../src/core/bundle/load';
 import { salmonnFamily } from '../src/core/families/salmonn';
@@ -135,7 +135,9 @@ export async function benchBundle(ort: Ort, m: BundleManifest, load: GraphLoader
     const embedTokens = await open('embed_tokens');
     const decoder = await open('decoder_model_merged');
     try {
-      const loop = new Decoder(ort, { embed: { session: embedTokens, entry: m.graphs.embed_tokens }, decoder: { session: decoder, entry: m.graphs.decoder_model_merged } }, llm);
+      // On WebGPU the app's prefill runs of ≤ 31 rows (onnxruntime-web 1.30's GQA, decoder.ts maxRowsPerRun).
+      const rows = maxRowsPerRun(placement(m, 'decoder_model_merged', backend).backend, m.graphs.decoder_model_merged);
+      const loop = new Decoder(ort, { embed: { session: embedTokens, entry: m.graphs.embed_tokens }, decoder: { session: decoder, entry: m.graphs.decoder_model_merged } }, llm, rows);
       const run = (tokens: number, steps: number) => {
         loop.reset();
         return loop.generate(noise(tokens * llm.hidden, 5), { maxNewTokens: steps, stopTokenIds: [], pickToken: argmax, prefillChunk: tokens });
