@@ -2,15 +2,18 @@
  * Platform-neutral part of the runtime bench (bench/runtime.ts): times each stage of one
  * bundle with the app's own decode loop (`Decoder`, src/core/model/decoder.ts) on
  * synthetic inputs of the bundle's real shapes. Runs in Node (onnxruntime-node) and in a
- * Chromium worker (onnxruntime-web WASM) on the same graph bytes.
+ * Chromium worker (onnxruntime-web on WASM, or on WebGPU as the app places the graphs: those
+ * the manifest puts on the CPU on WASM, the decoder's KV cache kept on the GPU) on the same
+ * graph bytes.
  *
  * Sessions are created one stage at a time and released after it (the decoder and
  * embed_tokens together), so the WASM heap (4 GiB at most) holds one stage's weights.
  */
 import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
-import { Decoder } from '../src/core/model/decoder';
+import { Decoder, maxRowsPerRun } from '../src/core/model/decoder';
 import { disposeAll, float32Tensor, now, readFloat32, type Backend, type Ort, type Session } from '../src/core/runtime/ort';
 import type { GraphBytes } from '../src/core/bundle/load';
+import { salmonnFamily } from '../src/core/families/salmonn';
 
 export interface BenchConfig {
   frames: number;
@@ -53,9 +56,10 @@ function noise(n: number, seed = 1): Float32Array {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** `spinning: false` sets ORT's `session.intra_op.allow_spinning` to 0 (idle worker threads sleep instead of spinning after each parallel section). */
-async function create(ort: Ort, bytes: GraphBytes, backend: Backend, threads: number, spinning = true): Promise<Session> {
+async function create(ort: Ort, bytes: GraphBytes, backend: Backend, threads: number, spinning = true, gpuOutputs: string[] = []): Promise<Session> {
   return ort.InferenceSession.create(bytes.model, {
     executionProviders: [backend],
+    ...(gpuOutputs.length ? { preferredOutputLocation: Object.fromEntries(gpuOutputs.map((o) => [o, 'gpu-buffer' as const])) } : {}),
     graphOptimizationLevel: 'all',
     ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     ...(backend === 'cpu' ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
@@ -81,12 +85,20 @@ const argmax = (row: Float32Array) => {
   return best;
 };
 
+/** On WebGPU, as the app's plan (src/core/runtime/backend.ts) with the GPU chosen: a graph the manifest places on the CPU runs on WASM; the decoder's `present.*` stay on the GPU (the family's gpuOutputs). */
+function placement(m: BundleManifest, name: GraphName, backend: Backend): { backend: Backend; gpuOutputs: string[] } {
+  if (backend !== 'webgpu') return { backend, gpuOutputs: [] };
+  if (m.graphs[name].device === 'cpu') return { backend: 'wasm', gpuOutputs: [] };
+  return { backend, gpuOutputs: salmonnFamily.gpuOutputs(name, m) };
+}
+
 export async function benchBundle(ort: Ort, m: BundleManifest, load: GraphLoader, backend: Backend, threads: number, cfg: BenchConfig, log: (s: string) => void = () => {}): Promise<StageResult> {
   const res: StageResult = { sessionCreate: 0, vision: NaN, audioEncoder: NaN, aligner: NaN, prefill: NaN, decodeStepMs: NaN, tokensPerSecond: NaN, failed: {} };
   const open = async (name: GraphName) => {
     const bytes = await load(name);
     const t = now();
-    const s = await create(ort, bytes, backend, threads);
+    const where = placement(m, name, backend);
+    const s = await create(ort, bytes, where.backend, threads, true, where.gpuOutputs);
     res.sessionCreate += now() - t;
     return s;
   };
@@ -123,7 +135,9 @@ export async function benchBundle(ort: Ort, m: BundleManifest, load: GraphLoader
     const embedTokens = await open('embed_tokens');
     const decoder = await open('decoder_model_merged');
     try {
-      const loop = new Decoder(ort, { embed: { session: embedTokens, entry: m.graphs.embed_tokens }, decoder: { session: decoder, entry: m.graphs.decoder_model_merged } }, llm);
+      // On WebGPU the app's prefill runs of ≤ 31 rows (onnxruntime-web 1.30's GQA, decoder.ts maxRowsPerRun).
+      const rows = maxRowsPerRun(placement(m, 'decoder_model_merged', backend).backend, m.graphs.decoder_model_merged);
+      const loop = new Decoder(ort, { embed: { session: embedTokens, entry: m.graphs.embed_tokens }, decoder: { session: decoder, entry: m.graphs.decoder_model_merged } }, llm, rows);
       const run = (tokens: number, steps: number) => {
         loop.reset();
         return loop.generate(noise(tokens * llm.hidden, 5), { maxNewTokens: steps, stopTokenIds: [], pickToken: argmax, prefillChunk: tokens });

@@ -1,10 +1,10 @@
 /** Page of the runtime bench: starts bench/runtime-worker.ts and exposes `window.benchRuntime`. */
 import type { StageResult, StepSplit } from './runtime-core';
-import type { WorkerBenchMessage, WorkerBenchRequest } from './runtime-worker';
+import type { WebGpuInfo, WorkerBenchMessage, WorkerBenchRequest } from './runtime-worker';
 
 declare global {
   interface Window {
-    benchRuntime: (req: WorkerBenchRequest) => Promise<{ result: StageResult; split?: StepSplit[]; threads: number; isolated: boolean }>;
+    benchRuntime: (req: WorkerBenchRequest) => Promise<{ result: StageResult; split?: StepSplit[]; threads: number; isolated: boolean; webgpu?: WebGpuInfo }>;
     benchLog: (text: string) => void;
   }
 }
@@ -17,7 +17,7 @@ window.benchRuntime = (req) =>
       if (m.type === 'log') console.log(m.text);
       else {
         worker.terminate();
-        if (m.type === 'done') resolve({ result: m.result, split: m.split, threads: m.threads, isolated: crossOriginIsolated });
+        if (m.type === 'done') resolve({ result: m.result, split: m.split, threads: m.threads, isolated: crossOriginIsolated, webgpu: m.webgpu });
         else reject(new Error(m.message));
       }
     };

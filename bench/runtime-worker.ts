@@ -2,10 +2,12 @@
 /**
  * Chromium side of bench/runtime.ts: a module worker (as the app's caption worker) that
  * fetches a bundle's graphs from the dev server and times them with onnxruntime-web on
- * WASM, configured exactly as the app configures it (src/worker/ort-web.ts).
+ * WASM or on WebGPU, configured exactly as the app configures it (src/worker/ort-web.ts: on
+ * WebGPU the JSPI build where the browser has JSPI), and reports the adapter it ran on.
  */
 import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
-import { ortWeb } from '../src/worker/ort-web';
+import { adapterFacts, type GpuAdapterFacts } from '../src/core/runtime/capabilities';
+import { ortWeb, ortWebFor, type OrtBuild } from '../src/worker/ort-web';
 import { benchBundle, benchDecodeSplit, type BenchConfig, type RunCopyTrace, type SplitConfig, type StageResult, type StepSplit } from './runtime-core';
 
 export interface WorkerBenchRequest {
@@ -13,9 +15,27 @@ export interface WorkerBenchRequest {
   config: BenchConfig;
   /** bench/decode-split.ts: the decode-step split at these contexts instead of the stages. */
   split?: SplitConfig[];
+  /** The stages on WebGPU instead of WASM (the graphs the manifest places on the CPU stay on WASM). */
+  backend?: 'wasm' | 'webgpu';
 }
 
-export type WorkerBenchMessage = { type: 'log'; text: string } | { type: 'done'; result: StageResult; split?: StepSplit[]; threads: number } | { type: 'error'; message: string };
+/** What the WebGPU run ran on: the adapter's facts (a software fallback or a real GPU) and the ORT build. */
+export interface WebGpuInfo {
+  adapter: GpuAdapterFacts;
+  ortBuild: OrtBuild;
+}
+
+export type WorkerBenchMessage =
+  | { type: 'log'; text: string }
+  | { type: 'done'; result: StageResult; split?: StepSplit[]; threads: number; webgpu?: WebGpuInfo }
+  | { type: 'error'; message: string };
+
+/** The adapter this worker's WebGPU offers (the one ORT's WebGPU EP requests, with the same default options). */
+async function webGpuAdapter(): Promise<GpuAdapterFacts> {
+  const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
+  if (!adapter) throw new Error('WebGPU: this browser offers no adapter (start Chromium with --enable-unsafe-webgpu, on a GPU machine with its Vulkan/GL drivers)');
+  return adapterFacts(adapter);
+}
 
 /**
  * ORT-web times its input copies into the wasm heap and output copies out of it with
@@ -69,6 +89,14 @@ scope.onmessage = async (ev: MessageEvent<WorkerBenchRequest>) => {
       const split: StepSplit[] = [];
       for (const cfg of ev.data.split) split.push(...(await benchDecodeSplit(ort, manifest, load, 'wasm', ort.env.wasm.numThreads ?? 1, cfg, copies, (text) => post({ type: 'log', text }))));
       post({ type: 'done', result: {} as StageResult, split, threads: ort.env.wasm.numThreads ?? 1 });
+      return;
+    }
+    if (ev.data.backend === 'webgpu') {
+      const adapter = await webGpuAdapter();
+      const { ort: gpuOrt, build } = await ortWebFor(true);
+      post({ type: 'log', text: `WebGPU adapter: ${JSON.stringify(adapter)}, ORT ${build} build` });
+      const result = await benchBundle(gpuOrt, manifest, load, 'webgpu', gpuOrt.env.wasm.numThreads ?? 1, config, (text) => post({ type: 'log', text }));
+      post({ type: 'done', result, threads: gpuOrt.env.wasm.numThreads ?? 1, webgpu: { adapter, ortBuild: build } });
       return;
     }
     const result = await benchBundle(ort, manifest, load, 'wasm', ort.env.wasm.numThreads ?? 1, config, (text) => post({ type: 'log', text }));

@@ -1,10 +1,10 @@
 /**
- * Runtime bench (`npx tsx bench/runtime.ts [--siglip] [--only tiny|qwen] [--split]`, part of `npm run bench`).
+ * Runtime bench (`npx tsx bench/runtime.ts [--siglip] [--only tiny|qwen|qwen-q4] [--split]`, part of `npm run bench`).
  *
  * `--split`: instead of the stages, the decode step split into its parts (embedding,
  * feeds, decoder run — on WASM its copies in/out of the heap —, logits, cache swap) at 256
- * and 4096 rows of context, for the tiny bundle and a Qwen2-0.5B-shaped q4 bundle (the
- * fp32 one does not load on WASM), in Node and in Chromium.
+ * and 4096 rows of context, for the tiny bundle and the Qwen2-0.5B-shaped q4 bundle (the
+ * fp32 one does not load on WASM), in Node and in Chromium (WASM).
  *
  * Per-stage times (session creation, vision encoder, audio encoder, aligner, prefill,
  * decode tokens/s) of
@@ -13,9 +13,12 @@
  *     (`export.py --random-shape …`, under public/bundles/bench-*, git-ignored):
  *     Qwen2-0.5B decoder + Whisper-base encoder (+ the checkpoint's Q-Former), and with
  *     --siglip also SigLIP-so400m (26 layers, 384 px),
+ *   - the Qwen2-0.5B-shaped q4 bundle of the e2e tests (`npm run models:qwen05-q4`),
  * each in Node (onnxruntime-node, CPU EP) and in headless Chromium (onnxruntime-web WASM in
  * a module worker, configured as the app's worker) on the same graph files and the same
- * thread count, with the browser/native ratio from the same run. Synthetic inputs; the
+ * thread count, the q4 one also on Chromium's WebGPU (`--enable-unsafe-webgpu`; the column
+ * names the adapter: a software fallback, or the GPU), with the browser/native ratios from
+ * the same run. Synthetic inputs; the
  * decode loop is the app's `generate`. Writes .test-output/bench-runtime.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -44,7 +47,22 @@ interface Target {
   config: BenchConfig;
   /** More export.py flags (e.g. --dtype q4). */
   exportArgs?: string[];
+  /** The npm script that builds the bundle (instead of export.py with `shapes`). */
+  npmScript?: string;
+  /** Stages also on Chromium's WebGPU (the app's placement; the adapter's facts label the column). */
+  webgpu?: boolean;
 }
+
+/** The Qwen2-0.5B-shaped q4 bundle of e2e/large-bundle.spec.ts (`npm run models:qwen05-q4`): stages also on WebGPU; the decode split. */
+const QWEN_Q4: Target = {
+  key: 'qwen-q4',
+  dir: 'qwen05-q4',
+  shapes: ['qwen2-0.5b'],
+  npmScript: 'models:qwen05-q4',
+  label: 'Qwen2-0.5B shapes (q4; tiny encoders)',
+  config: { frames: 4, audioWindows: 1, prefillTokens: 256, decodeSteps: 6, repeats: 1 },
+  webgpu: true,
+};
 
 const TARGETS: Target[] = [
   { key: 'tiny', dir: 'tiny', shapes: null, label: 'tiny (tests)', config: { frames: 4, audioWindows: 1, prefillTokens: 256, decodeSteps: 64, repeats: 3 } },
@@ -55,22 +73,15 @@ const TARGETS: Target[] = [
     label: 'Qwen2-0.5B + Whisper-base shapes (fp32)',
     config: { frames: 4, audioWindows: 1, prefillTokens: 256, decodeSteps: 12, repeats: 2 },
   },
+  QWEN_Q4,
 ];
 const SPLIT = args.includes('--split');
-// Spinning on (ORT's default, what the app did before) and off, in the same run.
-const splitConfig = (t: Target) => [true, false].map((spinning) => ({ contexts: [256, 4096], steps: t.key === 'tiny' ? 24 : 8, prefillChunk: 512, spinning }));
-if (SPLIT) {
-  TARGETS.splice(1, 1, {
-    key: 'qwen-q4',
-    dir: 'bench-qwen2-0.5b-q4',
-    shapes: ['qwen2-0.5b'],
-    // Tied embeddings: the token table is the lm_head's q4 weight (GatherBlockQuantized), which
-    // ORT-web 1.30's WASM EP does not implement, so Chromium cannot run this bundle's embed_tokens.
-    exportArgs: ['--dtype', 'q4'],
-    label: 'Qwen2-0.5B shapes (q4, tied q4 token table)',
-    config: TARGETS[1].config,
-  });
-}
+// Spinning on (ORT's default, what the app did before) and off, in the same run; the 0.5B
+// only off (the app's setting: its two-core comparison is in bench/README.md), 4 steps.
+const splitConfig = (t: Target) =>
+  (t.key === 'tiny' ? [true, false] : [false]).map((spinning) => ({ contexts: [256, 4096], steps: t.key === 'tiny' ? 24 : 4, prefillChunk: 512, spinning }));
+// The split: the tiny bundle and the 0.5B q4 one (the fp32 one does not load on WASM).
+if (SPLIT) TARGETS.splice(1, 1);
 if (args.includes('--siglip')) {
   TARGETS.push({
     key: 'siglip',
@@ -89,6 +100,11 @@ function ensureBundle(t: Target): string {
     return (s.bavail * s.bsize) / 2 ** 30;
   })();
   if (freeGb < 8) throw new Error(`${dir} is missing and only ${freeGb.toFixed(1)} GB are free: need ~8 GB to export it`);
+  if (t.npmScript) {
+    console.log(`building ${t.label}: npm run ${t.npmScript}…`);
+    execFileSync('npm', ['run', '--silent', t.npmScript], { cwd: ROOT, stdio: 'inherit' });
+    return dir;
+  }
   const py = ['models/export/export.py', ...(t.shapes ? ['--random-shape', t.shapes.join(',')] : ['--tiny']), '--seed', '0', ...(t.exportArgs ?? []), '--out', dir];
   console.log(`exporting ${t.label}: /usr/bin/python3 ${py.join(' ')} (a few minutes)…`);
   execFileSync('/usr/bin/python3', py, { cwd: ROOT, stdio: 'inherit' });
@@ -107,25 +123,33 @@ function nodeLoader(dir: string, m: BundleManifest) {
 
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
-function table(t: Target, node: StageResult, web: StageResult): string {
+interface Column {
+  name: string;
+  result: StageResult;
+}
+
+/** One row per stage: Node, then each Chromium column with its browser / native ratio. */
+function table(t: Target, node: StageResult, web: Column[]): string {
   const c = t.config;
-  const rows: [string, number, number, boolean][] = [
-    ['session create (all graphs), ms', node.sessionCreate, web.sessionCreate, false],
-    [`vision encoder, ${c.frames} frames, ms`, node.vision, web.vision, false],
-    [`audio encoder, ${c.audioWindows} × 30 s window, ms`, node.audioEncoder, web.audioEncoder, false],
-    ['aligner (Q-Former + projections), ms', node.aligner, web.aligner, false],
-    [`prefill, ${c.prefillTokens} tokens, ms`, node.prefill, web.prefill, false],
-    ['decode, ms per token', node.decodeStepMs, web.decodeStepMs, false],
-    ['decode, tokens/s', node.tokensPerSecond, web.tokensPerSecond, true],
+  const rows: [string, keyof StageResult, boolean][] = [
+    ['session create (all graphs), ms', 'sessionCreate', false],
+    [`vision encoder, ${c.frames} frames, ms`, 'vision', false],
+    [`audio encoder, ${c.audioWindows} × 30 s window, ms`, 'audioEncoder', false],
+    ['aligner (Q-Former + projections), ms', 'aligner', false],
+    [`prefill, ${c.prefillTokens} tokens, ms`, 'prefill', false],
+    [`prefill, tokens/s`, 'prefill', true],
+    ['decode, ms per token', 'decodeStepMs', false],
+    ['decode, tokens/s', 'tokensPerSecond', true],
   ];
-  const lines = [`| ${t.label} | Node (ORT CPU) | Chromium (ORT WASM) | browser / native |`, '|---|---:|---:|---:|'];
-  for (const [name, n, w, higherIsBetter] of rows) {
-    // Ratio as "how many times slower the browser is": time ratio, or inverse rate ratio.
-    const ratio = higherIsBetter ? n / w : w / n;
-    lines.push(`| ${name} | ${fmt(n)} | ${fmt(w)} | ${fmt(ratio, 2)}× |`);
+  const lines = [`| ${t.label} | Node (ORT CPU) | ${web.map((w) => `${w.name} | ${w.name} / native`).join(' | ')} |`, `|---|---:|${web.map(() => '---:|---:|').join('')}`];
+  for (const [name, key, rate] of rows) {
+    // prefill tokens/s from its ms; a ratio is "how many times slower the browser is": time ratio, or inverse rate ratio.
+    const value = (r: StageResult) => (name === 'prefill, tokens/s' ? (c.prefillTokens * 1000) / r.prefill : (r[key] as number));
+    const n = value(node);
+    lines.push(`| ${name} | ${fmt(n)} | ${web.map((w) => `${fmt(value(w.result))} | ${fmt(rate ? n / value(w.result) : value(w.result) / n, 2)}×`).join(' | ')} |`);
   }
-  const failed = { ...Object.fromEntries(Object.entries(node.failed).map(([k, v]) => [`node ${k}`, v])), ...Object.fromEntries(Object.entries(web.failed).map(([k, v]) => [`chromium ${k}`, v])) };
-  for (const [k, v] of Object.entries(failed)) lines.push(`| FAILED ${k} | ${v.slice(0, 160).replace(/\|/g, '/')} | | |`);
+  const failed = [['node', node] as const, ...web.map((w) => [w.name, w.result] as const)].flatMap(([where, r]) => Object.entries(r.failed).map(([k, v]) => [`${where} ${k}`, v]));
+  for (const [k, v] of failed) lines.push(`| FAILED ${k} | ${v.slice(0, 160).replace(/\|/g, '/')} |${web.map(() => ' | |').join('')}`);
   return lines.join('\n');
 }
 
@@ -201,26 +225,56 @@ const splitRun: TargetRun = async (t, dir, manifest, openPage) => {
   return { table, record: { label: t.label, config: splitConfig(t), node, chromium: r.split, threads: { node: THREADS, wasm: r.threads } } };
 };
 
+type WebRun = Awaited<ReturnType<Window['benchRuntime']>>;
+
+/** Minutes one Chromium column may take (the software WebGPU adapter runs a 0.5B decoder for many minutes); `BENCH_RUNTIME_COLUMN_MIN`. */
+const COLUMN_MIN = Number(process.env.BENCH_RUNTIME_COLUMN_MIN ?? 15);
+
+/** The stages in a fresh page's worker on one backend; a failure (or no result within COLUMN_MIN) becomes the column's `failed.all`. */
+async function chromiumStages(t: Target, openPage: () => Promise<Page>, backend: 'wasm' | 'webgpu'): Promise<WebRun> {
+  const page = await openPage();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no result within ${COLUMN_MIN} min (BENCH_RUNTIME_COLUMN_MIN); the stages done by then are in the log`)), COLUMN_MIN * 60_000);
+    });
+    const r = await Promise.race([page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config: t.config, backend }), late]);
+    if (!r.isolated) console.log('  warning: the page is not cross-origin isolated (single-threaded WASM)');
+    return r;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { result: { sessionCreate: NaN, vision: NaN, audioEncoder: NaN, aligner: NaN, prefill: NaN, decodeStepMs: NaN, tokensPerSecond: NaN, failed: { all: msg } }, threads: 0, isolated: false };
+  } finally {
+    clearTimeout(timer);
+    await page.close();
+  }
+}
+
+/** The column's name: a software adapter's figures say so; a real GPU's name its vendor and architecture. */
+function webGpuColumn(r: WebRun): string {
+  const a = r.webgpu?.adapter;
+  if (!a) return 'Chromium (ORT WebGPU; no result: the adapter is in the log)';
+  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || a.description || 'unknown adapter';
+  return `Chromium (ORT WebGPU, ${a.isFallback ? `software adapter: ${name}` : `GPU: ${name}`})`;
+}
+
 const stageRun: TargetRun = async (t, dir, manifest, openPage) => {
   console.log(`\n${t.label}: Node (onnxruntime-node, ${THREADS} threads)…`);
   const node = await benchBundle(ortNode(), manifest, nodeLoader(dir, manifest), 'cpu', THREADS, t.config, console.log);
   console.log(`${t.label}: Chromium (onnxruntime-web WASM)…`);
-  const page = await openPage();
-  let web: StageResult;
-  let threads = 0;
-  try {
-    const r = await page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config: t.config });
-    web = r.result;
-    threads = r.threads;
-    if (!r.isolated) console.log('  warning: the page is not cross-origin isolated (single-threaded WASM)');
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    web = { sessionCreate: NaN, vision: NaN, audioEncoder: NaN, aligner: NaN, prefill: NaN, decodeStepMs: NaN, tokensPerSecond: NaN, failed: { all: msg } };
+  const wasm = await chromiumStages(t, openPage, 'wasm');
+  const columns: Column[] = [{ name: 'Chromium (ORT WASM)', result: wasm.result }];
+  let gpu: WebRun | null = null;
+  if (t.webgpu) {
+    console.log(`${t.label}: Chromium (onnxruntime-web WebGPU)…`);
+    gpu = await chromiumStages(t, openPage, 'webgpu');
+    if (gpu.webgpu) console.log(`  WebGPU adapter: ${JSON.stringify(gpu.webgpu.adapter)}, ORT build ${gpu.webgpu.ortBuild}`);
+    columns.push({ name: webGpuColumn(gpu), result: gpu.result });
   }
-  await page.close();
+  const adapterLine = gpu?.webgpu ? `, WebGPU adapter: ${JSON.stringify(gpu.webgpu.adapter)} (ORT ${gpu.webgpu.ortBuild} build)` : '';
   return {
-    table: `WASM threads: ${threads}, Node intra-op threads: ${THREADS}\n${table(t, node, web)}`,
-    record: { label: t.label, config: t.config, node, chromium: web, threads: { node: THREADS, wasm: threads } },
+    table: `WASM threads: ${wasm.threads}, Node intra-op threads: ${THREADS}${adapterLine}\n${table(t, node, columns)}`,
+    record: { label: t.label, config: t.config, node, chromium: wasm.result, ...(gpu ? { webgpu: gpu.result, adapter: gpu.webgpu ?? null } : {}), threads: { node: THREADS, wasm: wasm.threads } },
   };
 };
 

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { type BundleServer, readTree, startBundleServer } from '../src/core/bundle/http-bundle-server.testutil';
 import { chooseFile, fixture, openApp, runCaption } from './app/helpers';
@@ -31,9 +32,9 @@ test.beforeEach(() => {
 
 const bundleFiles = () => [...files.keys()].filter((p) => p.startsWith('onnx/') || p.endsWith('.json') || p === 'golden.json').filter((p) => !p.startsWith('golden/'));
 
-async function loadByUrl(page: Page, expected: 'ready' | 'error' = 'ready'): Promise<void> {
+async function loadByUrl(page: Page, expected: 'ready' | 'error' = 'ready', from: BundleServer = server): Promise<void> {
   await page.locator('#preset').selectOption('url');
-  await page.getByLabel(/Bundle URL/).fill(server.base);
+  await page.getByLabel(/Bundle URL/).fill(from.base);
   await page.getByTestId('load-model').click();
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', expected, { timeout: 120_000 });
 }
@@ -48,9 +49,19 @@ async function exportedTokenIds(page: Page): Promise<number[]> {
 }
 
 /** Greedy ids of onnxruntime-node (the CLI, ffmpeg decoding) on the same bundle and video. */
-function nodeTokenIds(video: string): number[] {
-  const out = execFileSync('npx', ['tsx', 'src/cli/caption.ts', fixture(video), '--json', '--bundle', DIR, '--max-new-tokens', String(NEW_TOKENS)], { encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+function nodeTokenIds(video: string, dir = DIR, newTokens = NEW_TOKENS): number[] {
+  const out = execFileSync('npx', ['tsx', 'src/cli/caption.ts', fixture(video), '--json', '--bundle', dir, '--max-new-tokens', String(newTokens)], { encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
   return (JSON.parse(out) as { generatedTokenIds: number[] }).generatedTokenIds;
+}
+
+/** The app's worker engine on WebGPU (the harness page), as the UI's "auto" keeps a software adapter off the GPU. */
+async function engineOnWebGpu(page: Page, bundleUrl: string, newTokens: number) {
+  await page.goto('/e2e/harness/engine.html');
+  await expect(page.getByTestId('status')).toHaveText('ready');
+  return page.evaluate(
+    ([url, n]) => (window as unknown as { engineHarness: { run: (u: string, p: string, v: string, n: number) => Promise<{ ok: boolean; backends?: Record<string, string>; ortBuild?: string | null; ids?: number[]; error?: string }> } }).engineHarness.run(url, 'webgpu', '/e2e/fixtures/out/short.mp4', n),
+    [bundleUrl, newTokens] as const,
+  );
 }
 
 async function cachedUrls(page: Page): Promise<string[]> {
@@ -96,13 +107,7 @@ test('WASM: loads a chunked bundle by URL with progress, a reload downloads noth
 
 test('WebGPU (software adapter): the app engine, handed the chunks as Cache API Blobs, gives the tokens of onnxruntime-node', async ({ page }) => {
   test.setTimeout(480_000);
-  // The UI's "auto" keeps a software adapter off the GPU; the app's worker engine is asked for WebGPU directly.
-  await page.goto('/e2e/harness/engine.html');
-  await expect(page.getByTestId('status')).toHaveText('ready');
-  const result = await page.evaluate(
-    ([url, n]) => (window as unknown as { engineHarness: { run: (u: string, p: string, v: string, n: number) => Promise<{ ok: boolean; backends?: Record<string, string>; ortBuild?: string | null; ids?: number[]; error?: string }> } }).engineHarness.run(url, 'webgpu', '/e2e/fixtures/out/short.mp4', n),
-    [server.base, NEW_TOKENS] as const,
-  );
+  const result = await engineOnWebGpu(page, server.base, NEW_TOKENS);
   expect(result.error).toBeUndefined();
   expect(result.backends).toMatchObject({ decoder_model_merged: 'webgpu', vision_encoder: 'webgpu', embed_tokens: 'wasm' });
   // onnxruntime-web's JSPI build where this Chromium has JSPI (src/worker/ort-web.ts), the asyncify one otherwise.
@@ -229,4 +234,70 @@ test('WebGPU: a tensor over the adapter\'s maxBufferSize is refused before any d
   } finally {
     await wide.close();
   }
+});
+
+/**
+ * A Qwen2-0.5B-shaped q4 bundle (`npm run models:qwen05-q4`: random weights, the LLM at its
+ * real shape — 24 layers, 151 936-token table —, the encoders tiny; 406 MB in 15 files, the
+ * decoder's weights in 5 chunks of ≤ 80 MB), served by the test over HTTP: the URL loader's
+ * progress, a reload that downloads nothing, and onnxruntime-node's greedy tokens on WASM and
+ * on the software WebGPU adapter.
+ */
+test.describe('Qwen2-0.5B-shaped q4 bundle', () => {
+  const Q05 = 'public/bundles/qwen05-q4';
+  const Q05_TOKENS = 4;
+  let q05: BundleServer;
+  let q05Files: Map<string, Uint8Array>;
+  test.beforeAll(async () => {
+    if (!existsSync(`${Q05}/bundle.json`)) throw new Error(`${Q05} is missing: build it with \`npm run models:qwen05-q4\` (scripts/test.sh does when it is missing)`);
+    q05Files = readTree(Q05);
+    q05 = await startBundleServer(q05Files, { isolation: true });
+  });
+  test.afterAll(() => q05?.close());
+
+  test('WASM: loads by URL with progress, a reload downloads nothing, tokens equal onnxruntime-node', async ({ page }) => {
+    test.setTimeout(300_000);
+    const decoderChunks = [...q05Files.keys()].filter((p) => /^onnx\/decoder_model_merged\.onnx_data(_\d+)?$/.test(p));
+    expect(decoderChunks.length).toBeGreaterThanOrEqual(3);
+    const m = JSON.parse(new TextDecoder().decode(q05Files.get('bundle.json')!)) as { name: string; llm: { layers: number; hidden: number; vocab: number } };
+    expect(m.llm).toMatchObject({ layers: 24, hidden: 896, vocab: 151936 }); // Qwen2-0.5B's shape
+    await openApp(page, { wasm: true, maxNewTokens: Q05_TOKENS });
+    q05.delayMs = 25;
+    await page.locator('#preset').selectOption('url');
+    await page.getByLabel(/Bundle URL/).fill(q05.base);
+    await page.getByTestId('load-model').click();
+    await expect(page.getByTestId('stage-bundle')).toContainText(/ of .* MB · downloading · [\d.]+ (B|KB|MB)\/s · \d+:\d\d left/);
+    await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 180_000 });
+    for (const p of q05Files.keys()) expect(q05.count(p), p).toBe(1);
+
+    await chooseFile(page, 'short.mp4');
+    await runCaption(page, 'done');
+    const first = await exportedTokenIds(page);
+    expect(first).toHaveLength(Q05_TOKENS);
+
+    q05.requests.length = 0;
+    q05.delayMs = 0;
+    await page.reload();
+    await expect(page.getByTestId('cached-models')).toContainText(m.name);
+    await expect(page.getByTestId('cached-models')).not.toContainText('incomplete');
+    await loadByUrl(page, 'ready', q05);
+    expect(q05.requests).toEqual(['/b/bundle.json']);
+    await page.getByLabel('Max new tokens').fill(String(Q05_TOKENS));
+    await chooseFile(page, 'short.mp4');
+    await runCaption(page, 'done');
+    expect(await exportedTokenIds(page)).toEqual(first);
+    expect(first).toEqual(nodeTokenIds('short.mp4', Q05, Q05_TOKENS));
+  });
+
+  test('WebGPU (software adapter): the app engine gives the tokens of onnxruntime-node', async ({ page }) => {
+    // Measured here (2026-12-02, load ≈ 10–20): not done in 8 min (the tiny encoders alone take
+    // ≈ 70 s on SwiftShader, the 0.5B decoder many minutes), too long for CI; opt in with
+    // E2E_WEBGPU_05B=1 (or `npx tsx bench/browser-7b.ts public/bundles/qwen05-q4 --prefer webgpu`).
+    test.skip(!process.env.E2E_WEBGPU_05B, 'the 0.5B on the software WebGPU adapter takes > 8 min here: set E2E_WEBGPU_05B=1');
+    test.setTimeout(1_800_000);
+    const result = await engineOnWebGpu(page, q05.base, Q05_TOKENS);
+    expect(result.error).toBeUndefined();
+    expect(result.backends).toMatchObject({ decoder_model_merged: 'webgpu', embed_tokens: 'wasm' });
+    expect(result.ids).toEqual(nodeTokenIds('short.mp4', Q05, Q05_TOKENS));
+  });
 });

@@ -24,6 +24,8 @@ if [ ! -f models/lite/mirror/pins.json ]; then step "lay the lite fixture out as
 for q in q4 q4f16; do
   if [ ! -f public/bundles/tiny-$q/bundle.json ]; then step "build tiny $q bundle" npm run --silent models:tiny-$q; fi
 done
+# A Qwen2-0.5B-shaped q4 bundle (random weights, several chunks per graph) for e2e/large-bundle.spec.ts.
+if [ ! -f public/bundles/qwen05-q4/bundle.json ]; then step "build Qwen2-0.5B-shaped q4 bundle" npm run --silent models:qwen05-q4; fi
 if [ -f e2e/fixtures/make-fixtures.sh ]; then step "make media fixtures" bash e2e/fixtures/make-fixtures.sh; fi
 
 step lint npx eslint .

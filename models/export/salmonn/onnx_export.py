@@ -60,13 +60,13 @@ def dynamic_axes(name: str, cfg: SalmonnConfig) -> dict:
     if name == "audio_aligner":
         return {"encoder_hidden_states": {0: "windows"}, "audio_features": {0: "audio_tokens"}}
     if name == "embed_tokens":
-        return {"input_ids": {0: "batch", 1: "seq"}, "inputs_embeds": {0: "batch", 1: "seq"}}
-    d = {"inputs_embeds": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "total"},
-         "position_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}}
+        return {"input_ids": {0: "batch_size", 1: "seq"}, "inputs_embeds": {0: "batch_size", 1: "seq"}}
+    d = {"inputs_embeds": {0: "batch_size", 1: "seq"}, "attention_mask": {0: "batch_size", 1: "total"},
+         "position_ids": {0: "batch_size", 1: "seq"}, "logits": {0: "batch_size", 1: "seq"}}
     for n in ins[3:]:
-        d[n] = {0: "batch", 2: "past"}
+        d[n] = {0: "batch_size", 2: "past"}
     for n in outs[1:]:
-        d[n] = {0: "batch", 2: "total"}
+        d[n] = {0: "batch_size", 2: "total"}
     return d
 
 

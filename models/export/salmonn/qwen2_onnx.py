@@ -235,8 +235,8 @@ def build_decoder(cfg: SalmonnConfig, src: WeightSource, out_dir: str, plan: Llm
         up = lin(ln2, p + "mlp.up_proj.weight")
         silu = b.op("Mul", gate, b.op("Sigmoid", gate, name=p + "mlp/Sigmoid"), name=p + "mlp/SiLU")
         x = lin(b.op("Mul", silu, up, name=p + "mlp/Mul"), p + "mlp.down_proj.weight")
-        outputs += [_vi(f"present.{i}.key", elem, ["batch", cfg.kv_heads, "total_sequence_length", cfg.head_dim]),
-                    _vi(f"present.{i}.value", elem, ["batch", cfg.kv_heads, "total_sequence_length", cfg.head_dim])]
+        outputs += [_vi(f"present.{i}.key", elem, ["batch_size", cfg.kv_heads, "total_sequence_length", cfg.head_dim]),
+                    _vi(f"present.{i}.value", elem, ["batch_size", cfg.kv_heads, "total_sequence_length", cfg.head_dim])]
         if log:
             log(f"    layer {i + 1}/{cfg.layers}")
     h, _, _, _ = b.node("SkipSimplifiedLayerNormalization", [x, residual, vec("model.norm.weight")], 4,
@@ -248,13 +248,13 @@ def build_decoder(cfg: SalmonnConfig, src: WeightSource, out_dir: str, plan: Llm
         b.node("Cast", [y], name="logits/Cast", outputs=["logits"], to=TensorProto.FLOAT)
     else:
         lin(last, head_name(cfg), out_name="logits")
-    inputs = [_vi("inputs_embeds", elem, ["batch", "sequence_length", cfg.hidden]),
-              _vi("attention_mask", TensorProto.INT64, ["batch", "total_sequence_length"])]
+    inputs = [_vi("inputs_embeds", elem, ["batch_size", "sequence_length", cfg.hidden]),
+              _vi("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"])]
     for i in range(cfg.layers):
         for kv in ("key", "value"):
-            inputs.append(_vi(f"past_key_values.{i}.{kv}", elem, ["batch", cfg.kv_heads, "past_sequence_length",
+            inputs.append(_vi(f"past_key_values.{i}.{kv}", elem, ["batch_size", cfg.kv_heads, "past_sequence_length",
                                                                    cfg.head_dim]))
-    outputs = [_vi("logits", TensorProto.FLOAT, ["batch", 1, cfg.vocab])] + outputs
+    outputs = [_vi("logits", TensorProto.FLOAT, ["batch_size", 1, cfg.vocab])] + outputs
     return b.save(inputs, outputs)
 
 
@@ -337,5 +337,5 @@ def build_embed(cfg: SalmonnConfig, src: WeightSource, out_dir: str, plan: LlmPl
         if store != act:
             y = b.op("Cast", y, name="embed_tokens/Cast", to=elem)
         b.node("Identity", [y], name="embed_tokens/out", outputs=["inputs_embeds"])
-    return b.save([_vi("input_ids", TensorProto.INT64, ["batch", "sequence_length"])],
-                  [_vi("inputs_embeds", elem, ["batch", "sequence_length", h])])
+    return b.save([_vi("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"])],
+                  [_vi("inputs_embeds", elem, ["batch_size", "sequence_length", h])])

@@ -181,3 +181,19 @@ def test_initializers_trace_back_to_checkpoint(tmp_path, tiny_llm):
         for name in inits:
             assert name.startswith("const.") or name.startswith("model.rotary_emb.") or \
                 any(name.startswith(k + ".") or name == k for k in sd), name
+
+
+def test_batch_dim_is_named_batch_size(tmp_path, tiny_llm):
+    """The decoder's and embed_tokens' batch dim is named `batch_size` on both export paths:
+    transformers.js sizes its empty KV cache from dims of that name only (any other becomes
+    0), so its generate runs our graphs as they are (bench/transformers-generate.ts)."""
+    from salmonn.onnx_export import dynamic_axes
+    cfg, sd = tiny_llm
+    out, _, _, _ = _export(tmp_path, cfg, sd, "q4")
+    for graph in ("decoder_model_merged", "embed_tokens"):
+        m = onnx.load(os.path.join(out, f"{graph}.onnx"), load_external_data=False)
+        ports = list(m.graph.input) + list(m.graph.output)
+        firsts = {p.name: p.type.tensor_type.shape.dim[0].dim_param for p in ports}
+        assert set(firsts.values()) == {"batch_size"}, (graph, firsts)
+        torch_axes = dynamic_axes(graph, cfg)
+        assert {n: a[0] for n, a in torch_axes.items()} == {n: "batch_size" for n in torch_axes}, graph
