@@ -511,13 +511,22 @@ test('a caption track at scene changes: the cuts on the timeline, cues starting 
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
   await expect(panel.getByTestId('track-progress')).toHaveText('4 of 4 segments captioned · 4 from the track cache');
 
+  // testsrc2 for 10 s (video_only.mp4): moving, no cut; one segment, and the page says why.
+  await chooseFile(page, 'video_only.mp4');
+  await page.getByRole('button', { name: 'Caption track' }).click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(panel.getByTestId('scene-cuts')).toHaveText('No scene change found');
+  await expect(panel.getByTestId('scene-note')).toHaveText('No scene change was found (no scene score above 0.3): the track is one segment of the whole video.');
+  await expect(panel.getByTestId('cue')).toHaveCount(1);
+  await expect(page.getByTestId('timeline-cut')).toHaveCount(0);
+
   // 0.4 s: too short for two 2 s segments; a clear message, the earlier runs kept.
   await chooseFile(page, 'short.mp4');
   await page.getByRole('button', { name: 'Caption track' }).click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'error');
   await expect(panel.getByTestId('error')).toHaveAttribute('data-code', 'media/too-short');
   await expect(panel.getByTestId('error-message')).toContainText('The video is 0.4 s long: scene segments need at least 4 s');
-  await expect(page.getByTestId('history-item')).toHaveCount(3);
+  await expect(page.getByTestId('history-item')).toHaveCount(4);
 });
 
 test('a long caption: clip captions stream, then the merge; kept in the history with its clips, exported; Cancel keeps the clips done', async ({ page }) => {
