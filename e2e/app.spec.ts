@@ -493,6 +493,7 @@ test('a caption track at scene changes: the cuts on the timeline, cues starting 
   marked.forEach((t, i) => expect(Math.abs(t - SCENE_CUTS[i])).toBeLessThan(FRAME / 2));
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
   await expect(panel.getByTestId('track-progress')).toHaveText('4 of 4 segments captioned');
+  await shot(page, 'scene-track');
   const starts = await panel.getByTestId('cue').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-start'))));
   expect(starts).toHaveLength(SCENE_STARTS.length);
   starts.forEach((t, i) => expect(Math.abs(t - SCENE_STARTS[i])).toBeLessThan(FRAME / 2));
@@ -550,6 +551,7 @@ test('a long caption: clip captions stream, then the merge; kept in the history 
   await expect(panel.getByTestId('long-progress')).toHaveText('2 of 2 clips captioned');
   await expect(panel.getByTestId('long-scores')).toContainText('(target 40)');
   await expect(panel.getByTestId('long-scores')).toContainText('merge levels [1]');
+  await shot(page, 'long-caption');
   const summary = (await panel.getByTestId('caption-text').textContent())!.trim();
   const clipTexts = await clips.locator('.cue-text').allTextContents();
 

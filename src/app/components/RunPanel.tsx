@@ -221,7 +221,7 @@ function LongView({ long, running, text, tokensPerSecond, wallMs }: { long: Live
           <CaptionView text={text} running={running} tokensPerSecond={tokensPerSecond} wallMs={wallMs} />
           {long.lengthScore !== null ? (
             <p className="small" data-testid="long-scores">
-              {long.words} words (target {long.targetWords}) · length score {long.lengthScore.toFixed(1)} · merge levels [{long.mergeLevels.join(', ')}]
+              {long.words} word{long.words === 1 ? '' : 's'} (target {long.targetWords}) · length score {long.lengthScore.toFixed(1)} · merge levels [{long.mergeLevels.join(', ')}]
             </p>
           ) : null}
         </>

@@ -12,7 +12,7 @@ export type ReadyInfo = ModelInfo;
 import type { CaptionReport, Stage } from '../../core/report';
 import type { MediaHandle, ModelInfo } from '../../core/engine';
 import { TRACK_PROMPT } from '../../core/timed/track-run';
-import { longCaption, type LongCaptionModel } from '../../core/timed/long-caption';
+import { clipPrompt, longCaption, type LongCaptionModel } from '../../core/timed/long-caption';
 import { mergeContextTokens } from '../../core/timed/long-engine';
 import { DEFAULT_SCENE_OPTIONS, type SceneReport } from '../../core/timed/scenes';
 import { clipsOf } from '../../core/timed/track';
@@ -370,7 +370,8 @@ export const useEngine = create<EngineState>((set, get) => ({
     // The long caption writes its own clip and merge prompts (long-caption.ts), as the CLI's --long.
     const base = { ...buildRequest(settings), prompt: undefined };
     const { longWords: targetWords, longClipSeconds: clipSeconds, longStrideSeconds: strideSeconds } = settings;
-    const options = { ...buildOptions(settings, defaultOptions(ready.manifest)), prompt: '', range: null };
+    // The record shows the clips' prompt (the first clip's: no previous caption yet).
+    const options = { ...buildOptions(settings, defaultOptions(ready.manifest)), prompt: clipPrompt(null), range: null };
     const live: LiveLong = { targetWords, clipSeconds, strideSeconds, total: 0, clips: [], mergeLevels: [], words: null, lengthScore: null, repetitionRate: null, index: 0, clip: null, phase: 'clips', merges: 0 };
     set({ busy: true, chat: null, run: { ...get().run!, status: 'running', options, long: live } });
     const update = (patch: Partial<LiveRun>) => set((s) => (s.run?.id === id ? { run: { ...s.run, ...patch } } : {}));
