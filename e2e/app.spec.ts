@@ -483,3 +483,131 @@ test('a history entry written before multi-step runs still loads, shows and expo
   const data = JSON.parse(await readDownload(download));
   expect(data).toMatchObject({ caption: 'An old caption.', kind: 'global', range: null, track: null, turns: [] });
 });
+
+/**
+ * scenes.mp4 by e2e/fixtures/make-fixtures.sh: red 0–3 s, testsrc2 3–7 s, blue 7–9.5 s,
+ * green 9.5–10.5 s, SMPTE bars 10.5–13 s (30 fps, compared at 2 fps). The cuts are where the
+ * colours change; green (1 s) is under the 2 s minimum segment, so its start is no boundary.
+ */
+const SCENE_CUTS = [3, 7, 9.5, 10.5];
+const SCENE_STARTS = [0, 3, 7, 9.5];
+const FRAME = 1 / 30;
+
+test('a caption track at scene changes: the cuts on the timeline, cues starting at them (to the frame), .vtt, history; a too-short video is refused', async ({ page }) => {
+  await openApp(page, { wasm: true, maxNewTokens: 2 });
+  await chooseFile(page, 'scenes.mp4');
+  const segments = page.getByLabel('Segments');
+  await segments.selectOption('scenes');
+  await expect(page.getByTestId('track-seconds')).toBeDisabled();
+  // By keyboard: the focused Caption track button, Enter.
+  await page.getByRole('button', { name: 'Caption track' }).press('Enter');
+  const panel = page.getByTestId('run-panel');
+  // The cuts are shown (text and timeline markers) before the segments are captioned.
+  await expect(panel.getByTestId('scene-cuts')).toHaveText('Scene changes at 0:03.0, 0:07.0, 0:09.5, 0:10.5', { timeout: 120_000 });
+  const marked = await page.getByTestId('timeline-cut').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-time'))));
+  expect(marked).toHaveLength(SCENE_CUTS.length);
+  marked.forEach((t, i) => expect(Math.abs(t - SCENE_CUTS[i])).toBeLessThan(FRAME / 2));
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  await expect(panel.getByTestId('track-progress')).toHaveText('4 of 4 segments captioned');
+  await shot(page, 'scene-track');
+  const starts = await panel.getByTestId('cue').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-start'))));
+  expect(starts).toHaveLength(SCENE_STARTS.length);
+  starts.forEach((t, i) => expect(Math.abs(t - SCENE_STARTS[i])).toBeLessThan(FRAME / 2));
+  // The subtitles over the video are the scene cues.
+  expect(await page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid="preview"]')!.textTracks[0].cues!.length)).toBe(4);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('export-vtt').click()]);
+  const cues = parseCues(await readDownload(download));
+  cues.forEach((c, i) => expect(Math.abs(c.start - SCENE_STARTS[i])).toBeLessThan(FRAME / 2));
+  expect(cues[3].end).toBeCloseTo(13, 1);
+  const item = page.getByTestId('history-item').first();
+  await expect(item.getByTestId('history-kind')).toHaveText('caption track (4 of 4 scene segments)');
+
+  // A rerun: the cuts and every cue from the caches (no decode, no model run).
+  await page.getByRole('button', { name: 'Caption track' }).click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done');
+  await expect(panel.getByTestId('track-progress')).toHaveText('4 of 4 segments captioned · 4 from the track cache');
+
+  // testsrc2 for 10 s (video_only.mp4): moving, no cut; one segment, and the page says why.
+  await chooseFile(page, 'video_only.mp4');
+  await page.getByRole('button', { name: 'Caption track' }).click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(panel.getByTestId('scene-cuts')).toHaveText('No scene change found');
+  await expect(panel.getByTestId('scene-note')).toHaveText('No scene change was found (no scene score above 0.3): the track is one segment of the whole video.');
+  await expect(panel.getByTestId('cue')).toHaveCount(1);
+  await expect(page.getByTestId('timeline-cut')).toHaveCount(0);
+
+  // 0.4 s: too short for two 2 s segments; a clear message, the earlier runs kept.
+  await chooseFile(page, 'short.mp4');
+  await page.getByRole('button', { name: 'Caption track' }).click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'error');
+  await expect(panel.getByTestId('error')).toHaveAttribute('data-code', 'media/too-short');
+  await expect(panel.getByTestId('error-message')).toContainText('The video is 0.4 s long: scene segments need at least 4 s');
+  await expect(page.getByTestId('history-item')).toHaveCount(4);
+});
+
+test('a long caption: clip captions stream, then the merge; kept in the history with its clips, exported; Cancel keeps the clips done', async ({ page }) => {
+  await openApp(page, { wasm: true, maxNewTokens: 2 });
+  await chooseFile(page, 'scenes.mp4');
+  // The defaults are the CLI's (core/timed/long-engine.ts): 10 s clips every 5 s; 300 words.
+  await expect(page.getByLabel('Clip length (s)')).toHaveValue('10');
+  await expect(page.getByLabel('Clip stride (s)')).toHaveValue('5');
+  await expect(page.getByLabel('Long caption target (words)')).toHaveValue('300');
+  await page.getByLabel('Long caption target (words)').fill('40');
+  await page.getByRole('button', { name: 'Long caption' }).press('Enter');
+  const panel = page.getByTestId('run-panel');
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 150_000 });
+  // 13 s in 10 s clips every 5 s, by hand: 0–10, 5–13.
+  const clips = panel.getByTestId('clip');
+  await expect(clips).toHaveCount(2);
+  expect(await clips.evaluateAll((els) => els.map((e) => [Number(e.getAttribute('data-start')), Number(e.getAttribute('data-end'))]))).toEqual([
+    [0, 10],
+    [5, expect.closeTo(13, 1)],
+  ]);
+  await expect(panel.getByTestId('long-progress')).toHaveText('2 of 2 clips captioned');
+  await expect(panel.getByTestId('long-scores')).toContainText('(target 40)');
+  await expect(panel.getByTestId('long-scores')).toContainText('merge levels [1]');
+  await shot(page, 'long-caption');
+  const summary = (await panel.getByTestId('caption-text').textContent())!.trim();
+  const clipTexts = await clips.locator('.cue-text').allTextContents();
+
+  const item = page.getByTestId('history-item').first();
+  await expect(item).toHaveAttribute('data-status', 'done');
+  await expect(item.getByTestId('history-kind')).toHaveText('long caption (2 of 2 clips, 40 words target)');
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.getByTestId('export-json').click()]);
+  const data = JSON.parse(await readDownload(download)) as { kind: string; caption: string; long: { targetWords: number; clipSeconds: number; strideSeconds: number; clips: { start: number; caption: string }[]; mergeLevels: number[] } };
+  expect(data.kind).toBe('long');
+  expect(data.caption.trim()).toBe(summary === '(no text)' ? '' : summary);
+  expect(data.long).toMatchObject({ targetWords: 40, clipSeconds: 10, strideSeconds: 5, mergeLevels: [1] });
+  expect(data.long.clips.map((c) => c.caption.trim() || '(no text)')).toEqual(clipTexts);
+  await expect(page.getByTestId('chat-reason')).toContainText('A long caption has no conversation');
+
+  // 4 s clips every 4 s (0–4, 4–8, 8–12, 12–13): Cancel once the first clip is captioned.
+  await page.getByLabel('Clip stride (s)').fill('4');
+  await page.getByLabel('Clip length (s)').fill('4');
+  await page.evaluate(() => {
+    const panel = document.querySelector('[data-testid="run-panel"]')!;
+    const observer = new MutationObserver(() => {
+      const progress = panel.querySelector('[data-testid="long-progress"]');
+      if (progress?.getAttribute('data-total') !== '4' || Number(progress.getAttribute('data-done')) < 1) return;
+      observer.disconnect();
+      (document.querySelector('[data-testid="cancel-button"]') as HTMLButtonElement).click();
+    });
+    observer.observe(panel, { childList: true, subtree: true, attributes: true, characterData: true });
+  });
+  await page.getByRole('button', { name: 'Long caption' }).click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'cancelled', { timeout: 60_000 });
+  const done = await panel.getByTestId('clip').count();
+  expect(done).toBeGreaterThanOrEqual(1);
+  expect(done).toBeLessThan(4);
+  await expect(page.getByTestId('history-item').first().getByTestId('history-kind')).toHaveText(`long caption (${done} of 4 clips, 40 words target)`);
+
+  // Compare the two long captions: each column lists its clips.
+  const items = page.getByTestId('history-item');
+  await items.nth(0).getByTestId('history-select').check();
+  await items.nth(1).getByTestId('history-select').check();
+  await page.getByTestId('compare-button').click();
+  const compare = page.getByTestId('compare');
+  await expect(compare.getByTestId('compare-col').nth(0).getByTestId('clip')).toHaveCount(done);
+  await expect(compare.getByTestId('compare-col').nth(1).getByTestId('clip')).toHaveCount(2);
+});

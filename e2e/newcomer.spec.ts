@@ -145,6 +145,8 @@ test('keyboard: focus stays on Caption, skip links move focus, Escape closes com
   expect(stops).toContain('button[button]#load-folder');
   expect(stops).toContain('a#skip-history');
   expect(stops).toContain('button[button]#caption-button');
+  // The track's segmentation and the long caption's controls (issue 14) are tab stops too.
+  for (const stop of ['select#track-segmentation', 'button[button]#track-button', 'button[button]#long-button', 'input[number]#long-words', 'input[number]#long-clip', 'input[number]#long-stride']) expect(stops).toContain(stop);
   await page.getByTestId('skip-history').focus();
   await page.keyboard.press('Enter');
   await expect(page.locator('#history-end')).toBeFocused();

@@ -9,6 +9,7 @@ import { LOW_MEMORY_SETTINGS, type LowMemorySetting } from '../core/bundle/memor
 import type { SamplingPresetName } from '../core/media/plan';
 import type { PromptVariant } from '../core/model/prompt';
 import type { AudioChannel, CaptionOptions, Decoding, Modality } from '../core/options';
+import { LONG_CLIP_SECONDS, LONG_STRIDE_SECONDS } from '../core/timed/long-engine';
 
 export interface CliArgs {
   file: string;
@@ -99,8 +100,9 @@ function checkLong(out: CliArgs): void {
   if (out.overrides.range) throw new UsageError('--long covers the whole video: drop --range');
   if (out.ask.length) throw new UsageError('--ask follows a single caption: drop it with --long');
   if (out.overrides.prompt !== undefined) throw new UsageError('--long writes its own clip and merge prompts: drop --prompt');
-  const clip = out.clip ?? 10;
-  if ((out.stride ?? 5) > clip) throw new UsageError(`--stride must be at most the clip length (${clip} s), got ${out.stride ?? 5}`);
+  const clip = out.clip ?? LONG_CLIP_SECONDS;
+  const stride = out.stride ?? LONG_STRIDE_SECONDS;
+  if (stride > clip) throw new UsageError(`--stride must be at most the clip length (${clip} s), got ${stride}`);
 }
 
 function positiveNumber(flag: string, v: string, integer: boolean): number {

@@ -96,4 +96,13 @@ describe('WorkerEngine request ids', () => {
     await expect(s).resolves.toEqual({ segments: [{ start: 0, end: 3 }] });
     expect(fractions).toEqual([0.5]);
   });
+
+  it('completionTokens asks the worker to count a merge prompt and resolves with its number', async () => {
+    const w = new FakeWorker();
+    const engine = new WorkerEngine(w);
+    const count = engine.completionTokens('Merge these.', { maxNewTokens: 4 });
+    expect(w.posted[0]).toMatchObject({ type: 'tokens', prompt: 'Merge these.', request: { maxNewTokens: 4 } });
+    w.emit({ type: 'result', id: w.posted[0].id, value: 17 });
+    await expect(count).resolves.toBe(17);
+  });
 });

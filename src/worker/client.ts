@@ -84,6 +84,11 @@ export class WorkerEngine implements Engine<BundleLocation, File, RunHandlers> {
     return this.request({ type: 'scenes', mediaId, options }, handlers);
   }
 
+  /** Prompt tokens of a text-only turn of this text (the long caption's merge budget). */
+  completionTokens(prompt: string, request: CaptionRequest = {}): Promise<number> {
+    return this.request({ type: 'tokens', prompt, request }, {});
+  }
+
   async reset(mediaId: string): Promise<void> {
     await this.request({ type: 'reset', mediaId }, {});
   }

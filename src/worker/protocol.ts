@@ -4,7 +4,8 @@
  * the client settles each request by its id only (client.ts): an event of an earlier
  * request can never reach a later one. `complete` (a text-only turn) streams `token` and
  * `progress` events as a caption does; `scenes` streams `progress` (stage 'decode') and
- * resolves with the cuts and segments (core/timed/scenes.ts) for a scene-cut caption track.
+ * resolves with the cuts and segments (core/timed/scenes.ts) for a scene-cut caption track;
+ * `tokens` counts a text-only turn's prompt tokens (InProcessEngine.completionTokens).
  */
 import type { SerializedError } from '../core/errors';
 import type { LoadProgress, MediaHandle, ModelInfo } from '../core/engine';
@@ -28,6 +29,7 @@ export type RequestBody =
   | { type: 'ask'; mediaId: string; question: string; request: CaptionRequest }
   | { type: 'complete'; prompt: string; request: CaptionRequest }
   | { type: 'scenes'; mediaId: string; options: Partial<SceneOptions> }
+  | { type: 'tokens'; prompt: string; request: CaptionRequest }
   | { type: 'reset'; mediaId: string }
   | { type: 'close'; mediaId: string }
   | { type: 'dispose' };
@@ -43,6 +45,8 @@ export interface ResultOf {
   ask: TurnReport;
   complete: CompletionReport;
   scenes: SceneReport;
+  /** Prompt tokens of a text-only turn (a long caption's merge budget). */
+  tokens: number;
   reset: null;
   close: null;
   dispose: null;

@@ -103,6 +103,8 @@ export function serve(scope: DedicatedWorkerGlobalScope, engine: WebEngine, opti
         return engine.complete(req.prompt, req.request, events);
       case 'scenes':
         return engine.scenes(req.mediaId, req.options, events);
+      case 'tokens':
+        return engine.completionTokens(req.prompt, req.request);
       case 'reset':
         await engine.reset(req.mediaId);
         return null;

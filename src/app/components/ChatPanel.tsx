@@ -28,7 +28,9 @@ export function ChatPanel() {
         : !live
           ? runKind === 'track' && runStatus !== 'running'
             ? 'A caption track has no conversation: make a caption (of the whole file or a range) to ask about it.'
-            : 'Caption this video first: the questions continue the conversation of its caption.'
+            : runKind === 'long' && runStatus !== 'running'
+              ? 'A long caption has no conversation: make a caption (of the whole file or a range) to ask about it.'
+              : 'Caption this video first: the questions continue the conversation of its caption.'
           : null;
   const disabled = reason !== null || asking;
   const submit = (e: FormEvent) => {

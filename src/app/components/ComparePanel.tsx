@@ -7,11 +7,11 @@ import { compareOptions } from '../lib/settings';
 import { captionStats, summarizeFlags } from '../lib/stats';
 import { useHistory } from '../state/history';
 import { kindSummary } from '../lib/export';
-import { CueList, TurnList } from './RunParts';
+import { ClipList, CueList, TurnList } from './RunParts';
 
 /** The frame times of a run: from its report, or the thumbnails of a run that did not finish. */
 function frameTimes(r: RunRecord): number[] {
-  if (r.kind === 'track') return []; // each segment had its own frames
+  if (r.kind === 'track' || r.kind === 'long') return []; // each segment / clip had its own frames
   return (r.report?.frames ?? r.thumbnails).map((f) => f.timestamp);
 }
 
@@ -138,6 +138,7 @@ export function ComparePanel() {
                 {diffs[i] ? <DiffText parts={diffs[i]} /> : r.caption || '(no text)'}
               </div>
             )}
+            {r.kind === 'long' && r.long ? <ClipList clips={r.long.clips.map((c) => ({ start: c.start, end: c.end, text: c.caption }))} /> : null}
             {r.turns.length ? <TurnList turns={r.turns} /> : null}
           </article>
         ))}

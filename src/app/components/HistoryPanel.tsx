@@ -9,7 +9,7 @@ import { ErrorNotice } from './ErrorNotice';
 import { ExportButtons } from './ExportButtons';
 import { CaptionView } from './RunPanel';
 import { BlobImage } from './BlobImage';
-import { CueList, TurnList } from './RunParts';
+import { ClipList, CueList, TurnList } from './RunParts';
 
 /** Every run (IndexedDB), newest first: open, delete (with undo), choose 2–4 to compare. */
 export function HistoryPanel() {
@@ -173,6 +173,7 @@ function HistoryItem({ run, selected, canSelect, open, onToggleOpen, onSelect, o
         <div className="history-detail">
           {run.error && run.status === 'error' ? <ErrorNotice error={run.error} /> : null}
           {run.kind === 'track' && run.track ? <CueList cues={run.track.cues} /> : <CaptionView text={run.caption} running={false} tokensPerSecond={run.tokensPerSecond} wallMs={run.wallMs} />}
+          {run.kind === 'long' && run.long ? <ClipList clips={run.long.clips.map((c) => ({ start: c.start, end: c.end, text: c.caption }))} /> : null}
           {run.turns.length ? <TurnList turns={run.turns} /> : null}
           <ExportButtons record={run} />
         </div>

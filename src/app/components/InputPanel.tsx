@@ -3,6 +3,7 @@ import type { LiveFrame } from '../state/engine';
 import { useEngine } from '../state/engine';
 import { useMedia } from '../state/media';
 import { formatBytes, formatTimestamp } from '../lib/format';
+import { FilePickerButton } from './FilePickerButton';
 import { RangeControls } from './RangeControls';
 import { SubtitleTrack } from './SubtitleTrack';
 import { Timeline } from './Timeline';
@@ -29,9 +30,9 @@ export function InputPanel() {
   const runRange = useEngine((s) => s.run?.range ?? s.run?.track?.segment ?? null);
   const windowSeconds = useEngine((s) => s.model.ready?.manifest.audio.windowSeconds ?? DEFAULT_WINDOW_SECONDS);
   const busy = useEngine((s) => s.busy);
+  const runCuts = useEngine((s) => s.run?.track?.cuts ?? null);
   const [dragging, setDragging] = useState(false);
   const video = useRef<HTMLVideoElement>(null);
-  const input = useRef<HTMLInputElement>(null);
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -64,28 +65,11 @@ export function InputPanel() {
       >
         <p>
           Drop a video or audio file here, or{' '}
-          <button type="button" className="link-button" onClick={() => input.current?.click()} disabled={busy}>
+          <FilePickerButton className="link-button" disabled={busy} onFiles={(files) => setFile(files[0])} inputLabel="Video file" accept="video/*,audio/*,.mkv,.webm,.mov,.m4a" inputId="file-input" inputTestId="file-input">
             choose a file
-          </button>
+          </FilePickerButton>
           . It stays on this machine.
         </p>
-        <input
-          ref={input}
-          id="file-input"
-          className="visually-hidden"
-          type="file"
-          accept="video/*,audio/*,.mkv,.webm,.mov,.m4a"
-          data-testid="file-input"
-          aria-label="Video file"
-          // The "choose a file" button opens it; the input itself is no tab stop.
-          tabIndex={-1}
-          disabled={busy}
-          onChange={(e) => {
-            const f = e.target.files?.[0];
-            if (f) setFile(f);
-            e.target.value = '';
-          }}
-        />
         {file ? (
           <p className="file-facts" data-testid="file-facts">
             <strong>{file.name}</strong> · {formatBytes(file.size)}
@@ -120,6 +104,7 @@ export function InputPanel() {
           windowRange={windowRange}
           onRange={setRange}
           playhead={playhead}
+          cuts={sameFile ? runCuts : null}
         />
       ) : null}
       {file && timelineDuration ? <RangeControls duration={timelineDuration} range={range} onRange={setRange} playhead={playhead} /> : null}

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { LowMemorySetting } from '../../core/bundle/memory';
 import { formatBytes } from '../lib/format';
 import { buildCommandFor, LITE_PINS, PRESETS, presetById } from '../lib/presets';
@@ -6,6 +6,7 @@ import { folderSource, preferOf, useEngine } from '../state/engine';
 import { useModelCache, type CachedPreset } from '../state/model-cache';
 import { useSettings } from '../state/settings';
 import { ErrorNotice } from './ErrorNotice';
+import { FilePickerButton } from './FilePickerButton';
 import { StageList } from './Progress';
 
 /** Model presets, a URL or a local folder, the backend in use, the WASM switch, cached models. */
@@ -21,7 +22,6 @@ export function ModelPanel() {
   const { loadModel, selectedSource, cancel } = useEngine.getState();
   const cache = useModelCache();
   const preset = presetById(presetId);
-  const folderInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     void useModelCache.getState().refresh();
@@ -103,27 +103,9 @@ export function ModelPanel() {
         >
           Load model
         </button>
-        <button type="button" className="secondary" onClick={() => folderInput.current?.click()} disabled={busy} data-testid="load-folder">
+        <FilePickerButton className="secondary" disabled={busy} onFiles={(files) => void loadModel(folderSource(files))} inputLabel="Model bundle folder" directory multiple buttonTestId="load-folder" inputTestId="folder-input">
           Load a local folder…
-        </button>
-        <input
-          ref={folderInput}
-          className="visually-hidden"
-          type="file"
-          data-testid="folder-input"
-          aria-label="Model bundle folder"
-          // Opened by the button above; not a tab stop of its own.
-          tabIndex={-1}
-          disabled={busy}
-          // @ts-expect-error webkitdirectory is not in React's input types
-          webkitdirectory=""
-          multiple
-          onChange={(e) => {
-            const files = Array.from(e.target.files ?? []);
-            e.target.value = '';
-            if (files.length) void loadModel(folderSource(files));
-          }}
-        />
+        </FilePickerButton>
         <label className="switch">
           <input type="checkbox" checked={forceWasm} onChange={(e) => toggle({ forceWasm: e.target.checked })} disabled={busy} data-testid="force-wasm" />
           Force WASM (no WebGPU)

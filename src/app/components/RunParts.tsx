@@ -19,6 +19,22 @@ export function CueList({ cues, label = 'Cues of the caption track' }: { cues: r
   );
 }
 
+/** A long caption's clip captions, in order, with their (overlapping) times. */
+export function ClipList({ clips }: { clips: readonly Cue[] }) {
+  return (
+    <ol className="cue-list" data-testid="clip-list" aria-label="Clip captions of the long caption">
+      {clips.map((c) => (
+        <li key={c.start} data-testid="clip" data-start={c.start} data-end={c.end}>
+          <span className="cue-time">
+            {formatTimestamp(c.start)}–{formatTimestamp(c.end)}
+          </span>{' '}
+          <span className="cue-text">{c.text || '(no text)'}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 /** The follow-up questions of a run and their answers. */
 export function TurnList({ turns }: { turns: readonly TurnRecord[] }) {
   return (

@@ -23,6 +23,8 @@ interface Props {
   onRange?: (range: TimeRange | null) => void;
   /** The preview's current time, for "[" / "]" on a range handle. */
   playhead?: () => number;
+  /** Scene-change times (s) of a scene-cut caption track, marked on the ruler. */
+  cuts?: readonly number[] | null;
 }
 
 /** Pointer travel (px) before a press on the timeline becomes a range drag (a click still seeks). */
@@ -52,7 +54,7 @@ function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
  * windows. Labels are laid out for the measured width: at 360 px only the frames whose
  * label fits get their time (all of them keep it in their tooltip), and window labels shorten to fit.
  */
-export const Timeline = memo(function Timeline({ duration, frames, waveform, waveformStatus, windowSeconds, onSeek, range = null, windowRange = null, onRange, playhead }: Props) {
+export const Timeline = memo(function Timeline({ duration, frames, waveform, waveformStatus, windowSeconds, onSeek, range = null, windowRange = null, onRange, playhead, cuts = null }: Props) {
   const [ref, width] = useWidth<HTMLDivElement>();
   const drag = useRange(ref, duration, range, onRange);
   const px = width || 640;
@@ -86,6 +88,15 @@ export const Timeline = memo(function Timeline({ duration, frames, waveform, wav
             <RangeHandle key={edge} edge={edge} range={range} duration={duration} left={`clamp(7px, ${pct(shown[edge])}, calc(100% - 7px))`} playhead={playhead} onRange={onRange} />
           ))}
         </div>
+      ) : null}
+      {cuts && cuts.length ? (
+        <ol className="scene-cuts" data-testid="timeline-cuts" aria-label={`${cuts.length} scene changes`}>
+          {cuts.map((t) => (
+            <li key={t} className="scene-cut" data-testid="timeline-cut" data-time={t} style={{ left: pct(t) }} title={`Scene change at ${formatTimestamp(t)}`}>
+              <span className="visually-hidden">Scene change at {formatTimestamp(t)}</span>
+            </li>
+          ))}
+        </ol>
       ) : null}
       <div className="ruler" aria-hidden="true">
         {ticks.map((t) => (

@@ -26,6 +26,8 @@ export interface RunExport {
   kind: RunRecord['kind'];
   range: RunRecord['range'];
   track: RunRecord['track'];
+  /** A long caption's clip captions, set-up and scores (null for other kinds). */
+  long: NonNullable<RunRecord['long']> | null;
   /** The follow-up questions after the caption, in order. */
   turns: RunRecord['turns'];
 }
@@ -48,6 +50,7 @@ export function toExport(r: RunRecord, now = new Date()): RunExport {
     kind: r.kind,
     range: r.range,
     track: r.track,
+    long: r.long ?? null,
     turns: r.turns,
   };
 }
@@ -62,8 +65,15 @@ export const formatRange = (range: { start: number; end: number }) => `${formatT
 /** The caption as text lines: a track's cues with their times. */
 function body(r: RunRecord): string {
   if (r.kind === 'track' && r.track) return r.track.cues.map((c) => `[${formatRange(c)}] ${c.text.replace(/\s*\n\s*/g, ' ')}`).join('\n');
+  if (r.kind === 'long' && r.long) return [r.caption.trim(), '', 'Clip captions:', ...clipLines(r.long)].join('\n').trim();
   return r.caption.trim();
 }
+
+const clipLines = (long: NonNullable<RunRecord['long']>) => long.clips.map((c) => `[${formatRange(c)}] ${c.caption.replace(/\s*\n\s*/g, ' ')}`);
+
+/** "2 of 3 scene segments" / "3 of 3 segments of 5 s". */
+const trackExtent = (t: NonNullable<RunRecord['track']>) => (t.segmentation === 'scenes' ? `${t.cues.length} of ${t.segments} scene segments` : `${t.cues.length} of ${t.segments} segments of ${t.seconds} s`);
+const longExtent = (l: NonNullable<RunRecord['long']>) => `about ${l.targetWords} words from ${l.clips.length} of ${l.total} clips of ${l.clipSeconds} s every ${l.strideSeconds} s`;
 
 /** The conversation after the caption, as "Q: … / A: …" blocks. */
 function turnsText(r: RunRecord, md: boolean): string[] {
@@ -77,7 +87,7 @@ function turnsText(r: RunRecord, md: boolean): string[] {
 
 export function toText(r: RunRecord): string {
   const head = r.status === 'done' ? '' : `[${STATUS_LABEL[r.status]}${r.error && r.status === 'error' ? `: ${r.error.message}` : ''}]\n\n`;
-  const what = r.kind === 'global' ? '' : r.kind === 'local' && r.range ? `[local caption of ${formatRange(r.range)}]\n\n` : r.track ? `[caption track: ${r.track.cues.length} of ${r.track.segments} segments of ${r.track.seconds} s]\n\n` : '';
+  const what = r.kind === 'global' ? '' : r.kind === 'local' && r.range ? `[local caption of ${formatRange(r.range)}]\n\n` : r.track ? `[caption track: ${trackExtent(r.track)}]\n\n` : r.long ? `[long caption: ${longExtent(r.long)}]\n\n` : '';
   const turns = r.turns.length ? `\n\n${turnsText(r, false).join('\n').trimEnd()}` : '';
   return `${head}${what}${body(r)}${turns}\n`;
 }
@@ -91,14 +101,16 @@ export function toTrackFile(r: RunRecord, ext: 'vtt' | 'srt'): string {
 export function toMarkdown(r: RunRecord): string {
   const stats = captionStats(r.caption);
   const lines = [
-    `# ${r.kind === 'track' ? 'Caption track' : r.kind === 'local' ? 'Local caption' : 'Caption'} of ${r.video.name}`,
+    `# ${r.kind === 'track' ? 'Caption track' : r.kind === 'local' ? 'Local caption' : r.kind === 'long' ? 'Long caption' : 'Caption'} of ${r.video.name}`,
     '',
     r.status === 'done' ? '' : `> **${STATUS_LABEL[r.status]}**${r.error ? `: ${r.error.message}` : ''}\n`,
     r.model.randomWeights ? '> Made with a test model with random weights: the text is meaningless.\n' : '',
     ...(r.kind === 'local' && r.range ? [`Time range: **${formatRange(r.range)}**\n`] : []),
-    ...(r.kind === 'track' && r.track ? [`${r.track.cues.length} of ${r.track.segments} segments of ${r.track.seconds} s; prompt: “${r.track.prompt}”\n`] : []),
+    ...(r.kind === 'track' && r.track ? [`${trackExtent(r.track)}; prompt: “${r.track.prompt}”\n`] : []),
+    ...(r.kind === 'long' && r.long ? [`${longExtent(r.long)}\n`] : []),
     (r.kind === 'track' ? r.track?.cues.map((c) => `- **${formatRange(c)}** ${c.text.replace(/\s*\n\s*/g, ' ')}`).join('\n') : r.caption.trim()) || '_(no text)_',
     '',
+    ...(r.kind === 'long' && r.long ? ['## Clip captions', '', ...r.long.clips.map((c) => `- **${formatRange(c)}** ${c.caption.replace(/\s*\n\s*/g, ' ')}`), ''] : []),
     ...(r.turns.length ? ['## Conversation', '', ...turnsText(r, true)] : []),
     '## Run',
     '',
@@ -132,8 +144,9 @@ export function exportFileName(r: RunRecord, ext: 'txt' | 'md' | 'json' | 'vtt' 
 export const EXPORT_MIME = { txt: 'text/plain;charset=utf-8', md: 'text/markdown;charset=utf-8', json: 'application/json', vtt: 'text/vtt;charset=utf-8', srt: 'application/x-subrip;charset=utf-8' } as const;
 
 /** "caption track (3 cues)", "local caption 0:03.0–0:07.0", "caption" — the run's kind for lists. */
-export function kindSummary(r: Pick<RunRecord, 'kind' | 'range' | 'track'>): string {
+export function kindSummary(r: Pick<RunRecord, 'kind' | 'range' | 'track' | 'long'>): string {
   if (r.kind === 'local' && r.range) return `${KIND_LABEL.local} ${formatRange(r.range)}`;
-  if (r.kind === 'track' && r.track) return `${KIND_LABEL.track} (${r.track.cues.length} of ${r.track.segments} segments, ${r.track.seconds} s each)`;
+  if (r.kind === 'track' && r.track) return `${KIND_LABEL.track} (${r.track.cues.length} of ${r.track.segments} ${r.track.segmentation === 'scenes' ? 'scene segments' : `segments, ${r.track.seconds} s each`})`;
+  if (r.kind === 'long' && r.long) return `${KIND_LABEL.long} (${r.long.clips.length} of ${r.long.total} clips, ${r.long.targetWords} words target)`;
   return KIND_LABEL[r.kind];
 }

@@ -53,6 +53,13 @@ describe('settings → options', () => {
     expect('extra' in s).toBe(false);
   });
 
+  it('the scene and long-caption settings: the CLI defaults (10 s clips every 5 s), bad values back to them, stride at most the clip', () => {
+    expect(DEFAULT_SETTINGS).toMatchObject({ trackSegmentation: 'fixed', longWords: 300, longClipSeconds: 10, longStrideSeconds: 5 });
+    expect(sanitizeSettings({ trackSegmentation: 'scenes', longWords: 40, longClipSeconds: 6, longStrideSeconds: 3 })).toMatchObject({ trackSegmentation: 'scenes', longWords: 40, longClipSeconds: 6, longStrideSeconds: 3 });
+    expect(sanitizeSettings({ trackSegmentation: 'shots', longWords: 2.5, longClipSeconds: 0 })).toMatchObject({ trackSegmentation: 'fixed', longWords: 300, longClipSeconds: 10, longStrideSeconds: 5 });
+    expect(sanitizeSettings({ longClipSeconds: 4, longStrideSeconds: 6 })).toMatchObject({ longClipSeconds: 4, longStrideSeconds: 4 });
+  });
+
   it('compareOptions marks exactly the differing rows', () => {
     const a = buildOptions(DEFAULT_SETTINGS, defaults);
     const b = buildOptions({ ...DEFAULT_SETTINGS, maxNewTokens: 20, decoding: 'sample', seed: 7 }, defaults);

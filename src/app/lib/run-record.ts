@@ -2,6 +2,7 @@
 import type { SerializedError } from '../../core/errors';
 import type { CaptionOptions } from '../../core/options';
 import type { CaptionReport, TurnReport } from '../../core/report';
+import type { ClipCaption } from '../../core/timed/long-caption';
 import type { Cue, TimeRange } from '../../core/timed/track';
 
 export type RunStatus = 'done' | 'cancelled' | 'error';
@@ -32,20 +33,37 @@ export interface RunThumbnail {
   blob: Blob | null;
 }
 
-/** What a run made: a caption of the whole file, of a time range, or a caption track. */
-export type RunKind = 'global' | 'local' | 'track';
+/** What a run made: a caption of the whole file, of a time range, a caption track, or a long caption. */
+export type RunKind = 'global' | 'local' | 'track' | 'long';
 
 /** A caption track's set-up and its cues (those done so far, for a cancelled track). */
 export interface TrackFacts {
   /** Segment length, s. */
   seconds: number;
-  /** How the video was cut: fixed-length segments (scene changes may join later). */
-  segmentation: 'fixed';
+  /** How the video was cut: fixed-length segments, or at scene changes (then `seconds` is unused). */
+  segmentation: 'fixed' | 'scenes';
+  /** Scene segmentation: the detected cut times (s), before the min/max segment rules. */
+  cuts?: number[];
   prompt: string;
   segments: number;
   cues: Cue[];
   /** Segments taken from the track's cache (same settings, not recomputed). */
   reused: number;
+}
+
+/** A long caption's set-up, its clip captions (those done so far, when cancelled) and the merge's scores. */
+export interface LongFacts {
+  targetWords: number;
+  clipSeconds: number;
+  strideSeconds: number;
+  /** Clips planned. */
+  total: number;
+  clips: ClipCaption[];
+  /** Merge calls per level (empty until the merge ends); the scores of the merged caption (null until then). */
+  mergeLevels: number[];
+  words: number | null;
+  lengthScore: number | null;
+  repetitionRate: number | null;
 }
 
 /** One follow-up question and its answer after the caption (a run's conversation). */
@@ -64,6 +82,8 @@ export interface RunRecord {
   /** The local caption's range (s), as the report says; null for the whole file. */
   range: TimeRange | null;
   track: TrackFacts | null;
+  /** A long caption's clips and merge (absent in records made before it). */
+  long?: LongFacts | null;
   /** The conversation after the caption, in order. */
   turns: TurnRecord[];
   id: string;
@@ -85,7 +105,7 @@ export interface RunRecord {
 
 export const STATUS_LABEL: Record<RunStatus, string> = { done: 'done', cancelled: 'cancelled (partial)', error: 'failed' };
 
-export const KIND_LABEL: Record<RunKind, string> = { global: 'caption', local: 'local caption', track: 'caption track' };
+export const KIND_LABEL: Record<RunKind, string> = { global: 'caption', local: 'local caption', track: 'caption track', long: 'long caption' };
 
 /**
  * A stored record in the current layout. Version-1 records (global or local captions, no

@@ -8,6 +8,7 @@ import type { InterleaveMode } from '../../core/bundle/manifest';
 import { LOW_MEMORY_SETTINGS, type LowMemorySetting } from '../../core/bundle/memory';
 import type { SamplingPresetName } from '../../core/media/plan';
 import type { CaptionOptions, CaptionRequest, Modality } from '../../core/options';
+import { LONG_CLIP_SECONDS, LONG_STRIDE_SECONDS, LONG_TARGET_WORDS } from '../../core/timed/long-engine';
 
 export interface Settings {
   /** null: the loaded bundle's default prompt (the detailed audio-visual caption). */
@@ -32,6 +33,12 @@ export interface Settings {
   lowMemory: LowMemorySetting;
   /** Segment length (s) of a caption track (10 s by default, as the CLI's --track). */
   trackSeconds: number;
+  /** How a caption track cuts the video: fixed-length segments, or at scene changes (core/timed/scenes.ts). */
+  trackSegmentation: 'fixed' | 'scenes';
+  /** A long caption's target length (words), clip length and stride (s); defaults as the CLI's --long (core/timed/long-engine.ts). */
+  longWords: number;
+  longClipSeconds: number;
+  longStrideSeconds: number;
   /** The chosen model preset (models/presets.json) or 'url' for a typed URL. */
   presetId: string;
   customUrl: string;
@@ -53,6 +60,10 @@ export const DEFAULT_SETTINGS: Settings = {
   allowSoftwareGpu: false,
   lowMemory: 'auto',
   trackSeconds: 10,
+  trackSegmentation: 'fixed',
+  longWords: LONG_TARGET_WORDS,
+  longClipSeconds: LONG_CLIP_SECONDS,
+  longStrideSeconds: LONG_STRIDE_SECONDS,
   // the lite preset (public files, runs on WASM where there is no usable GPU); tests pick 'tiny'
   presetId: 'lite',
   customUrl: '',
@@ -171,5 +182,9 @@ export function sanitizeSettings(raw: unknown): Settings {
   if (out.decoding !== 'greedy' && out.decoding !== 'sample') out.decoding = 'greedy';
   if (!LOW_MEMORY_SETTINGS.includes(out.lowMemory)) out.lowMemory = 'auto';
   if (!(out.trackSeconds >= 1)) out.trackSeconds = DEFAULT_SETTINGS.trackSeconds;
+  if (out.trackSegmentation !== 'fixed' && out.trackSegmentation !== 'scenes') out.trackSegmentation = 'fixed';
+  if (!(Number.isInteger(out.longWords) && out.longWords >= 1)) out.longWords = DEFAULT_SETTINGS.longWords;
+  if (!(out.longClipSeconds >= 1)) out.longClipSeconds = DEFAULT_SETTINGS.longClipSeconds;
+  if (!(out.longStrideSeconds > 0 && out.longStrideSeconds <= out.longClipSeconds)) out.longStrideSeconds = Math.min(DEFAULT_SETTINGS.longStrideSeconds, out.longClipSeconds);
   return out;
 }

@@ -137,3 +137,47 @@ describe('the timeline range', () => {
     for (const t of ['', 'abc', '1:75', '-3', '1::2', '1:2:3:4', '5s']) expect(parseClock(t), t).toBeNull();
   });
 });
+
+describe('exports of scene tracks and long captions', () => {
+  const scenes = track({
+    track: { seconds: 10, segmentation: 'scenes', cuts: [3, 7, 9.5, 10.5], prompt: 'Describe it.', segments: 4, reused: 0, cues: [{ start: 0, end: 3, text: 'Red.' }, { start: 3, end: 7, text: 'Bars.' }] },
+  });
+  const long: RunRecord = {
+    ...migrateRecord(v1() as never),
+    kind: 'long',
+    caption: 'A red screen, then moving bars.',
+    long: {
+      targetWords: 40,
+      clipSeconds: 10,
+      strideSeconds: 5,
+      total: 2,
+      clips: [
+        { start: 0, end: 10, caption: 'Red, then bars.' },
+        { start: 5, end: 13, caption: 'Bars,\nthen blue.' },
+      ],
+      mergeLevels: [1],
+      words: 6,
+      lengthScore: 0,
+      repetitionRate: 0,
+    },
+  };
+
+  it('a scene track says "scene segments", not a segment length', () => {
+    expect(kindSummary(scenes)).toBe('caption track (2 of 4 scene segments)');
+    expect(toText(scenes)).toBe('[caption track: 2 of 4 scene segments]\n\n[0:00.0–0:03.0] Red.\n[0:03.0–0:07.0] Bars.\n');
+    expect(toMarkdown(scenes)).toContain('2 of 4 scene segments; prompt: “Describe it.”');
+    expect(toExport(scenes).track).toMatchObject({ segmentation: 'scenes', cuts: [3, 7, 9.5, 10.5] });
+  });
+
+  it('a long caption exports the merged caption and its clip captions; the JSON has its set-up and scores', () => {
+    expect(kindSummary(long)).toBe('long caption (2 of 2 clips, 40 words target)');
+    expect(toText(long)).toBe('[long caption: about 40 words from 2 of 2 clips of 10 s every 5 s]\n\nA red screen, then moving bars.\n\nClip captions:\n[0:00.0–0:10.0] Red, then bars.\n[0:05.0–0:13.0] Bars, then blue.\n');
+    const md = toMarkdown(long);
+    expect(md).toContain('# Long caption of clip.mp4');
+    expect(md).toContain('about 40 words from 2 of 2 clips of 10 s every 5 s');
+    expect(md).toContain('## Clip captions\n\n- **0:00.0–0:10.0** Red, then bars.\n- **0:05.0–0:13.0** Bars, then blue.');
+    expect(toExport(long)).toMatchObject({ kind: 'long', caption: 'A red screen, then moving bars.', long: long.long });
+    // A record written before long captions exports long: null.
+    expect(toExport(migrateRecord(v1() as never)).long).toBeNull();
+  });
+});

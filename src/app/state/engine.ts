@@ -12,13 +12,17 @@ export type ReadyInfo = ModelInfo;
 import type { CaptionReport, Stage } from '../../core/report';
 import type { MediaHandle, ModelInfo } from '../../core/engine';
 import { TRACK_PROMPT } from '../../core/timed/track-run';
+import { clipPrompt, longCaption, type LongCaptionModel } from '../../core/timed/long-caption';
+import { mergeContextTokens } from '../../core/timed/long-engine';
+import { DEFAULT_SCENE_OPTIONS, type SceneReport } from '../../core/timed/scenes';
+import { clipsOf } from '../../core/timed/track';
 import type { Cue, TimeRange } from '../../core/timed/track';
 import type { Prefer } from '../../core/runtime/backend';
 import { EngineError, WorkerEngine } from '../../worker/client';
 import type { BundleLocation, ProgressEvent } from '../../worker/protocol';
 import { LITE_PINS, presetById } from '../lib/presets';
 import type { LitePins } from '../../core/bundle/hub-preset';
-import { RECORD_VERSION, type RunKind, type RunRecord, type RunStatus, type RunThumbnail, type TurnRecord } from '../lib/run-record';
+import { RECORD_VERSION, type LongFacts, type RunKind, type RunRecord, type RunStatus, type RunThumbnail, type TurnRecord } from '../lib/run-record';
 import { buildOptions, buildRequest, type Settings } from '../lib/settings';
 
 /** The backend preference the settings ask for. */
@@ -71,6 +75,13 @@ export interface LiveFrame {
 /** A caption track in progress (or ended): segment i of n, the cues so far. */
 export interface LiveTrack {
   seconds: number;
+  segmentation: 'fixed' | 'scenes';
+  /** Scene segmentation: true while the cuts are being found (the decode stage's progress). */
+  detecting: boolean;
+  /** Scene segmentation: the detected cut times (s), null until known. */
+  cuts: number[] | null;
+  /** Why the scene segmentation gave a single segment (no cut found), else null. */
+  note: string | null;
   prompt: string;
   total: number;
   /** The segment being captioned (0-based); total when all are done. */
@@ -78,6 +89,16 @@ export interface LiveTrack {
   segment: TimeRange | null;
   cues: Cue[];
   reused: number;
+}
+
+/** A long caption in progress (or ended): clip i of n, the clip captions so far, then the merge. */
+export interface LiveLong extends LongFacts {
+  /** The clip being captioned (0-based); total once the merge runs. */
+  index: number;
+  clip: TimeRange | null;
+  phase: 'clips' | 'merge' | 'ended';
+  /** Merge calls done. */
+  merges: number;
 }
 
 /** The follow-up conversation after a caption of the current file. */
@@ -100,6 +121,7 @@ export interface LiveRun {
   /** The local caption's range (the report's once it ends); null for the whole file. */
   range: TimeRange | null;
   track: LiveTrack | null;
+  long: LiveLong | null;
   status: 'loading-model' | 'running' | RunStatus;
   fileName: string;
   text: string;
@@ -125,6 +147,8 @@ interface EngineState {
   caption: () => Promise<void>;
   /** A caption track: one local caption per segment of `seconds` (the settings' length). */
   captionTrack: () => Promise<void>;
+  /** A long caption: clip captions in order, then merged (the settings' words, clip length, stride). */
+  captionLong: () => Promise<void>;
   chat: ChatState | null;
   /** A follow-up question in the conversation of the last caption. */
   ask: (question: string) => Promise<void>;
@@ -267,20 +291,26 @@ export const useEngine = create<EngineState>((set, get) => ({
     const { id, file, ready } = started;
     const settings = currentSettings();
     const seconds = settings.trackSeconds;
+    const segmentation = settings.trackSegmentation;
     const base = buildRequest(settings);
     // The track's own short prompt unless the user typed one (PIPELINE §10).
     const prompt = settings.prompt?.trim() ? settings.prompt : TRACK_PROMPT;
     const options = { ...buildOptions(settings, defaultOptions(ready.manifest)), prompt, range: null };
-    const live: LiveTrack = { seconds, prompt, total: 0, index: 0, segment: null, cues: [], reused: 0 };
+    const live: LiveTrack = { seconds, segmentation, detecting: segmentation === 'scenes', cuts: null, note: null, prompt, total: 0, index: 0, segment: null, cues: [], reused: 0 };
     set({ busy: true, chat: null, run: { ...get().run!, status: 'running', options, track: live } });
     const update = (patch: Partial<LiveRun>) => set((s) => (s.run?.id === id ? { run: { ...s.run, ...patch } } : {}));
     const patchTrack = (patch: Partial<LiveTrack>) => set((s) => (s.run?.id === id && s.run.track ? { run: { ...s.run, track: { ...s.run.track, ...patch } } } : {}));
     const abort = new AbortController();
-    trackAbort = abort;
+    stepAbort = abort;
     let last = null as CaptionReport | null;
     let text = '';
     try {
       const handle = await handleOf(file);
+      const scenes = segmentation === 'scenes' ? await sceneCuts(file, handle, (ev) => set((s) => (s.run?.id === id ? { run: { ...s.run, activeStage: ev.stage, stages: { ...s.run.stages, [ev.stage]: progressOf(ev) } } } : {}))) : null;
+      if (scenes) {
+        const note = scenes.segments.length === 1 ? `No scene change was found (no scene score above ${scenes.options.threshold}): the track is one segment of the whole video.` : null;
+        patchTrack({ detecting: false, cuts: scenes.cuts.map((c) => c.time), note, total: scenes.segments.length, segment: scenes.segments[0] });
+      }
       // A track leaves the conversation of its last segment behind: forget it (no chat about a segment).
       await getEngine().reset(handle.mediaId);
       // The settings key of the cue cache: the request (no range), the prompt, the model.
@@ -288,7 +318,7 @@ export const useEngine = create<EngineState>((set, get) => ({
       const outcome = await TRACKS.run(
         file,
         handle.info.duration,
-        { seconds, prompt, settings: key },
+        { seconds, prompt, settings: key, scenes: scenes ? { segments: scenes.segments, options: scenes.options } : undefined },
         async (range, p) => {
           text = '';
           update({ text: '', stages: {}, activeStage: null });
@@ -324,10 +354,86 @@ export const useEngine = create<EngineState>((set, get) => ({
       }
     } catch (e) {
       set({ busy: false });
+      patchTrack({ detecting: false });
       const error = asError(e);
       finish(id, error.code === 'runtime/interrupted' ? 'cancelled' : 'error', { error });
     } finally {
-      if (trackAbort === abort) trackAbort = null;
+      if (stepAbort === abort) stepAbort = null;
+    }
+  },
+
+  captionLong: async () => {
+    const started = await startRun('long');
+    if (!started) return;
+    const { id, file, ready } = started;
+    const settings = currentSettings();
+    // The long caption writes its own clip and merge prompts (long-caption.ts), as the CLI's --long.
+    const base = { ...buildRequest(settings), prompt: undefined };
+    const { longWords: targetWords, longClipSeconds: clipSeconds, longStrideSeconds: strideSeconds } = settings;
+    // The record shows the clips' prompt (the first clip's: no previous caption yet).
+    const options = { ...buildOptions(settings, defaultOptions(ready.manifest)), prompt: clipPrompt(null), range: null };
+    const live: LiveLong = { targetWords, clipSeconds, strideSeconds, total: 0, clips: [], mergeLevels: [], words: null, lengthScore: null, repetitionRate: null, index: 0, clip: null, phase: 'clips', merges: 0 };
+    set({ busy: true, chat: null, run: { ...get().run!, status: 'running', options, long: live } });
+    const update = (patch: Partial<LiveRun>) => set((s) => (s.run?.id === id ? { run: { ...s.run, ...patch } } : {}));
+    const patchLong = (patch: Partial<LiveLong>) => set((s) => (s.run?.id === id && s.run.long ? { run: { ...s.run, long: { ...s.run.long, ...patch } } } : {}));
+    const abort = new AbortController();
+    stepAbort = abort;
+    let text = '';
+    let tps = 0;
+    const handlers = {
+      onProgress: (ev: ProgressEvent) => set((s) => (s.run?.id === id ? { run: { ...s.run, activeStage: ev.stage, stages: { ...s.run.stages, [ev.stage]: progressOf(ev) } } } : {})),
+      onFrames: (frames: Parameters<typeof liveFrames>[0]) => {
+        revokeFrames(get().run);
+        update({ frames: liveFrames(frames) });
+      },
+      onToken: (delta: string, rate: number) => {
+        text += delta;
+        tps = rate;
+        update({ text, tokensPerSecond: rate });
+      },
+    };
+    try {
+      const handle = await handleOf(file);
+      await getEngine().reset(handle.mediaId);
+      const clips = clipsOf(handle.info.duration, clipSeconds, strideSeconds);
+      patchLong({ total: clips.length, clip: clips[0] ?? null });
+      const model: LongCaptionModel = {
+        captionClip: async (clip, prompt) => {
+          text = '';
+          update({ text: '', stages: {}, activeStage: null });
+          return (await getEngine().caption(handle.mediaId, { ...base, prompt, range: clip }, handlers)).caption;
+        },
+        complete: async (prompt) => {
+          text = '';
+          update({ text: '', stages: {}, activeStage: null });
+          patchLong({ phase: 'merge', clip: null });
+          return (await getEngine().complete(prompt, base, handlers)).answer;
+        },
+        countTokens: (t) => getEngine().completionTokens(t, base),
+        contextTokens: mergeContextTokens(ready.manifest, base),
+      };
+      const done: LongFacts['clips'] = [];
+      const r = await longCaption(clips, model, {
+        targetWords,
+        signal: abort.signal,
+        onClip: (i, _n, caption) => {
+          done.push({ ...clips[i], caption });
+          patchLong({ clips: [...done], index: i + 1, clip: clips[i + 1] ?? null });
+        },
+        onMerge: () => patchLong({ merges: (get().run?.long?.merges ?? 0) + 1 }),
+      });
+      set({ busy: false });
+      patchLong({ phase: 'ended', clips: r.clips, mergeLevels: r.mergeLevels, words: r.words, lengthScore: r.lengthScore, repetitionRate: r.repetitionRate });
+      finish(id, 'done', { text: r.caption, tokensPerSecond: tps });
+    } catch (e) {
+      set({ busy: false });
+      patchLong({ phase: 'ended', clip: null });
+      const error = asError(e);
+      // The clip captions done so far stay in the record; a merge cut short keeps its partial text.
+      const partial = e instanceof EngineError && e.partialCaption ? e.partialCaption : get().run?.long?.phase === 'merge' ? text : '';
+      finish(id, error.code === 'runtime/interrupted' ? 'cancelled' : 'error', { error, text: partial });
+    } finally {
+      if (stepAbort === abort) stepAbort = null;
     }
   },
 
@@ -387,7 +493,7 @@ export const useEngine = create<EngineState>((set, get) => ({
 
   cancel: () => {
     if (!get().busy) return;
-    trackAbort?.abort();
+    stepAbort?.abort();
     getEngine().interrupt();
   },
 
@@ -398,11 +504,30 @@ export const useEngine = create<EngineState>((set, get) => ({
   },
 }));
 
-/** The caption track in progress: Cancel stops it between segments too. */
-let trackAbort: AbortController | null = null;
+/** The multi-step run in progress (a track, a long caption): Cancel stops it between its requests too. */
+let stepAbort: AbortController | null = null;
+
+/** Scene detections of the opened files (the default options): a rerun does not decode again. */
+const SCENES = new WeakMap<File, SceneReport>();
+
+/**
+ * The scene segments of a file (Engine.scenes over the worker: decode-stage progress,
+ * interruptible). A video too short for two segments of the minimum length is refused.
+ */
+async function sceneCuts(file: File, handle: MediaHandle, onProgress: (ev: ProgressEvent) => void): Promise<SceneReport> {
+  const known = SCENES.get(file);
+  if (known) return known;
+  const shortest = 2 * DEFAULT_SCENE_OPTIONS.minSeconds;
+  if (handle.info.duration < shortest) {
+    throw new EngineError({ code: 'media/too-short', message: `The video is ${handle.info.duration.toFixed(1)} s long: scene segments need at least ${shortest} s (two segments of at least ${DEFAULT_SCENE_OPTIONS.minSeconds} s). Use fixed-length segments instead.`, details: { duration: handle.info.duration } });
+  }
+  const report = await getEngine().scenes(handle.mediaId, {}, { onProgress });
+  SCENES.set(file, report);
+  return report;
+}
 
 const newRun = (kind: RunKind, file: File): LiveRun => ({
-  id: newId(), kind, range: null, track: null, status: 'running', fileName: file.name, text: '', tokensPerSecond: 0, frames: [], stages: {}, activeStage: null,
+  id: newId(), kind, range: null, track: null, long: null, status: 'running', fileName: file.name, text: '', tokensPerSecond: 0, frames: [], stages: {}, activeStage: null,
   options: null, report: null, error: null, startedAt: Date.now(), endedAt: null,
 });
 
@@ -464,7 +589,8 @@ function finish(id: string, status: RunStatus, patch: Partial<LiveRun>): void {
     version: RECORD_VERSION,
     kind: run.kind,
     range: run.report?.range ?? run.range,
-    track: run.track ? { seconds: run.track.seconds, segmentation: 'fixed', prompt: run.track.prompt, segments: run.track.total, cues: run.track.cues, reused: run.track.reused } : null,
+    track: run.track ? { seconds: run.track.seconds, segmentation: run.track.segmentation, ...(run.track.cuts ? { cuts: run.track.cuts } : {}), prompt: run.track.prompt, segments: run.track.total, cues: run.track.cues, reused: run.track.reused } : null,
+    long: run.long ? { targetWords: run.long.targetWords, clipSeconds: run.long.clipSeconds, strideSeconds: run.long.strideSeconds, total: run.long.total, clips: run.long.clips, mergeLevels: run.long.mergeLevels, words: run.long.words, lengthScore: run.long.lengthScore, repetitionRate: run.long.repetitionRate } : null,
     turns: [],
     id,
     createdAt: run.startedAt,

@@ -103,3 +103,28 @@ describe('caption tracks in the app state', () => {
     expect(ok.reused).toBe(1);
   });
 });
+
+describe('caption tracks at scene changes in the app state', () => {
+  const scenes = { segments: [{ start: 0, end: 3 }, { start: 3, end: 7 }, { start: 7, end: 13 }], options: { fps: 2, threshold: 0.3, minSeconds: 2, maxSeconds: 30 } };
+
+  it('captions the scene segments (not fixed ones), announcing them; its cues are cached apart from a fixed track', async () => {
+    const store = new TrackStore();
+    const media = {};
+    const { calls, captioner } = fakeCaptioner();
+    const announced: [number, number, TimeRange][] = [];
+    const out = await store.run(media, 13, { ...request, scenes }, captioner, { onSegment: (i, n, r) => announced.push([i, n, r]) });
+    expect(out).toMatchObject({ total: 3, reused: 0, error: null });
+    expect(out.cues.map((c) => [c.start, c.end])).toEqual([[0, 3], [3, 7], [7, 13]]);
+    expect(announced).toEqual([
+      [0, 3, { start: 0, end: 3 }],
+      [1, 3, { start: 3, end: 7 }],
+      [2, 3, { start: 7, end: 13 }],
+    ]);
+    // Again with the scenes: all from the cache; fixed 5 s segments: all recomputed.
+    expect((await store.run(media, 13, { ...request, scenes }, captioner)).reused).toBe(3);
+    expect(calls).toHaveLength(3);
+    const fixed = await store.run(media, 13, request, captioner);
+    expect(fixed.reused).toBe(0);
+    expect(calls.slice(3).map((c) => [c.range.start, c.range.end])).toEqual([[0, 5], [5, 10], [10, 13]]);
+  });
+});

@@ -4,7 +4,7 @@
  * its cue cache instead of being recomputed. The captioner behind it is the engine's
  * caption with a range; a run reports each segment as it starts and each cue as it ends.
  */
-import { CaptionTrack, type RangeCaptioner } from '../../core/timed/track-run';
+import { CaptionTrack, type RangeCaptioner, type TrackRequest } from '../../core/timed/track-run';
 import { segmentsOf, type Cue, type TimeRange } from '../../core/timed/track';
 
 export interface TrackRunEvents {
@@ -50,19 +50,20 @@ export class TrackStore {
   }
 
   /**
-   * Runs the track of `media` over [0, duration] in `seconds`-long segments. Never
+   * Runs the track of `media` over [0, duration] in `seconds`-long segments, or in the
+   * scene segments of `request.scenes`. Never
    * throws: a cancel or failure ends the run with the cues done so far and the error.
    */
   async run(
     media: object,
     duration: number,
-    request: { seconds: number; prompt?: string; settings: Record<string, unknown> },
+    request: TrackRequest & { settings: Record<string, unknown> },
     captioner: RangeCaptioner,
     events: TrackRunEvents = {},
     signal?: AbortSignal,
   ): Promise<TrackOutcome> {
     const e = this.entry(media);
-    const segments = segmentsOf(duration, request.seconds);
+    const segments = request.scenes ? request.scenes.segments : segmentsOf(duration, request.seconds);
     const cues: Cue[] = [];
     let reused = 0;
     let computing = false;

@@ -14,8 +14,8 @@ export interface LongCaptionModel {
   captionClip(clip: TimeRange, prompt: string): Promise<string>;
   /** A text-only request (the merge). */
   complete(prompt: string): Promise<string>;
-  /** Prompt tokens of a text (the tokenizer's count). */
-  countTokens(text: string): number;
+  /** Prompt tokens of a text (the tokenizer's count; async where the tokenizer is in a worker). */
+  countTokens(text: string): number | Promise<number>;
   /** Tokens a merge prompt may use (context minus the answer's budget). */
   contextTokens: number;
 }
@@ -83,7 +83,7 @@ export async function longCaption(clips: readonly TimeRange[], model: LongCaptio
   for (;;) {
     checkAborted(options.signal);
     if (level.length === 1 && mergeLevels.length > 0) break;
-    const groups = groupToFit(level, options.targetWords, model);
+    const groups = await groupToFit(level, options.targetWords, model);
     if (groups.length === level.length && groups.length > 1) throw new RangeError('two captions do not fit the merge context together: use shorter clips or a larger context');
     const merged: ClipCaption[] = [];
     for (const [i, g] of groups.entries()) {
@@ -99,12 +99,12 @@ export async function longCaption(clips: readonly TimeRange[], model: LongCaptio
 }
 
 /** Consecutive groups whose merge prompt fits the context (greedy, in time order). */
-function groupToFit(parts: readonly ClipCaption[], targetWords: number, model: LongCaptionModel): ClipCaption[][] {
+async function groupToFit(parts: readonly ClipCaption[], targetWords: number, model: LongCaptionModel): Promise<ClipCaption[][]> {
   const groups: ClipCaption[][] = [];
   let current: ClipCaption[] = [];
   for (const p of parts) {
     const next = [...current, p];
-    if (current.length && model.countTokens(mergePrompt(next, targetWords)) > model.contextTokens) {
+    if (current.length && (await model.countTokens(mergePrompt(next, targetWords))) > model.contextTokens) {
       groups.push(current);
       current = [p];
     } else current = next;

@@ -20,6 +20,8 @@ export interface LongCaptionEngine {
 /** LongCaptioning's clip level (PIPELINE §10): 10 s windows every 5 s. */
 export const LONG_CLIP_SECONDS = 10;
 export const LONG_STRIDE_SECONDS = 5;
+/** The app's default target length (words) of a long caption; the CLI's --long always names one. */
+export const LONG_TARGET_WORDS = 300;
 
 /** Tokens a merge prompt may take: the model's positions minus the answer's budget. */
 export function mergeContextTokens(manifest: Pick<BundleManifest, 'llm' | 'sampling' | 'interleave' | 'prompt' | 'generation'>, request: CaptionRequest = {}): number {
