@@ -5,7 +5,7 @@
  * the CPU after every step and uploaded again as the next past (`cpu`).
  */
 import type { BundleManifest, GraphName } from '../src/core/bundle/manifest';
-import { Decoder } from '../src/core/model/decoder';
+import { Decoder, maxRowsPerRun } from '../src/core/model/decoder';
 import type { Session } from '../src/core/runtime/ort';
 import { createSession, expandPort } from '../src/core/runtime/sessions';
 import { ortWeb } from '../src/worker/ort-web';
@@ -66,7 +66,7 @@ window.benchKv = async ({ bundleUrl, kv, context, steps }) => {
     sessions.push(embed.session);
     const decoder = await createSession(ort, 'decoder_model_merged', await graphBytes(base, m, 'decoder_model_merged'), plan, gpuOutputs);
     sessions.push(decoder.session);
-    const loop = new Decoder(ort, { embed: { session: embed.session, entry: m.graphs.embed_tokens }, decoder: { session: decoder.session, entry: dec } }, m.llm);
+    const loop = new Decoder(ort, { embed: { session: embed.session, entry: m.graphs.embed_tokens }, decoder: { session: decoder.session, entry: dec } }, m.llm, maxRowsPerRun('webgpu', dec)); // the app's ≤ 31-row runs on WebGPU (decoder.ts)
     const argmax = (row: Float32Array) => row.reduce((best, v, i, a) => (v > a[best] ? i : best), 0);
     const opts = (n: number) => ({ maxNewTokens: n, stopTokenIds: [], pickToken: argmax, prefillChunk: 512 });
     await loop.generate(noise(8 * m.llm.hidden, 3), opts(3)); // warm-up: compiles the kernels
