@@ -441,6 +441,7 @@ function layoutEntries(layout: Layout): LayoutEntry[] {
     ...(f.textTokens?.time !== undefined ? { timeTokens: f.textTokens.time } : {}),
     ...(f.textTokens ? { textTokens: f.textTokens } : {}),
   }));
+  if (summary.leadingText) entries.unshift({ frame: null, visualTokens: 0, audioTokens: 0, textTokens: summary.leadingText });
   if (summary.trailingAudio) entries.push({ frame: null, visualTokens: 0, audioTokens: summary.trailingAudio });
   return entries;
 }

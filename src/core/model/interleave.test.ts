@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   audioOnlyLayout, audioSourceRows, materializeLayout, nearestSourceIndex, planInterleave, pythonRound,
-  spreadLayout, summarizeLayout, timestampLayout, visualOnlyLayout, type InterleaveInput, type Layout,
+  placeText, spreadLayout, summarizeLayout, timestampLayout, visualOnlyLayout, type InterleaveInput, type Layout,
 } from './interleave.ts';
 import { hasTorch, runPython } from '../features/pyref.testutil.ts';
 
@@ -174,5 +174,22 @@ describe('materializeLayout', () => {
       100, 101, 110, 111, -1, -1.5, -2, -2.5, -3, -3.5, -4, -4.5,
     ]);
     expect(() => materializeLayout(layout, visual, null, H)).toThrow(/audio/);
+  });
+});
+
+describe('summarizeLayout keeps text placed before the first frame', () => {
+  it('a note at 0.2 s before frames at 1 s and 2 s, a transcript after frame 1; audio-only text', () => {
+    // Frames at t = 1 s and 2 s; a piece at 0.2 s is shown before any frame, one at 1.5 s after frame 0.
+    const layout = placeText(visualOnlyLayout(2, 4), [1, 2], [
+      { time: 0.2, ids: [7, 8, 9], role: 'note' },
+      { time: 1.5, ids: [5, 6], role: 'transcript' },
+    ], 0.04);
+    expect(layout.segments.map((s) => [s.kind, s.count])).toEqual([['text', 3], ['visual', 4], ['text', 2], ['visual', 4]]);
+    expect(summarizeLayout(layout)).toEqual({
+      frames: [{ frame: 0, visualTokens: 4, audioTokens: 0, textTokens: { transcript: 2 } }, { frame: 1, visualTokens: 4, audioTokens: 0 }],
+      trailingAudio: 0, leadingText: { note: 3 }, length: 13, droppedAudio: 0, repeatedAudio: 0,
+    });
+    const audio = placeText(audioOnlyLayout(10), [], [{ time: 0.2, ids: [1, 2], role: 'note' }], 0.04);
+    expect(summarizeLayout(audio)).toEqual({ frames: [], trailingAudio: 10, leadingText: { note: 2 }, length: 12, droppedAudio: 0, repeatedAudio: 0 });
   });
 });

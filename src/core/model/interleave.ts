@@ -298,6 +298,8 @@ export interface LayoutSummary {
   frames: FrameSummary[];
   /** Audio rows attached to no frame: spread leftovers after the last frame, or all of audio-only input. */
   trailingAudio: number;
+  /** Text rows before the first frame (or anywhere in audio-only input), by role; absent when none. */
+  leadingText?: Record<string, number>;
   length: number;
   droppedAudio: number;
   repeatedAudio: number;
@@ -307,10 +309,12 @@ export interface LayoutSummary {
 export function summarizeLayout(layout: Layout): LayoutSummary {
   const frames: FrameSummary[] = [];
   let trailingAudio = 0;
+  let leadingText: Record<string, number> | undefined;
   for (const s of layout.segments) {
     const last = frames[frames.length - 1];
     if (s.kind === 'text') {
-      if (last) last.textTokens = { ...last.textTokens, [s.role]: (last.textTokens?.[s.role] ?? 0) + s.count };
+      if (last) last.textTokens = addRole(last.textTokens, s.role, s.count);
+      else leadingText = addRole(leadingText, s.role, s.count);
       continue;
     }
     if (s.kind === 'visual') frames.push({ frame: s.frame, visualTokens: s.count, audioTokens: 0 });
@@ -318,5 +322,9 @@ export function summarizeLayout(layout: Layout): LayoutSummary {
     else last.audioTokens += s.count;
   }
   const { length, droppedAudio, repeatedAudio } = layout;
-  return { frames, trailingAudio, length, droppedAudio, repeatedAudio };
+  return { frames, trailingAudio, ...(leadingText ? { leadingText } : {}), length, droppedAudio, repeatedAudio };
+}
+
+function addRole(counts: Record<string, number> | undefined, role: string, n: number): Record<string, number> {
+  return { ...counts, [role]: (counts?.[role] ?? 0) + n };
 }
