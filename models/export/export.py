@@ -111,6 +111,12 @@ def export_direct(cfg, src, out: str, args, log=print):
     os.makedirs(onnx_dir, exist_ok=True)
     plan = LlmPlan(args.dtype, embed=args.embed_dtype, accuracy_level=args.accuracy_level,
                    max_chunk_bytes=args.max_chunk_bytes)
+    if cfg.tie_embeddings and plan.quantised and plan.embed != "q4":
+        # One tensor is both the table and lm_head: its 4-bit value is what the graphs and the
+        # golden reference compute with, so the table cannot be stored at another precision.
+        raise SystemExit(f"export.py: --embed-dtype {plan.embed}: this model ties its token embeddings to "
+                         f"lm_head, whose 4-bit weight ({args.dtype}) is also the table; use --embed-dtype q4 "
+                         "or leave it out")
     dtypes = graph_dtypes(args)
     external = {}
     for g in ENCODERS:
