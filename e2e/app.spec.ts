@@ -80,6 +80,30 @@ test('low-memory mode on: shown in the Model panel, and a caption still complete
   for (const stage of ['vision', 'audio', 'prefill', 'generate']) await expect(page.getByTestId(`stage-${stage}`)).toHaveAttribute('data-state', 'done');
 });
 
+test('a cached model is deleted only after a confirmation: Keep (or Escape) keeps every file, Delete empties the Cache API of it', async ({ page }) => {
+  await openApp(page, { wasm: true });
+  await page.getByTestId('load-model').click();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  const tinyUrls = () => page.evaluate(async () => ((await caches.has('salmonn-bundles-v1')) ? (await (await caches.open('salmonn-bundles-v1')).keys()).map((r) => r.url).filter((u) => u.includes('/bundles/tiny/')) : []));
+  const cachedBefore = await tinyUrls();
+  expect(cachedBefore.length).toBeGreaterThan(5); // bundle.json, 5 graphs, their data, tokenizer files
+  const item = page.getByTestId('cached-bundle').filter({ hasText: '/bundles/tiny/' });
+  await expect(item).toHaveCount(1);
+  const del = item.getByRole('button', { name: /^Delete cached model / });
+  await del.click();
+  await expect(item).toContainText(/Delete [\d.]+ (KB|MB)\? The next load downloads it again\./);
+  await expect(item.getByRole('button', { name: 'Keep' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(item.getByTestId('confirm-delete-bundle')).toHaveCount(0);
+  await del.click();
+  await item.getByRole('button', { name: 'Keep' }).click();
+  expect(await tinyUrls()).toEqual(cachedBefore);
+  await del.click();
+  await item.getByTestId('confirm-delete-bundle').click();
+  await expect(page.getByTestId('cached-bundle').filter({ hasText: '/bundles/tiny/' })).toHaveCount(0);
+  expect(await tinyUrls()).toEqual([]);
+});
+
 test('WebGPU (software adapter): a short caption runs with the backend shown as WebGPU', async ({ page }) => {
   test.setTimeout(420_000);
   await openApp(page, { wasm: false, softwareGpu: true, maxNewTokens: 8 });

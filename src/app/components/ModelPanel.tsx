@@ -202,15 +202,13 @@ export function ModelPanel() {
         <ul className="plain cached-list" data-testid="cached-models">
           {cache.preset ? <CachedPresetItem preset={cache.preset} busy={busy} onDelete={() => void cache.removePreset()} /> : null}
           {cache.bundles.map((b) => (
-            <li key={b.baseUrl} className="row">
+            <li key={b.baseUrl} className="row" data-testid="cached-bundle">
               <span className="grow">
                 <strong>{b.name}</strong> · {formatBytes(b.bytes)} · {b.files} files{b.complete ? '' : ' · incomplete'}
                 <br />
                 <span className="muted small">{b.baseUrl}</span>
               </span>
-              <button type="button" className="secondary" onClick={() => void cache.remove(b.baseUrl)} aria-label={`Delete cached model ${b.name}`} disabled={busy}>
-                Delete
-              </button>
+              <ConfirmDelete name={b.name} bytes={b.bytes} busy={busy} onDelete={() => void cache.remove(b.baseUrl)} testId="confirm-delete-bundle" />
             </li>
           ))}
         </ul>
@@ -219,9 +217,8 @@ export function ModelPanel() {
   );
 }
 
-/** The lite preset's cached files as one model; Delete asks to confirm first. */
+/** The lite preset's cached files as one model. */
 function CachedPresetItem({ preset, busy, onDelete }: { preset: CachedPreset; busy: boolean; onDelete: () => void }) {
-  const [confirming, setConfirming] = useState(false);
   return (
     <li className="row" data-testid="cached-preset">
       <span className="grow">
@@ -229,22 +226,31 @@ function CachedPresetItem({ preset, busy, onDelete }: { preset: CachedPreset; bu
         <br />
         <span className="muted small">{preset.pins.join(', ')} (huggingface.co)</span>
       </span>
-      {confirming ? (
-        <>
-          <span className="small">Delete {formatBytes(preset.bytes)}? The next load downloads it again.</span>
-          <button type="button" onClick={() => (setConfirming(false), onDelete())} disabled={busy} data-testid="confirm-delete-preset">
-            Delete
-          </button>
-          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-            Keep
-          </button>
-        </>
-      ) : (
-        <button type="button" className="secondary" onClick={() => setConfirming(true)} aria-label={`Delete cached model ${preset.name}`} disabled={busy}>
-          Delete
-        </button>
-      )}
+      <ConfirmDelete name={preset.name} bytes={preset.bytes} busy={busy} onDelete={onDelete} testId="confirm-delete-preset" />
     </li>
+  );
+}
+
+/** Delete for a cached model: asks first (a multi-GB download is lost otherwise); Keep or Escape keeps it. */
+function ConfirmDelete({ name, bytes, busy, onDelete, testId }: { name: string; bytes: number; busy: boolean; onDelete: () => void; testId: string }) {
+  const [confirming, setConfirming] = useState(false);
+  if (!confirming) {
+    return (
+      <button type="button" className="secondary" onClick={() => setConfirming(true)} aria-label={`Delete cached model ${name}`} disabled={busy}>
+        Delete
+      </button>
+    );
+  }
+  return (
+    <span role="group" aria-label={`Confirm deleting ${name}`} onKeyDown={(e) => e.key === 'Escape' && setConfirming(false)}>
+      <span className="small">Delete {formatBytes(bytes)}? The next load downloads it again.</span>{' '}
+      <button type="button" onClick={() => (setConfirming(false), onDelete())} disabled={busy} data-testid={testId}>
+        Delete
+      </button>{' '}
+      <button type="button" className="secondary" onClick={() => setConfirming(false)} autoFocus>
+        Keep
+      </button>
+    </span>
   );
 }
 
