@@ -142,7 +142,8 @@ function nodeLoader(dir: string, m: BundleManifest) {
   };
 }
 
-const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+/** A figure with `digits` decimals; under 1, two significant digits (a software adapter's 0.014 tokens/s is not 0.0). */
+const fmt = (x: number, digits = 1) => (!Number.isFinite(x) ? '—' : Math.abs(x) < 1 && x !== 0 ? x.toPrecision(2) : x.toFixed(digits));
 
 interface Column {
   name: string;
