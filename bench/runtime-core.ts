@@ -138,12 +138,27 @@ export async function benchBundle(ort: Ort, m: BundleManifest, load: GraphLoader
       // On WebGPU the app's prefill runs of ≤ 31 rows (onnxruntime-web 1.30's GQA, decoder.ts maxRowsPerRun).
       const rows = maxRowsPerRun(placement(m, 'decoder_model_merged', backend).backend, m.graphs.decoder_model_merged);
       const loop = new Decoder(ort, { embed: { session: embedTokens, entry: m.graphs.embed_tokens }, decoder: { session: decoder, entry: m.graphs.decoder_model_merged } }, llm, rows);
-      const run = (tokens: number, steps: number) => {
+      // Each prefill run and decode step logged with its ms (a slow adapter shows where its time goes).
+      const run = (what: string, tokens: number, steps: number) => {
         loop.reset();
-        return loop.generate(noise(tokens * llm.hidden, 5), { maxNewTokens: steps, stopTokenIds: [], pickToken: argmax, prefillChunk: tokens });
+        let t = now();
+        const lap = () => {
+          const ms = now() - t;
+          t = now();
+          return ms.toFixed(0);
+        };
+        return loop.generate(noise(tokens * llm.hidden, 5), {
+          maxNewTokens: steps,
+          stopTokenIds: [],
+          pickToken: argmax,
+          prefillChunk: tokens,
+          onPrefill: (done, total) => log(`  ${what}: prefill ${done}/${total} rows, ${lap()} ms`),
+          onToken: (_id, i) => i > 0 && log(`  ${what}: decode step ${i}, ${lap()} ms`),
+        });
       };
-      await run(8, 2); // warm-up
-      const r = await run(cfg.prefillTokens, cfg.decodeSteps + 1);
+      // Warm-up: on WebGPU with the timed prefill's run shape (its kernels are compiled for it: ≤ 31 rows), elsewhere 8 rows.
+      await run('warm-up', Number.isFinite(rows) ? Math.min(rows, cfg.prefillTokens) : 8, 2);
+      const r = await run('timed', cfg.prefillTokens, cfg.decodeSteps + 1);
       // The first token comes from the prefill's logits: decodeSteps decoder steps follow.
       res.prefill = r.prefillMs;
       res.decodeStepMs = r.decodeMs / cfg.decodeSteps;

@@ -1,5 +1,12 @@
 /**
- * Runtime bench (`npx tsx bench/runtime.ts [--siglip] [--only tiny|qwen|qwen-q4] [--split]`, part of `npm run bench`).
+ * Runtime bench (`npx tsx bench/runtime.ts [--siglip] [--only tiny|qwen|qwen-q4] [--split]
+ * [--prefill N] [--steps N] [--webgpu-prefill N] [--webgpu-steps N]`, part of `npm run bench`).
+ *
+ * `--prefill N` / `--steps N`: the decoder stage's prompt rows and timed decode steps for
+ * every column (default: each target's own). `--webgpu-prefill N` / `--webgpu-steps N`: the
+ * same for the WebGPU column only (default 31 rows — one of the app's ≤ 31-row runs — and 3
+ * steps: the software adapter, SwiftShader, takes minutes per run of a 0.5B decoder). Each
+ * column's rows and steps are in the table.
  *
  * `--split`: instead of the stages, the decode step split into its parts (embedding,
  * feeds, decoder run — on WASM its copies in/out of the heap —, logits, cache swap) at 256
@@ -37,6 +44,18 @@ const PORT = Number(process.env.BENCH_RUNTIME_PORT ?? 5251);
 const THREADS = 2; // = the browser's min(4, hardwareConcurrency) on these 2-core machines
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+/** The positive integer after `flag`, or undefined when the flag is absent. */
+function intArg(flag: string): number | undefined {
+  if (!args.includes(flag)) return undefined;
+  const v = Number(args[args.indexOf(flag) + 1]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} needs a positive integer`);
+  return v;
+}
+const PREFILL = intArg('--prefill');
+const STEPS = intArg('--steps');
+/** The WebGPU column's decoder stage: one ≤ 31-row prefill run (decoder.ts maxRowsPerRun) and 3 steps unless told. */
+const WEBGPU_PREFILL = intArg('--webgpu-prefill') ?? PREFILL ?? 31;
+const WEBGPU_STEPS = intArg('--webgpu-steps') ?? STEPS ?? 3;
 
 interface Target {
   key: string;
@@ -75,6 +94,8 @@ const TARGETS: Target[] = [
   },
   QWEN_Q4,
 ];
+for (const t of TARGETS) t.config = { ...t.config, prefillTokens: PREFILL ?? t.config.prefillTokens, decodeSteps: STEPS ?? t.config.decodeSteps };
+const webGpuConfig = (t: Target): BenchConfig => ({ ...t.config, prefillTokens: WEBGPU_PREFILL, decodeSteps: WEBGPU_STEPS });
 const SPLIT = args.includes('--split');
 // Spinning on (ORT's default, what the app did before) and off, in the same run; the 0.5B
 // only off (the app's setting: its two-core comparison is in bench/README.md), 4 steps.
@@ -121,32 +142,47 @@ function nodeLoader(dir: string, m: BundleManifest) {
   };
 }
 
-const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+/** A figure with `digits` decimals; under 1, two significant digits (a software adapter's 0.014 tokens/s is not 0.0). */
+const fmt = (x: number, digits = 1) => (!Number.isFinite(x) ? '—' : Math.abs(x) < 1 && x !== 0 ? x.toPrecision(2) : x.toFixed(digits));
 
 interface Column {
   name: string;
   result: StageResult;
+  /** The column's own stage settings (the WebGPU one prefills fewer rows and decodes fewer steps). */
+  config: BenchConfig;
 }
 
 /** One row per stage: Node, then each Chromium column with its browser / native ratio. */
 function table(t: Target, node: StageResult, web: Column[]): string {
   const c = t.config;
-  const rows: [string, keyof StageResult, boolean][] = [
+  const same = web.every((w) => w.config.prefillTokens === c.prefillTokens && w.config.decodeSteps === c.decodeSteps);
+  type Row = [string, keyof StageResult | 'prefillTokens' | 'decodeSteps', boolean];
+  const settings: Row[] = [
+    ['prefill rows (this column)', 'prefillTokens', false],
+    ['timed decode steps (this column)', 'decodeSteps', false],
+  ];
+  const rows: Row[] = [
     ['session create (all graphs), ms', 'sessionCreate', false],
     [`vision encoder, ${c.frames} frames, ms`, 'vision', false],
     [`audio encoder, ${c.audioWindows} × 30 s window, ms`, 'audioEncoder', false],
     ['aligner (Q-Former + projections), ms', 'aligner', false],
-    [`prefill, ${c.prefillTokens} tokens, ms`, 'prefill', false],
+    ...(same ? [] : settings),
+    [same ? `prefill, ${c.prefillTokens} tokens, ms` : 'prefill, ms', 'prefill', false],
     [`prefill, tokens/s`, 'prefill', true],
     ['decode, ms per token', 'decodeStepMs', false],
     ['decode, tokens/s', 'tokensPerSecond', true],
   ];
   const lines = [`| ${t.label} | Node (ORT CPU) | ${web.map((w) => `${w.name} | ${w.name} / native`).join(' | ')} |`, `|---|---:|${web.map(() => '---:|---:|').join('')}`];
   for (const [name, key, rate] of rows) {
-    // prefill tokens/s from its ms; a ratio is "how many times slower the browser is": time ratio, or inverse rate ratio.
-    const value = (r: StageResult) => (name === 'prefill, tokens/s' ? (c.prefillTokens * 1000) / r.prefill : (r[key] as number));
-    const n = value(node);
-    lines.push(`| ${name} | ${fmt(n)} | ${web.map((w) => `${fmt(value(w.result))} | ${fmt(rate ? n / value(w.result) : value(w.result) / n, 2)}×`).join(' | ')} |`);
+    if (key === 'prefillTokens' || key === 'decodeSteps') {
+      lines.push(`| ${name} | ${c[key]} | ${web.map((w) => `${w.config[key]} | `).join(' | ')} |`);
+      continue;
+    }
+    // prefill tokens/s from its ms (each column's own rows); a ratio is "how many times slower the browser is": time ratio, or inverse rate ratio.
+    const value = (r: StageResult, cfg: BenchConfig) => (name === 'prefill, tokens/s' ? (cfg.prefillTokens * 1000) / r.prefill : (r[key] as number));
+    const n = value(node, c);
+    const ratio = (w: Column) => (!same && key === 'prefill' && !rate ? '—' : `${fmt(rate ? n / value(w.result, w.config) : value(w.result, w.config) / n, 2)}×`);
+    lines.push(`| ${name} | ${fmt(n)} | ${web.map((w) => `${fmt(value(w.result, w.config))} | ${ratio(w)}`).join(' | ')} |`);
   }
   const failed = [['node', node] as const, ...web.map((w) => [w.name, w.result] as const)].flatMap(([where, r]) => Object.entries(r.failed).map(([k, v]) => [`${where} ${k}`, v]));
   for (const [k, v] of failed) lines.push(`| FAILED ${k} | ${v.slice(0, 160).replace(/\|/g, '/')} |${web.map(() => ' | |').join('')}`);
@@ -231,14 +267,14 @@ type WebRun = Awaited<ReturnType<Window['benchRuntime']>>;
 const COLUMN_MIN = Number(process.env.BENCH_RUNTIME_COLUMN_MIN ?? 15);
 
 /** The stages in a fresh page's worker on one backend; a failure (or no result within COLUMN_MIN) becomes the column's `failed.all`. */
-async function chromiumStages(t: Target, openPage: () => Promise<Page>, backend: 'wasm' | 'webgpu'): Promise<WebRun> {
+async function chromiumStages(t: Target, openPage: () => Promise<Page>, backend: 'wasm' | 'webgpu', config: BenchConfig = t.config): Promise<WebRun> {
   const page = await openPage();
   let timer: NodeJS.Timeout | undefined;
   try {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no result within ${COLUMN_MIN} min (BENCH_RUNTIME_COLUMN_MIN); the stages done by then are in the log`)), COLUMN_MIN * 60_000);
     });
-    const r = await Promise.race([page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config: t.config, backend }), late]);
+    const r = await Promise.race([page.evaluate((req) => window.benchRuntime(req), { bundleUrl: `/bundles/${t.dir}/`, config, backend }), late]);
     if (!r.isolated) console.log('  warning: the page is not cross-origin isolated (single-threaded WASM)');
     return r;
   } catch (e) {
@@ -263,18 +299,19 @@ const stageRun: TargetRun = async (t, dir, manifest, openPage) => {
   const node = await benchBundle(ortNode(), manifest, nodeLoader(dir, manifest), 'cpu', THREADS, t.config, console.log);
   console.log(`${t.label}: Chromium (onnxruntime-web WASM)…`);
   const wasm = await chromiumStages(t, openPage, 'wasm');
-  const columns: Column[] = [{ name: 'Chromium (ORT WASM)', result: wasm.result }];
+  const columns: Column[] = [{ name: 'Chromium (ORT WASM)', result: wasm.result, config: t.config }];
   let gpu: WebRun | null = null;
+  const gpuConfig = webGpuConfig(t);
   if (t.webgpu) {
-    console.log(`${t.label}: Chromium (onnxruntime-web WebGPU)…`);
-    gpu = await chromiumStages(t, openPage, 'webgpu');
+    console.log(`${t.label}: Chromium (onnxruntime-web WebGPU; prefill ${gpuConfig.prefillTokens} rows, ${gpuConfig.decodeSteps} decode steps)…`);
+    gpu = await chromiumStages(t, openPage, 'webgpu', gpuConfig);
     if (gpu.webgpu) console.log(`  WebGPU adapter: ${JSON.stringify(gpu.webgpu.adapter)}, ORT build ${gpu.webgpu.ortBuild}`);
-    columns.push({ name: webGpuColumn(gpu), result: gpu.result });
+    columns.push({ name: webGpuColumn(gpu), result: gpu.result, config: gpuConfig });
   }
   const adapterLine = gpu?.webgpu ? `, WebGPU adapter: ${JSON.stringify(gpu.webgpu.adapter)} (ORT ${gpu.webgpu.ortBuild} build)` : '';
   return {
     table: `WASM threads: ${wasm.threads}, Node intra-op threads: ${THREADS}${adapterLine}\n${table(t, node, columns)}`,
-    record: { label: t.label, config: t.config, node, chromium: wasm.result, ...(gpu ? { webgpu: gpu.result, adapter: gpu.webgpu ?? null } : {}), threads: { node: THREADS, wasm: wasm.threads } },
+    record: { label: t.label, config: t.config, node, chromium: wasm.result, ...(gpu ? { webgpu: gpu.result, webgpuConfig: gpuConfig, adapter: gpu.webgpu ?? null } : {}), threads: { node: THREADS, wasm: wasm.threads } },
   };
 };
 

@@ -18,11 +18,12 @@ export interface EngineRunResult {
   captionMs?: number;
 }
 
-/** A progress line on the console when the stage changes or moves by a tenth (bench/browser-7b.ts prints them). */
+/** A progress line on the console when the stage changes or moves by a tenth, the prefill after each run (bench/browser-7b.ts and e2e/large-bundle.spec.ts print them). */
 function progressLogger(): (stage: string, fraction: number) => void {
   let last = '';
   return (stage, fraction) => {
-    const line = `[progress] ${stage} ${Math.floor(fraction * 10) * 10} %`;
+    // The prefill at every run (on WebGPU ≤ 31 rows each: the time of each run shows), the rest by tenths.
+    const line = `[progress] ${stage} ${stage === 'prefill' ? Math.round(fraction * 1000) / 10 : Math.floor(fraction * 10) * 10} %`;
     if (line !== last) console.info(line);
     last = line;
   };
