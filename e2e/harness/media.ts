@@ -41,6 +41,7 @@ input.addEventListener('change', () => {
     channel: o.channel,
     concurrent: o.concurrent,
     scenes: o.scenes,
+    skipNonReference: o.skipNonReference,
   };
   worker.onmessage = (ev) => {
     const d = ev.data;

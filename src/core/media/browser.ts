@@ -11,6 +11,7 @@ import {
   Input,
   type EncodedPacket,
   type InputAudioTrack,
+  type PacketRetrievalOptions,
   type VideoSample,
   VideoSampleSink,
   type InputVideoTrack,
@@ -25,11 +26,75 @@ import { rgbaToRgb, type RgbImage } from '../features/pixels';
 import { matrixFromColorSpace, rotateRgb, yuv420ToRgb } from './yuv';
 import { sniffKind } from './sniff';
 export { sniffKind };
+import { avcLengthSize, isNonReferenceAvc } from './avc-ref';
 import type { AudioChannel, AudioTrackInfo, AudioWindow, AudioWindowsOptions, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
 
 export interface OpenOptions {
   /** Give up on a decode step that makes no progress for this long (ms). */
   stallTimeoutMs?: number;
+  /**
+   * H.264: leave out of the decoder the non-reference pictures between a keyframe and a
+   * planned frame (they change no other frame; see avc-ref.ts). Default true; false decodes
+   * every packet, as mediabunny does (tests compare the two).
+   */
+  skipNonReference?: boolean;
+}
+
+/** What the last frames() call fed and left out (for tests and benchmarks). */
+export interface FrameDecodeStats {
+  /** Packets given to the decoder after their keyframe. */
+  fed: number;
+  /** Non-reference packets left out. */
+  skipped: number;
+}
+
+/**
+ * mediabunny's EncodedPacketSink that, in the decode loop of samplesAtTimestamps (which walks
+ * from a keyframe to the planned packets with getNextPacket), steps over H.264 packets that
+ * are non-reference pictures and not themselves a planned frame. Every packet looked up by
+ * timestamp (getPacket: the planned ones) is remembered and always fed.
+ */
+class SkippingPacketSink extends EncodedPacketSink {
+  private readonly targets = new Set<number>();
+  constructor(
+    track: InputVideoTrack,
+    private readonly lengthSize: number | null,
+    private readonly stats: FrameDecodeStats,
+  ) {
+    super(track);
+  }
+
+  override async getPacket(timestamp: number, options?: PacketRetrievalOptions): Promise<EncodedPacket | null> {
+    const p = await super.getPacket(timestamp, options);
+    if (p) this.targets.add(p.sequenceNumber);
+    return p;
+  }
+
+  override async getNextPacket(packet: EncodedPacket, options: PacketRetrievalOptions = {}): Promise<EncodedPacket | null> {
+    let p = await super.getNextPacket(packet, options);
+    while (p && !options.metadataOnly && p.type === 'delta' && !this.targets.has(p.sequenceNumber) && isNonReferenceAvc(p.data, this.lengthSize)) {
+      this.stats.skipped++;
+      p = await super.getNextPacket(p, options);
+    }
+    if (p) this.stats.fed++;
+    return p;
+  }
+}
+
+/** VideoSampleSink whose decode loop reads its packets through a SkippingPacketSink. */
+class SkippingVideoSampleSink extends VideoSampleSink {
+  constructor(
+    private readonly videoTrack: InputVideoTrack,
+    private readonly lengthSize: number | null,
+    private readonly stats: FrameDecodeStats,
+  ) {
+    super(videoTrack);
+  }
+
+  /** Overrides mediabunny's internal factory (media-sink.js: `_createPacketSink`; pinned version). */
+  _createPacketSink(): EncodedPacketSink {
+    return new SkippingPacketSink(this.videoTrack, this.lengthSize, this.stats);
+  }
 }
 
 function nameOf(file: Blob): string {
@@ -458,6 +523,8 @@ export class BrowserMediaSource implements MediaSource {
   readonly info: MediaInfo;
   /** How the last audioWindows() call decodes (for tests and benchmarks). */
   audioPath: string | null = null;
+  /** What the last frames() call fed to the video decoder and left out. */
+  frameStats: FrameDecodeStats = { fed: 0, skipped: 0 };
   private readonly input: Input;
   private readonly videoTrack: InputVideoTrack | null;
   private readonly audioTrack: InputAudioTrack | null;
@@ -469,6 +536,7 @@ export class BrowserMediaSource implements MediaSource {
     video: InputVideoTrack | null,
     audio: InputAudioTrack | null,
     stallMs: number,
+    private readonly skipNonReference = true,
   ) {
     this.info = info;
     this.input = input;
@@ -486,7 +554,17 @@ export class BrowserMediaSource implements MediaSource {
     const last = tl.timestamps ? tl.timestamps[tl.frameCount - 1] : first + (tl.frameCount - 1) / tl.avgFps;
     // clamp to the first / last decodable frame (WebM's first frame can sit at 0.007 s)
     const wanted = plan.timestamps.map((t) => Math.min(Math.max(t, first), last));
-    const sink = new VideoSampleSink(this.videoTrack);
+    const stats: FrameDecodeStats = { fed: 0, skipped: 0 };
+    this.frameStats = stats;
+    let sink: VideoSampleSink;
+    const config = this.skipNonReference && (await this.videoTrack.getCodec()) === 'avc' ? await this.videoTrack.getDecoderConfig().catch(() => null) : null;
+    if (config) {
+      const desc = config.description;
+      const bytes = desc === undefined ? null : ArrayBuffer.isView(desc) ? new Uint8Array(desc.buffer, desc.byteOffset, desc.byteLength) : new Uint8Array(desc);
+      const lengthSize = avcLengthSize(bytes);
+      // an avcC record whose length size cannot be read: feed everything
+      sink = bytes !== null && lengthSize === null ? new VideoSampleSink(this.videoTrack) : new SkippingVideoSampleSink(this.videoTrack, lengthSize, stats);
+    } else sink = new VideoSampleSink(this.videoTrack);
     const it = sink.samplesAtTimestamps(wanted);
     try {
       for (let i = 0; i < wanted.length; i++) {
@@ -591,7 +669,7 @@ export async function openBrowserMedia(file: Blob, options: OpenOptions = {}): P
     }
     const duration = Math.max(vinfo?.duration ?? 0, ainfo?.duration ?? 0);
     const info: MediaInfo = { name, bytes: file.size, container, duration, video: vinfo, audio: ainfo };
-    return new BrowserMediaSource(info, input, video, audio, stallMs);
+    return new BrowserMediaSource(info, input, video, audio, stallMs, options.skipNonReference ?? true);
   } catch (e) {
     input.dispose();
     throw e;
