@@ -60,6 +60,7 @@ class SkippingPacketSink extends EncodedPacketSink {
     track: InputVideoTrack,
     private readonly lengthSize: number | null,
     private readonly stats: FrameDecodeStats,
+    private readonly skip: boolean,
   ) {
     super(track);
   }
@@ -72,11 +73,11 @@ class SkippingPacketSink extends EncodedPacketSink {
 
   override async getNextPacket(packet: EncodedPacket, options: PacketRetrievalOptions = {}): Promise<EncodedPacket | null> {
     let p = await super.getNextPacket(packet, options);
-    while (p && !options.metadataOnly && p.type === 'delta' && !this.targets.has(p.sequenceNumber) && isNonReferenceAvc(p.data, this.lengthSize)) {
+    while (p && this.skip && !options.metadataOnly && p.type === 'delta' && !this.targets.has(p.sequenceNumber) && isNonReferenceAvc(p.data, this.lengthSize)) {
       this.stats.skipped++;
       p = await super.getNextPacket(p, options);
     }
-    if (p) this.stats.fed++;
+    if (p && !options.metadataOnly) this.stats.fed++;
     return p;
   }
 }
@@ -87,13 +88,14 @@ class SkippingVideoSampleSink extends VideoSampleSink {
     private readonly videoTrack: InputVideoTrack,
     private readonly lengthSize: number | null,
     private readonly stats: FrameDecodeStats,
+    private readonly skip: boolean,
   ) {
     super(videoTrack);
   }
 
   /** Overrides mediabunny's internal factory (media-sink.js: `_createPacketSink`; pinned version). */
   _createPacketSink(): EncodedPacketSink {
-    return new SkippingPacketSink(this.videoTrack, this.lengthSize, this.stats);
+    return new SkippingPacketSink(this.videoTrack, this.lengthSize, this.stats, this.skip);
   }
 }
 
@@ -557,13 +559,15 @@ export class BrowserMediaSource implements MediaSource {
     const stats: FrameDecodeStats = { fed: 0, skipped: 0 };
     this.frameStats = stats;
     let sink: VideoSampleSink;
-    const config = this.skipNonReference && (await this.videoTrack.getCodec()) === 'avc' ? await this.videoTrack.getDecoderConfig().catch(() => null) : null;
+    // H.264: packets go through SkippingPacketSink (which counts them, and with
+    // skipNonReference leaves out the non-reference ones); other codecs as mediabunny has them
+    const config = (await this.videoTrack.getCodec()) === 'avc' ? await this.videoTrack.getDecoderConfig().catch(() => null) : null;
     if (config) {
       const desc = config.description;
       const bytes = desc === undefined ? null : ArrayBuffer.isView(desc) ? new Uint8Array(desc.buffer, desc.byteOffset, desc.byteLength) : new Uint8Array(desc);
       const lengthSize = avcLengthSize(bytes);
       // an avcC record whose length size cannot be read: feed everything
-      sink = bytes !== null && lengthSize === null ? new VideoSampleSink(this.videoTrack) : new SkippingVideoSampleSink(this.videoTrack, lengthSize, stats);
+      sink = bytes !== null && lengthSize === null ? new VideoSampleSink(this.videoTrack) : new SkippingVideoSampleSink(this.videoTrack, lengthSize, stats, this.skipNonReference);
     } else sink = new VideoSampleSink(this.videoTrack);
     const it = sink.samplesAtTimestamps(wanted);
     try {
