@@ -29,6 +29,8 @@ export interface HarnessRequest {
   scenes?: boolean;
   /** H.264: leave out the non-reference pictures on the way to a planned frame (OpenOptions; default true). */
   skipNonReference?: boolean;
+  /** Video decoders at once (OpenOptions; default 2). */
+  videoDecoders?: 1 | 2;
 }
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -38,7 +40,7 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
   const t0 = performance.now();
   const transfer: ArrayBuffer[] = [];
   try {
-    const src = await openBrowserMedia(req.file, { skipNonReference: req.skipNonReference });
+    const src = await openBrowserMedia(req.file, { skipNonReference: req.skipNonReference, videoDecoders: req.videoDecoders });
     const tOpen = performance.now();
     try {
       if (req.scenes) {

@@ -42,6 +42,7 @@ input.addEventListener('change', () => {
     concurrent: o.concurrent,
     scenes: o.scenes,
     skipNonReference: o.skipNonReference,
+    videoDecoders: o.videoDecoders,
   };
   worker.onmessage = (ev) => {
     const d = ev.data;

@@ -38,6 +38,11 @@ export interface OpenOptions {
    * every packet, as mediabunny does (tests compare the two).
    */
   skipNonReference?: boolean;
+  /**
+   * Video decoders frames() runs at once (1 or 2; default 2) on planned frames that hang from
+   * different keyframes. The frames are the same either way.
+   */
+  videoDecoders?: 1 | 2;
 }
 
 /** What the last frames() call fed and left out (for tests and benchmarks). */
@@ -539,6 +544,7 @@ export class BrowserMediaSource implements MediaSource {
     audio: InputAudioTrack | null,
     stallMs: number,
     private readonly skipNonReference = true,
+    private readonly videoDecoders = 2,
   ) {
     this.info = info;
     this.input = input;
@@ -558,23 +564,32 @@ export class BrowserMediaSource implements MediaSource {
     const wanted = plan.timestamps.map((t) => Math.min(Math.max(t, first), last));
     const stats: FrameDecodeStats = { fed: 0, skipped: 0 };
     this.frameStats = stats;
-    let sink: VideoSampleSink;
-    // H.264: packets go through SkippingPacketSink (which counts them, and with
-    // skipNonReference leaves out the non-reference ones); other codecs as mediabunny has them
-    const config = (await this.videoTrack.getCodec()) === 'avc' ? await this.videoTrack.getDecoderConfig().catch(() => null) : null;
-    if (config) {
-      const desc = config.description;
-      const bytes = desc === undefined ? null : ArrayBuffer.isView(desc) ? new Uint8Array(desc.buffer, desc.byteOffset, desc.byteLength) : new Uint8Array(desc);
-      const lengthSize = avcLengthSize(bytes);
-      // an avcC record whose length size cannot be read: feed everything
-      sink = bytes !== null && lengthSize === null ? new VideoSampleSink(this.videoTrack) : new SkippingVideoSampleSink(this.videoTrack, lengthSize, stats, this.skipNonReference);
-    } else sink = new VideoSampleSink(this.videoTrack);
-    const it = sink.samplesAtTimestamps(wanted);
+    const track = this.videoTrack;
+    const makeSink = async (): Promise<VideoSampleSink> => {
+      // H.264: packets go through SkippingPacketSink (which counts them, and with
+      // skipNonReference leaves out the non-reference ones); other codecs as mediabunny has them
+      const config = (await track.getCodec()) === 'avc' ? await track.getDecoderConfig().catch(() => null) : null;
+      if (config) {
+        const desc = config.description;
+        const bytes = desc === undefined ? null : ArrayBuffer.isView(desc) ? new Uint8Array(desc.buffer, desc.byteOffset, desc.byteLength) : new Uint8Array(desc);
+        const lengthSize = avcLengthSize(bytes);
+        // an avcC record whose length size cannot be read: feed everything
+        return bytes !== null && lengthSize === null ? new VideoSampleSink(track) : new SkippingVideoSampleSink(track, lengthSize, stats, this.skipNonReference);
+      }
+      return new VideoSampleSink(track);
+    };
+    // Planned frames that start from different keyframes are independent: with two decoders,
+    // runs of frames sharing a keyframe go alternately to decoder 0 and 1, which decode at
+    // the same time (each through its own mediabunny pump, a few frames ahead at most).
+    const decoderOf = await this.decoderAssignment(wanted);
+    const nDecoders = Math.max(...decoderOf) + 1;
+    const its: AsyncGenerator<VideoSample | null, void, unknown>[] = [];
+    for (let d = 0; d < nDecoders; d++) its.push((await makeSink()).samplesAtTimestamps(wanted.filter((_, i) => decoderOf[i] === d)));
     try {
       for (let i = 0; i < wanted.length; i++) {
         let r: IteratorResult<VideoSample | null, void>;
         try {
-          r = await withStall(it.next(), this.stallMs, `decoding frame ${i + 1} at ${wanted[i].toFixed(3)} s`, this.info.name);
+          r = await withStall(its[decoderOf[i]].next(), this.stallMs, `decoding frame ${i + 1} at ${wanted[i].toFixed(3)} s`, this.info.name);
         } catch (e) {
           throw decodeError(e, this.info.name, `decoding frame ${i + 1} of ${wanted.length}`);
         }
@@ -599,8 +614,31 @@ export class BrowserMediaSource implements MediaSource {
         }
       }
     } finally {
-      await it.return(undefined).catch(() => undefined);
+      for (const it of its) await it.return(undefined).catch(() => undefined);
     }
+  }
+
+  /**
+   * Which decoder each planned frame goes to: 0 for all with one decoder, or when the frames
+   * all hang from one keyframe; else the runs of frames with the same keyframe (in order)
+   * alternate between 0 and 1. Keyframes from the index (metadata only, no bytes read).
+   */
+  private async decoderAssignment(wanted: readonly number[]): Promise<number[]> {
+    const out = wanted.map(() => 0);
+    if (this.videoDecoders < 2 || wanted.length < 2) return out;
+    const sink = new EncodedPacketSink(this.videoTrack!);
+    let run = 0;
+    let lastKey: number | null = null;
+    let lastT = -Infinity;
+    for (let i = 0; i < wanted.length; i++) {
+      const k = await sink.getKeyPacket(wanted[i], { metadataOnly: true }).catch(() => null);
+      const key = k ? k.sequenceNumber : -1;
+      if (lastKey !== null && (key !== lastKey || wanted[i] < lastT)) run++;
+      lastKey = key;
+      lastT = wanted[i];
+      out[i] = run % 2;
+    }
+    return out;
   }
 
   /**
@@ -673,7 +711,7 @@ export async function openBrowserMedia(file: Blob, options: OpenOptions = {}): P
     }
     const duration = Math.max(vinfo?.duration ?? 0, ainfo?.duration ?? 0);
     const info: MediaInfo = { name, bytes: file.size, container, duration, video: vinfo, audio: ainfo };
-    return new BrowserMediaSource(info, input, video, audio, stallMs, options.skipNonReference ?? true);
+    return new BrowserMediaSource(info, input, video, audio, stallMs, options.skipNonReference ?? true, options.videoDecoders ?? 2);
   } catch (e) {
     input.dispose();
     throw e;
