@@ -11,7 +11,9 @@
  *   (c) the Node path: ffprobe + ffmpeg (src/core/media/node.ts),
  * reported from the same run as a ratio, with peak memory: the browser's whole process
  * tree RSS (from /proc) per phase, the page's JS heap (performance.memory), Node's RSS.
- * Writes .test-output/bench-media.json.
+ * The app's path runs a third time one after the other with every H.264 packet fed
+ * and one video decoder (skipNonReference false, videoDecoders 1: the path as it was) to
+ * measure the non-reference skip and the two decoders. Writes .test-output/bench-media.json.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -61,7 +63,8 @@ async function main() {
       frames: number;
       bytes: number;
       mediabunny: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null; audioPath: string | null };
-      sequential: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null };
+      sequential: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null; frameStats: { fed: number; skipped: number } | null };
+      noSkip: { ms: number; timings: Record<string, number>; frameStats: { fed: number; skipped: number } | null };
       videoElement: { ms: number; frames: number; audio: number; pageHeapPeak: number | null };
       ratio: number;
       phases: Record<string, number>;
@@ -106,6 +109,12 @@ async function main() {
         stages: Object.fromEntries(Object.entries(r.sequential.timings).map(([k, v]) => [k, Math.round(v)])),
         browserRssPeakMB: mb(peak(r.phases.seqStart, r.phases.seqEnd)),
         pageHeapPeakMB: mb(r.sequential.pageHeapPeak),
+        frameStats: r.sequential.frameStats,
+      },
+      mediabunnyWorkerSequentialNoSkip: {
+        ms: Math.round(r.noSkip.ms),
+        stages: Object.fromEntries(Object.entries(r.noSkip.timings).map(([k, v]) => [k, Math.round(v)])),
+        frameStats: r.noSkip.frameStats,
       },
       videoElementMainThread: {
         ms: Math.round(r.videoElement.ms),

@@ -31,7 +31,7 @@ function sampleHeap(): { stop: () => Heap } {
   return { stop: () => (clearInterval(t), h) };
 }
 
-async function viaWorker(file: File, concurrent: boolean) {
+async function viaWorker(file: File, concurrent: boolean, skipNonReference = true, videoDecoders: 1 | 2 = 2) {
   const worker = new Worker(new URL('./media-worker.ts', import.meta.url), { type: 'module' });
   const req: HarnessRequest = {
     file,
@@ -40,15 +40,17 @@ async function viaWorker(file: File, concurrent: boolean) {
     audio: { sampleRate: 16000, windowSeconds: 30 },
     raw: false,
     concurrent,
+    skipNonReference,
+    videoDecoders,
   };
   const t0 = performance.now();
-  const res = await new Promise<{ ok: boolean; result?: { framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[]; audioPath: string | null }; error?: { message: string } }>((resolve) => {
+  const res = await new Promise<{ ok: boolean; result?: { framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[]; audioPath: string | null; frameStats?: { fed: number; skipped: number } }; error?: { message: string } }>((resolve) => {
     worker.onmessage = (ev) => resolve(ev.data);
     worker.postMessage(req);
   });
   worker.terminate();
   if (!res.ok) throw new Error(res.error!.message);
-  return { ms: performance.now() - t0, timestamps: res.result!.framePlan.timestamps, timings: res.result!.timings, windows: res.result!.windows.length, audioPath: res.result!.audioPath };
+  return { ms: performance.now() - t0, timestamps: res.result!.framePlan.timestamps, timings: res.result!.timings, windows: res.result!.windows.length, audioPath: res.result!.audioPath, frameStats: res.result!.frameStats ?? null };
 }
 
 async function viaVideoElement(file: File, timestamps: number[]) {
@@ -110,6 +112,9 @@ input.addEventListener('change', async () => {
     const heapSeq = h0.stop();
     phases.seqEnd = Date.now();
     await new Promise((r) => setTimeout(r, 500));
+    // one after the other as before: every H.264 packet fed (skipNonReference false), one decoder
+    const noSkip = await viaWorker(file, false, false, 1);
+    await new Promise((r) => setTimeout(r, 500));
     phases.videoStart = Date.now();
     const h2 = sampleHeap();
     const video = await viaVideoElement(file, worker.timestamps);
@@ -123,6 +128,7 @@ input.addEventListener('change', async () => {
         frames: worker.timestamps.length,
         mediabunny: { ...worker, timestamps: undefined, pageHeapPeak: heapWorker.peak },
         sequential: { ...sequential, timestamps: undefined, pageHeapPeak: heapSeq.peak },
+        noSkip: { ...noSkip, timestamps: undefined },
         videoElement: { ...video, pageHeapPeak: heapVideo.peak },
         ratio: video.ms / worker.ms,
         phases,

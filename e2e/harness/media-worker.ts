@@ -27,6 +27,10 @@ export interface HarnessRequest {
   concurrent?: boolean;
   /** Scene cuts only (core/timed/scenes.ts over the browser's frames), with the default rule. */
   scenes?: boolean;
+  /** H.264: leave out the non-reference pictures on the way to a planned frame (OpenOptions; default true). */
+  skipNonReference?: boolean;
+  /** Video decoders at once (OpenOptions; default 2). */
+  videoDecoders?: 1 | 2;
 }
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -36,7 +40,7 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
   const t0 = performance.now();
   const transfer: ArrayBuffer[] = [];
   try {
-    const src = await openBrowserMedia(req.file);
+    const src = await openBrowserMedia(req.file, { skipNonReference: req.skipNonReference, videoDecoders: req.videoDecoders });
     const tOpen = performance.now();
     try {
       if (req.scenes) {
@@ -117,6 +121,7 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
             timings: { open: tOpen - t0, plan: tPlan - tOpen, frames: tFrames - tPlan, prepare: tPrepare, audio: tAudio - tAudioStart, total: tAudio - t0 },
             concurrent: !!req.concurrent,
             audioPath: src.audioPath,
+            frameStats: src.frameStats,
             workerHasOfflineAudioContext: typeof (globalThis as { OfflineAudioContext?: unknown }).OfflineAudioContext !== 'undefined',
           },
         },

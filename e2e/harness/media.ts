@@ -41,6 +41,8 @@ input.addEventListener('change', () => {
     channel: o.channel,
     concurrent: o.concurrent,
     scenes: o.scenes,
+    skipNonReference: o.skipNonReference,
+    videoDecoders: o.videoDecoders,
   };
   worker.onmessage = (ev) => {
     const d = ev.data;

@@ -75,6 +75,8 @@ export interface HarnessResult {
   timings: Record<string, number>;
   workerHasOfflineAudioContext: boolean;
   audioPath: string | null;
+  /** What frames() fed to the video decoder and left out (non-reference H.264 pictures). */
+  frameStats?: { fed: number; skipped: number };
   /** With `scenes`: the scene report (core/timed/scenes.ts) from the browser's frames. */
   scenes?: SceneReport;
 }
@@ -91,13 +93,13 @@ export type HarnessOutcome =
 export async function runHarness(
   page: Page,
   file: string,
-  opts: { raw?: boolean; timeoutMs?: number; planOnly?: boolean; maxWindows?: number; channel?: 0 | 'mix'; concurrent?: boolean; scenes?: boolean } = {},
+  opts: { raw?: boolean; timeoutMs?: number; planOnly?: boolean; maxWindows?: number; channel?: 0 | 'mix'; concurrent?: boolean; scenes?: boolean; skipNonReference?: boolean; videoDecoders?: 1 | 2 } = {},
 ): Promise<HarnessOutcome> {
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   for (let attempt = 0; attempt < 3; attempt++) {
     await page.goto('/e2e/harness/media.html');
     await page.waitForFunction(() => !!window.__media);
-    await page.evaluate((o) => (window.__mediaOptions = o), { raw: !!opts.raw, planOnly: opts.planOnly, maxWindows: opts.maxWindows, channel: opts.channel, concurrent: opts.concurrent, scenes: opts.scenes });
+    await page.evaluate((o) => (window.__mediaOptions = o), { raw: !!opts.raw, planOnly: opts.planOnly, maxWindows: opts.maxWindows, channel: opts.channel, concurrent: opts.concurrent, scenes: opts.scenes, skipNonReference: opts.skipNonReference, videoDecoders: opts.videoDecoders });
     const t0 = Date.now();
     await page.setInputFiles('#file', join(FIXTURES, file));
     while (Date.now() < deadline) {

@@ -11,6 +11,7 @@ import {
   Input,
   type EncodedPacket,
   type InputAudioTrack,
+  type PacketRetrievalOptions,
   type VideoSample,
   VideoSampleSink,
   type InputVideoTrack,
@@ -25,11 +26,82 @@ import { rgbaToRgb, type RgbImage } from '../features/pixels';
 import { matrixFromColorSpace, rotateRgb, yuv420ToRgb } from './yuv';
 import { sniffKind } from './sniff';
 export { sniffKind };
+import { avcLengthSize, isNonReferenceAvc } from './avc-ref';
 import type { AudioChannel, AudioTrackInfo, AudioWindow, AudioWindowsOptions, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
 
 export interface OpenOptions {
   /** Give up on a decode step that makes no progress for this long (ms). */
   stallTimeoutMs?: number;
+  /**
+   * H.264: leave out of the decoder the non-reference pictures between a keyframe and a
+   * planned frame (they change no other frame; see avc-ref.ts). Default true; false decodes
+   * every packet, as mediabunny does (tests compare the two).
+   */
+  skipNonReference?: boolean;
+  /**
+   * Video decoders frames() runs at once (1 or 2; default 2) on planned frames that hang from
+   * different keyframes. The frames are the same either way.
+   */
+  videoDecoders?: 1 | 2;
+}
+
+/** What the last frames() call fed and left out (for tests and benchmarks). */
+export interface FrameDecodeStats {
+  /** Packets given to the decoder after their keyframe. */
+  fed: number;
+  /** Non-reference packets left out. */
+  skipped: number;
+}
+
+/**
+ * mediabunny's EncodedPacketSink that, in the decode loop of samplesAtTimestamps (which walks
+ * from a keyframe to the planned packets with getNextPacket), steps over H.264 packets that
+ * are non-reference pictures and not themselves a planned frame. Every packet looked up by
+ * timestamp (getPacket: the planned ones) is remembered and always fed.
+ */
+class SkippingPacketSink extends EncodedPacketSink {
+  private readonly targets = new Set<number>();
+  constructor(
+    track: InputVideoTrack,
+    private readonly lengthSize: number | null,
+    private readonly stats: FrameDecodeStats,
+    private readonly skip: boolean,
+  ) {
+    super(track);
+  }
+
+  override async getPacket(timestamp: number, options?: PacketRetrievalOptions): Promise<EncodedPacket | null> {
+    const p = await super.getPacket(timestamp, options);
+    if (p) this.targets.add(p.sequenceNumber);
+    return p;
+  }
+
+  override async getNextPacket(packet: EncodedPacket, options: PacketRetrievalOptions = {}): Promise<EncodedPacket | null> {
+    let p = await super.getNextPacket(packet, options);
+    while (p && this.skip && !options.metadataOnly && p.type === 'delta' && !this.targets.has(p.sequenceNumber) && isNonReferenceAvc(p.data, this.lengthSize)) {
+      this.stats.skipped++;
+      p = await super.getNextPacket(p, options);
+    }
+    if (p && !options.metadataOnly) this.stats.fed++;
+    return p;
+  }
+}
+
+/** VideoSampleSink whose decode loop reads its packets through a SkippingPacketSink. */
+class SkippingVideoSampleSink extends VideoSampleSink {
+  constructor(
+    private readonly videoTrack: InputVideoTrack,
+    private readonly lengthSize: number | null,
+    private readonly stats: FrameDecodeStats,
+    private readonly skip: boolean,
+  ) {
+    super(videoTrack);
+  }
+
+  /** Overrides mediabunny's internal factory (media-sink.js: `_createPacketSink`; pinned version). */
+  _createPacketSink(): EncodedPacketSink {
+    return new SkippingPacketSink(this.videoTrack, this.lengthSize, this.stats, this.skip);
+  }
 }
 
 function nameOf(file: Blob): string {
@@ -458,6 +530,8 @@ export class BrowserMediaSource implements MediaSource {
   readonly info: MediaInfo;
   /** How the last audioWindows() call decodes (for tests and benchmarks). */
   audioPath: string | null = null;
+  /** What the last frames() call fed to the video decoder and left out. */
+  frameStats: FrameDecodeStats = { fed: 0, skipped: 0 };
   private readonly input: Input;
   private readonly videoTrack: InputVideoTrack | null;
   private readonly audioTrack: InputAudioTrack | null;
@@ -469,6 +543,8 @@ export class BrowserMediaSource implements MediaSource {
     video: InputVideoTrack | null,
     audio: InputAudioTrack | null,
     stallMs: number,
+    private readonly skipNonReference = true,
+    private readonly videoDecoders = 2,
   ) {
     this.info = info;
     this.input = input;
@@ -486,13 +562,34 @@ export class BrowserMediaSource implements MediaSource {
     const last = tl.timestamps ? tl.timestamps[tl.frameCount - 1] : first + (tl.frameCount - 1) / tl.avgFps;
     // clamp to the first / last decodable frame (WebM's first frame can sit at 0.007 s)
     const wanted = plan.timestamps.map((t) => Math.min(Math.max(t, first), last));
-    const sink = new VideoSampleSink(this.videoTrack);
-    const it = sink.samplesAtTimestamps(wanted);
+    const stats: FrameDecodeStats = { fed: 0, skipped: 0 };
+    this.frameStats = stats;
+    const track = this.videoTrack;
+    const makeSink = async (): Promise<VideoSampleSink> => {
+      // H.264: packets go through SkippingPacketSink (which counts them, and with
+      // skipNonReference leaves out the non-reference ones); other codecs as mediabunny has them
+      const config = (await track.getCodec()) === 'avc' ? await track.getDecoderConfig().catch(() => null) : null;
+      if (config) {
+        const desc = config.description;
+        const bytes = desc === undefined ? null : ArrayBuffer.isView(desc) ? new Uint8Array(desc.buffer, desc.byteOffset, desc.byteLength) : new Uint8Array(desc);
+        const lengthSize = avcLengthSize(bytes);
+        // an avcC record whose length size cannot be read: feed everything
+        return bytes !== null && lengthSize === null ? new VideoSampleSink(track) : new SkippingVideoSampleSink(track, lengthSize, stats, this.skipNonReference);
+      }
+      return new VideoSampleSink(track);
+    };
+    // Planned frames that start from different keyframes are independent: with two decoders,
+    // runs of frames sharing a keyframe go alternately to decoder 0 and 1, which decode at
+    // the same time (each through its own mediabunny pump, a few frames ahead at most).
+    const decoderOf = await this.decoderAssignment(wanted);
+    const nDecoders = Math.max(...decoderOf) + 1;
+    const its: AsyncGenerator<VideoSample | null, void, unknown>[] = [];
+    for (let d = 0; d < nDecoders; d++) its.push((await makeSink()).samplesAtTimestamps(wanted.filter((_, i) => decoderOf[i] === d)));
     try {
       for (let i = 0; i < wanted.length; i++) {
         let r: IteratorResult<VideoSample | null, void>;
         try {
-          r = await withStall(it.next(), this.stallMs, `decoding frame ${i + 1} at ${wanted[i].toFixed(3)} s`, this.info.name);
+          r = await withStall(its[decoderOf[i]].next(), this.stallMs, `decoding frame ${i + 1} at ${wanted[i].toFixed(3)} s`, this.info.name);
         } catch (e) {
           throw decodeError(e, this.info.name, `decoding frame ${i + 1} of ${wanted.length}`);
         }
@@ -517,8 +614,31 @@ export class BrowserMediaSource implements MediaSource {
         }
       }
     } finally {
-      await it.return(undefined).catch(() => undefined);
+      for (const it of its) await it.return(undefined).catch(() => undefined);
     }
+  }
+
+  /**
+   * Which decoder each planned frame goes to: 0 for all with one decoder, or when the frames
+   * all hang from one keyframe; else the runs of frames with the same keyframe (in order)
+   * alternate between 0 and 1. Keyframes from the index (metadata only, no bytes read).
+   */
+  private async decoderAssignment(wanted: readonly number[]): Promise<number[]> {
+    const out = wanted.map(() => 0);
+    if (this.videoDecoders < 2 || wanted.length < 2) return out;
+    const sink = new EncodedPacketSink(this.videoTrack!);
+    let run = 0;
+    let lastKey: number | null = null;
+    let lastT = -Infinity;
+    for (let i = 0; i < wanted.length; i++) {
+      const k = await sink.getKeyPacket(wanted[i], { metadataOnly: true }).catch(() => null);
+      const key = k ? k.sequenceNumber : -1;
+      if (lastKey !== null && (key !== lastKey || wanted[i] < lastT)) run++;
+      lastKey = key;
+      lastT = wanted[i];
+      out[i] = run % 2;
+    }
+    return out;
   }
 
   /**
@@ -591,7 +711,7 @@ export async function openBrowserMedia(file: Blob, options: OpenOptions = {}): P
     }
     const duration = Math.max(vinfo?.duration ?? 0, ainfo?.duration ?? 0);
     const info: MediaInfo = { name, bytes: file.size, container, duration, video: vinfo, audio: ainfo };
-    return new BrowserMediaSource(info, input, video, audio, stallMs);
+    return new BrowserMediaSource(info, input, video, audio, stallMs, options.skipNonReference ?? true, options.videoDecoders ?? 2);
   } catch (e) {
     input.dispose();
     throw e;
