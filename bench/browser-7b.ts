@@ -73,7 +73,9 @@ async function main(): Promise<void> {
   // A persistent profile on disk, as a user's browser has: Playwright's default contexts are
   // off the record, whose Cache API lives in memory and refuses a multi-GB bundle.
   const profile = mkdtempSync(join(tmpdir(), 'salmonn-7b-profile-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: [...chromiumArgs, '--enable-precise-memory-info'] });
+  // BENCH_CHROMIUM_ARGS: extra flags, e.g. '--enable-logging=stderr --v=0' (with DEBUG=pw:browser to see the browser's stderr).
+  const extra = (process.env.BENCH_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean);
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: [...chromiumArgs, '--enable-precise-memory-info', ...extra] });
   const pid = oldestPidWith(profile);
   if (pid === null) throw new Error(`the browser's process (profile ${profile}) was not found in /proc`);
   let peak = 0;
