@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/browser-7b.ts BUNDLE_DIR [--video e2e/fixtures/out/oneframe.mp4] [--tokens 4]
  *                               [--prefer webgpu|wasm|auto] [--no-node]
+ *   npx tsx bench/browser-7b.ts BUNDLE_DIR --probe GRAPH [--build jspi|asyncify] [--mode blob|url|bytes]
  *
  * Serves BUNDLE_DIR from disk (streamed, Content-Length, cross-origin isolation headers) and
  * the app's engine harness (e2e/harness/engine.html: the production worker, URL loader and
@@ -91,6 +92,19 @@ async function main(): Promise<void> {
       return a ? { shaderF16: a.features.has('shader-f16'), maxBufferSize: a.limits.maxBufferSize, maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize } : null;
     });
     report.browserRssBeforeGiB = gib(treeRss(pid));
+    const probeGraph = process.argv.includes('--probe') ? arg('--probe', 'decoder_model_merged') : null;
+    if (probeGraph) {
+      // One session only (e2e/harness/sessionprobe.ts): --build jspi|asyncify, --mode blob|url|bytes.
+      await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/sessionprobe.html`);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 300_000 });
+      const probe = { base: bundle.base, graph: probeGraph, ep: prefer === 'wasm' ? 'wasm' : 'webgpu', build: arg('--build', 'jspi'), mode: arg('--mode', 'blob') };
+      const t0 = Date.now();
+      const r = await page.evaluate((q) => (window as unknown as { sessionProbe: (q: unknown) => Promise<Record<string, unknown>> }).sessionProbe(q), probe);
+      report.probe = { ...probe, ...r, wallSeconds: Math.round((Date.now() - t0) / 100) / 10 };
+      report.browserPeakRssGiB = gib(peak);
+      console.log(JSON.stringify(report, null, 1));
+      return;
+    }
     const videoUrl = `/@fs${video}`;
     const t0 = Date.now();
     const r = await page.evaluate(
@@ -106,7 +120,7 @@ async function main(): Promise<void> {
     bundle.server.close();
     await vite.close();
   }
-  if (!process.argv.includes('--no-node')) {
+  if (!process.argv.includes('--no-node') && !process.argv.includes('--probe')) {
     const t = Date.now();
     const out = execFileSync('npx', ['tsx', 'src/cli/caption.ts', video, '--json', '--bundle', resolve(dir), '--max-new-tokens', String(tokens)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
     const ids = (JSON.parse(out) as { generatedTokenIds: number[] }).generatedTokenIds;
