@@ -6,7 +6,7 @@
  */
 import { ortWebFor, type OrtBuild } from '../../src/worker/ort-web';
 
-export type ChunkMode = 'blob' | 'url' | 'bytes' | 'blobread';
+export type ChunkMode = 'blob' | 'url' | 'bytes' | 'blobread' | 'traced' | 'wrapped';
 export interface SessionProbe { base: string; graph: string; ep: 'webgpu' | 'wasm'; build: OrtBuild; mode: ChunkMode }
 
 const t0 = performance.now();
@@ -23,7 +23,7 @@ async function probe(p: SessionProbe): Promise<Record<string, unknown>> {
     const externalData: { path: string; data: string | Blob | Uint8Array }[] = [];
     for (const e of entry.externalData) {
       const url = new URL(e.path, p.base).href;
-      const data = p.mode === 'url' ? url : p.mode === 'blob' || p.mode === 'blobread' ? await (await fetch(url)).blob() : new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const data = p.mode === 'traced' ? tracedBlob(await (await fetch(url)).blob(), e.path) : p.mode === 'wrapped' ? new Blob([await (await fetch(url)).blob()]) : p.mode === 'url' ? url : p.mode === 'blob' || p.mode === 'blobread' ? await (await fetch(url)).blob() : new Uint8Array(await (await fetch(url)).arrayBuffer());
       externalData.push({ path: e.path.slice(dir.length), data });
       log(`chunk ${e.path} (${e.bytes} bytes) as ${p.mode}`);
     }
@@ -40,6 +40,21 @@ async function probe(p: SessionProbe): Promise<Record<string, unknown>> {
     log(`failed: ${e instanceof Error ? e.message : String(e)}`);
     return { ok: false, error: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/** A Blob (a reference to `blob`, no copy) that logs each range onnxruntime-web slices off it: the last one logged before a stall is the read in flight. */
+let reads = 0;
+let readBytes = 0;
+function tracedBlob(blob: Blob, name: string): Blob {
+  class Traced extends Blob {
+    override slice(start?: number, end?: number, type?: string): Blob {
+      reads++;
+      readBytes += (end ?? 0) - (start ?? 0);
+      log(`read #${reads} ${name} [${start}, ${end}) ${(end ?? 0) - (start ?? 0)} bytes, ${readBytes} so far`);
+      return super.slice(start, end, type);
+    }
+  }
+  return new Traced([blob]);
 }
 
 /** No ORT: each Blob read in slices the way onnxruntime-web's JSPI build reads a tensor (slice → stream → BYOB reader, 1 MiB reads, into one reused buffer). */
