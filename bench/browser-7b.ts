@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/browser-7b.ts BUNDLE_DIR [--video e2e/fixtures/out/oneframe.mp4] [--tokens 4]
  *                               [--prefer webgpu|wasm|auto] [--no-node]
- *   npx tsx bench/browser-7b.ts BUNDLE_DIR --probe GRAPH [--build jspi|asyncify] [--mode blob|url|bytes]
+ *   npx tsx bench/browser-7b.ts BUNDLE_DIR --probe GRAPH [--build jspi|asyncify] [--mode blob|url|bytes|blobread|traced|wrapped] [--threads N]
  *
  * Serves BUNDLE_DIR from disk (streamed, Content-Length, cross-origin isolation headers) and
  * the app's engine harness (e2e/harness/engine.html: the production worker, URL loader and
@@ -94,10 +94,10 @@ async function main(): Promise<void> {
     report.browserRssBeforeGiB = gib(treeRss(pid));
     const probeGraph = process.argv.includes('--probe') ? arg('--probe', 'decoder_model_merged') : null;
     if (probeGraph) {
-      // One session only (e2e/harness/sessionprobe.ts): --build jspi|asyncify, --mode blob|url|bytes.
+      // One session only (e2e/harness/sessionprobe.ts): --build jspi|asyncify, --mode blob|url|bytes|blobread|traced|wrapped, --threads N.
       await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/sessionprobe.html`);
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 300_000 });
-      const probe = { base: bundle.base, graph: probeGraph, ep: prefer === 'wasm' ? 'wasm' : 'webgpu', build: arg('--build', 'jspi'), mode: arg('--mode', 'blob') };
+      const probe = { base: bundle.base, graph: probeGraph, ep: prefer === 'wasm' ? 'wasm' : 'webgpu', build: arg('--build', 'jspi'), mode: arg('--mode', 'blob'), threads: Number(arg('--threads', '0')) };
       const t0 = Date.now();
       const r = await page.evaluate((q) => (window as unknown as { sessionProbe: (q: unknown) => Promise<Record<string, unknown>> }).sessionProbe(q), probe);
       report.probe = { ...probe, ...r, wallSeconds: Math.round((Date.now() - t0) / 100) / 10 };

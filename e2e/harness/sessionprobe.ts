@@ -7,7 +7,7 @@
 import { ortWebFor, type OrtBuild } from '../../src/worker/ort-web';
 
 export type ChunkMode = 'blob' | 'url' | 'bytes' | 'blobread' | 'traced' | 'wrapped';
-export interface SessionProbe { base: string; graph: string; ep: 'webgpu' | 'wasm'; build: OrtBuild; mode: ChunkMode }
+export interface SessionProbe { base: string; graph: string; ep: 'webgpu' | 'wasm'; build: OrtBuild; mode: ChunkMode; threads?: number }
 
 const t0 = performance.now();
 const log = (s: string) => console.info(`[progress] +${((performance.now() - t0) / 1000).toFixed(1)}s ${s}`);
@@ -17,7 +17,9 @@ async function probe(p: SessionProbe): Promise<Record<string, unknown>> {
     const manifest = (await (await fetch(new URL('bundle.json', p.base))).json()) as { graphs: Record<string, { path: string; externalData: { path: string; bytes: number }[] }> };
     const entry = manifest.graphs[p.graph];
     const { ort, build } = await ortWebFor(p.ep === 'webgpu', p.build === 'jspi');
-    log(`build ${build}`);
+    const env = (ort as unknown as { env: { wasm: { numThreads: number } } }).env;
+    if (p.threads) env.wasm.numThreads = p.threads;
+    log(`build ${build}, ${env.wasm.numThreads} wasm threads, crossOriginIsolated ${String(globalThis.crossOriginIsolated)}`);
     const model = new Uint8Array(await (await fetch(new URL(entry.path, p.base))).arrayBuffer());
     const dir = entry.path.slice(0, entry.path.lastIndexOf('/') + 1);
     const externalData: { path: string; data: string | Blob | Uint8Array }[] = [];
