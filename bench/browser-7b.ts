@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/browser-7b.ts BUNDLE_DIR [--video e2e/fixtures/out/oneframe.mp4] [--tokens 4]
  *                               [--prefer webgpu|wasm|auto] [--no-node]
+ *   npx tsx bench/browser-7b.ts BUNDLE_DIR --probe GRAPH [--build jspi|asyncify] [--mode blob|url|bytes|blobread|traced|wrapped] [--threads N]
  *
  * Serves BUNDLE_DIR from disk (streamed, Content-Length, cross-origin isolation headers) and
  * the app's engine harness (e2e/harness/engine.html: the production worker, URL loader and
@@ -73,7 +74,9 @@ async function main(): Promise<void> {
   // A persistent profile on disk, as a user's browser has: Playwright's default contexts are
   // off the record, whose Cache API lives in memory and refuses a multi-GB bundle.
   const profile = mkdtempSync(join(tmpdir(), 'salmonn-7b-profile-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: [...chromiumArgs, '--enable-precise-memory-info'] });
+  // BENCH_CHROMIUM_ARGS: extra flags, e.g. '--enable-logging=stderr --v=0' (with DEBUG=pw:browser to see the browser's stderr).
+  const extra = (process.env.BENCH_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean);
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: [...chromiumArgs, '--enable-precise-memory-info', ...extra] });
   const pid = oldestPidWith(profile);
   if (pid === null) throw new Error(`the browser's process (profile ${profile}) was not found in /proc`);
   let peak = 0;
@@ -89,6 +92,19 @@ async function main(): Promise<void> {
       return a ? { shaderF16: a.features.has('shader-f16'), maxBufferSize: a.limits.maxBufferSize, maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize } : null;
     });
     report.browserRssBeforeGiB = gib(treeRss(pid));
+    const probeGraph = process.argv.includes('--probe') ? arg('--probe', 'decoder_model_merged') : null;
+    if (probeGraph) {
+      // One session only (e2e/harness/sessionprobe.ts): --build jspi|asyncify, --mode blob|url|bytes|blobread|traced|wrapped, --threads N.
+      await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/sessionprobe.html`);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 300_000 });
+      const probe = { base: bundle.base, graph: probeGraph, ep: prefer === 'wasm' ? 'wasm' : 'webgpu', build: arg('--build', 'jspi'), mode: arg('--mode', 'blob'), threads: Number(arg('--threads', '0')) };
+      const t0 = Date.now();
+      const r = await page.evaluate((q) => (window as unknown as { sessionProbe: (q: unknown) => Promise<Record<string, unknown>> }).sessionProbe(q), probe);
+      report.probe = { ...probe, ...r, wallSeconds: Math.round((Date.now() - t0) / 100) / 10 };
+      report.browserPeakRssGiB = gib(peak);
+      console.log(JSON.stringify(report, null, 1));
+      return;
+    }
     const videoUrl = `/@fs${video}`;
     const t0 = Date.now();
     const r = await page.evaluate(
@@ -104,7 +120,7 @@ async function main(): Promise<void> {
     bundle.server.close();
     await vite.close();
   }
-  if (!process.argv.includes('--no-node')) {
+  if (!process.argv.includes('--no-node') && !process.argv.includes('--probe')) {
     const t = Date.now();
     const out = execFileSync('npx', ['tsx', 'src/cli/caption.ts', video, '--json', '--bundle', resolve(dir), '--max-new-tokens', String(tokens)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
     const ids = (JSON.parse(out) as { generatedTokenIds: number[] }).generatedTokenIds;

@@ -1,0 +1,90 @@
+/**
+ * Bench-only page (bench/browser-session.ts): creates ONE session of one graph of a bundle
+ * served by URL, with a chosen onnxruntime-web build and a chosen way of handing over the
+ * external-data chunks, logging each step with its time — the single-session repro for a
+ * stalled load of a large graph (bench/README.md, "The 7B in Chromium").
+ */
+import { ortWebFor, type OrtBuild } from '../../src/worker/ort-web';
+
+export type ChunkMode = 'blob' | 'url' | 'bytes' | 'blobread' | 'traced' | 'wrapped';
+export interface SessionProbe { base: string; graph: string; ep: 'webgpu' | 'wasm'; build: OrtBuild; mode: ChunkMode; threads?: number }
+
+const t0 = performance.now();
+const log = (s: string) => console.info(`[progress] +${((performance.now() - t0) / 1000).toFixed(1)}s ${s}`);
+
+async function probe(p: SessionProbe): Promise<Record<string, unknown>> {
+  try {
+    const manifest = (await (await fetch(new URL('bundle.json', p.base))).json()) as { graphs: Record<string, { path: string; externalData: { path: string; bytes: number }[] }> };
+    const entry = manifest.graphs[p.graph];
+    const { ort, build } = await ortWebFor(p.ep === 'webgpu', p.build === 'jspi');
+    const env = (ort as unknown as { env: { wasm: { numThreads: number } } }).env;
+    if (p.threads) env.wasm.numThreads = p.threads;
+    log(`build ${build}, ${env.wasm.numThreads} wasm threads, crossOriginIsolated ${String(globalThis.crossOriginIsolated)}`);
+    const model = new Uint8Array(await (await fetch(new URL(entry.path, p.base))).arrayBuffer());
+    const dir = entry.path.slice(0, entry.path.lastIndexOf('/') + 1);
+    const externalData: { path: string; data: string | Blob | Uint8Array }[] = [];
+    for (const e of entry.externalData) {
+      const url = new URL(e.path, p.base).href;
+      const data = p.mode === 'traced' ? tracedBlob(await (await fetch(url)).blob(), e.path) : p.mode === 'wrapped' ? new Blob([await (await fetch(url)).blob()]) : p.mode === 'url' ? url : p.mode === 'blob' || p.mode === 'blobread' ? await (await fetch(url)).blob() : new Uint8Array(await (await fetch(url)).arrayBuffer());
+      externalData.push({ path: e.path.slice(dir.length), data });
+      log(`chunk ${e.path} (${e.bytes} bytes) as ${p.mode}`);
+    }
+    if (p.mode === 'blobread') return await readBlobs(externalData.map((e) => e.data as Blob));
+    log('InferenceSession.create …');
+    const ts = performance.now();
+    const session = await ort.InferenceSession.create(model, { executionProviders: [p.ep], graphOptimizationLevel: 'all', externalData } as never);
+    const createMs = performance.now() - ts;
+    log(`created in ${(createMs / 1000).toFixed(1)} s`);
+    const r = { ok: true, build, createMs, inputs: session.inputNames.length, outputs: session.outputNames.length };
+    await session.release();
+    return r;
+  } catch (e) {
+    log(`failed: ${e instanceof Error ? e.message : String(e)}`);
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** A Blob (a reference to `blob`, no copy) that logs each range onnxruntime-web slices off it: the last one logged before a stall is the read in flight. */
+let reads = 0;
+let readBytes = 0;
+function tracedBlob(blob: Blob, name: string): Blob {
+  class Traced extends Blob {
+    override slice(start?: number, end?: number, type?: string): Blob {
+      reads++;
+      readBytes += (end ?? 0) - (start ?? 0);
+      log(`read #${reads} ${name} [${start}, ${end}) ${(end ?? 0) - (start ?? 0)} bytes, ${readBytes} so far`);
+      return super.slice(start, end, type);
+    }
+  }
+  return new Traced([blob]);
+}
+
+/** No ORT: each Blob read in slices the way onnxruntime-web's JSPI build reads a tensor (slice → stream → BYOB reader, 1 MiB reads, into one reused buffer). */
+async function readBlobs(blobs: Blob[]): Promise<Record<string, unknown>> {
+  const step = 256 * 2 ** 20;
+  const into = new Uint8Array(step);
+  let total = 0;
+  for (const [i, blob] of blobs.entries()) {
+    for (let at = 0; at < blob.size; at += step) {
+      const n = Math.min(step, blob.size - at);
+      const reader = blob.slice(at, at + n).stream().getReader({ mode: 'byob' });
+      let got = 0;
+      let buf = new ArrayBuffer(2 ** 20);
+      for (;;) {
+        const r = await reader.read(new Uint8Array(buf, 0, buf.byteLength));
+        if (r.value) {
+          into.set(r.value, got);
+          got += r.value.byteLength;
+          buf = r.value.buffer as ArrayBuffer;
+        }
+        if (r.done) break;
+      }
+      total += got;
+      log(`chunk ${i} [${at}, ${at + n}) read ${got} bytes`);
+    }
+  }
+  return { ok: true, total };
+}
+
+(globalThis as unknown as { sessionProbe: typeof probe }).sessionProbe = probe;
+document.getElementById('status')!.textContent = 'ready';
