@@ -564,27 +564,14 @@ export class BrowserMediaSource implements MediaSource {
     const wanted = plan.timestamps.map((t) => Math.min(Math.max(t, first), last));
     const stats: FrameDecodeStats = { fed: 0, skipped: 0 };
     this.frameStats = stats;
-    const track = this.videoTrack;
-    const makeSink = async (): Promise<VideoSampleSink> => {
-      // H.264: packets go through SkippingPacketSink (which counts them, and with
-      // skipNonReference leaves out the non-reference ones); other codecs as mediabunny has them
-      const config = (await track.getCodec()) === 'avc' ? await track.getDecoderConfig().catch(() => null) : null;
-      if (config) {
-        const desc = config.description;
-        const bytes = desc === undefined ? null : ArrayBuffer.isView(desc) ? new Uint8Array(desc.buffer, desc.byteOffset, desc.byteLength) : new Uint8Array(desc);
-        const lengthSize = avcLengthSize(bytes);
-        // an avcC record whose length size cannot be read: feed everything
-        return bytes !== null && lengthSize === null ? new VideoSampleSink(track) : new SkippingVideoSampleSink(track, lengthSize, stats, this.skipNonReference);
-      }
-      return new VideoSampleSink(track);
-    };
+    const makeSink = await this.sinkFactory(stats);
     // Planned frames that start from different keyframes are independent: with two decoders,
     // runs of frames sharing a keyframe go alternately to decoder 0 and 1, which decode at
     // the same time (each through its own mediabunny pump, a few frames ahead at most).
     const decoderOf = await this.decoderAssignment(wanted);
     const nDecoders = Math.max(...decoderOf) + 1;
     const its: AsyncGenerator<VideoSample | null, void, unknown>[] = [];
-    for (let d = 0; d < nDecoders; d++) its.push((await makeSink()).samplesAtTimestamps(wanted.filter((_, i) => decoderOf[i] === d)));
+    for (let d = 0; d < nDecoders; d++) its.push(makeSink().samplesAtTimestamps(wanted.filter((_, i) => decoderOf[i] === d)));
     try {
       for (let i = 0; i < wanted.length; i++) {
         let r: IteratorResult<VideoSample | null, void>;
@@ -616,6 +603,23 @@ export class BrowserMediaSource implements MediaSource {
     } finally {
       for (const it of its) await it.return(undefined).catch(() => undefined);
     }
+  }
+
+  /**
+   * A maker of one frame sink per decoder, the track's codec and avcC record read once. H.264:
+   * packets go through SkippingPacketSink (which counts them, and with skipNonReference leaves
+   * out the non-reference ones); other codecs as mediabunny has them.
+   */
+  private async sinkFactory(stats: FrameDecodeStats): Promise<() => VideoSampleSink> {
+    const track = this.videoTrack!;
+    const config = (await track.getCodec()) === 'avc' ? await track.getDecoderConfig().catch(() => null) : null;
+    if (!config) return () => new VideoSampleSink(track);
+    const desc = config.description;
+    const bytes = desc === undefined ? null : ArrayBuffer.isView(desc) ? new Uint8Array(desc.buffer, desc.byteOffset, desc.byteLength) : new Uint8Array(desc);
+    const lengthSize = avcLengthSize(bytes);
+    // an avcC record whose length size cannot be read: feed everything
+    if (bytes !== null && lengthSize === null) return () => new VideoSampleSink(track);
+    return () => new SkippingVideoSampleSink(track, lengthSize, stats, this.skipNonReference);
   }
 
   /**
@@ -711,7 +715,7 @@ export async function openBrowserMedia(file: Blob, options: OpenOptions = {}): P
     }
     const duration = Math.max(vinfo?.duration ?? 0, ainfo?.duration ?? 0);
     const info: MediaInfo = { name, bytes: file.size, container, duration, video: vinfo, audio: ainfo };
-    return new BrowserMediaSource(info, input, video, audio, stallMs, options.skipNonReference ?? true, options.videoDecoders ?? 2);
+    return new BrowserMediaSource(info, input, video, audio, stallMs, options.skipNonReference, options.videoDecoders);
   } catch (e) {
     input.dispose();
     throw e;
