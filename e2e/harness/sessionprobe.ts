@@ -1,5 +1,5 @@
 /**
- * Bench-only page (bench/browser-session.ts): creates ONE session of one graph of a bundle
+ * Bench-only page (`bench/browser-7b.ts BUNDLE --probe GRAPH`): creates ONE session of one graph of a bundle
  * served by URL, with a chosen onnxruntime-web build and a chosen way of handing over the
  * external-data chunks, logging each step with its time — the single-session repro for a
  * stalled load of a large graph (bench/README.md, "The 7B in Chromium").
@@ -25,8 +25,7 @@ async function probe(p: SessionProbe): Promise<Record<string, unknown>> {
     const externalData: { path: string; data: string | Blob | Uint8Array }[] = [];
     for (const e of entry.externalData) {
       const url = new URL(e.path, p.base).href;
-      const data = p.mode === 'traced' ? tracedBlob(await (await fetch(url)).blob(), e.path) : p.mode === 'wrapped' ? new Blob([await (await fetch(url)).blob()]) : p.mode === 'url' ? url : p.mode === 'blob' || p.mode === 'blobread' ? await (await fetch(url)).blob() : new Uint8Array(await (await fetch(url)).arrayBuffer());
-      externalData.push({ path: e.path.slice(dir.length), data });
+      externalData.push({ path: e.path.slice(dir.length), data: await chunkData(url, e.path, p.mode) });
       log(`chunk ${e.path} (${e.bytes} bytes) as ${p.mode}`);
     }
     if (p.mode === 'blobread') return await readBlobs(externalData.map((e) => e.data as Blob));
@@ -41,6 +40,23 @@ async function probe(p: SessionProbe): Promise<Record<string, unknown>> {
   } catch (e) {
     log(`failed: ${e instanceof Error ? e.message : String(e)}`);
     return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** One external-data chunk handed over as `mode` says. */
+async function chunkData(url: string, name: string, mode: ChunkMode): Promise<string | Blob | Uint8Array> {
+  switch (mode) {
+    case 'url':
+      return url;
+    case 'bytes':
+      return new Uint8Array(await (await fetch(url)).arrayBuffer());
+    case 'traced':
+      return tracedBlob(await (await fetch(url)).blob(), name);
+    case 'wrapped':
+      return new Blob([await (await fetch(url)).blob()]);
+    case 'blob':
+    case 'blobread':
+      return (await fetch(url)).blob();
   }
 }
 
