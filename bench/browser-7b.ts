@@ -3,7 +3,8 @@
  *
  *   npx tsx bench/browser-7b.ts BUNDLE_DIR [--video e2e/fixtures/out/oneframe.mp4] [--tokens 4]
  *                               [--prefer webgpu|wasm|auto] [--no-node]
- *   npx tsx bench/browser-7b.ts BUNDLE_DIR --probe GRAPH [--build jspi|asyncify] [--mode blob|url|bytes|blobread|traced|wrapped] [--threads N]
+ *   npx tsx bench/browser-7b.ts BUNDLE_DIR --text "PROMPT" [--tokens 4] [--prefer webgpu]
+ *   npx tsx bench/browser-7b.ts BUNDLE_DIR --probe GRAPH [--build jspi|asyncify] [--mode blob|url|bytes|blobread|traced|wrapped|pulled] [--threads N] [--watch]
  *
  * Serves BUNDLE_DIR from disk (streamed, Content-Length, cross-origin isolation headers) and
  * the app's engine harness (e2e/harness/engine.html: the production worker, URL loader and
@@ -11,7 +12,9 @@
  * adapter here) loads the bundle by URL and captions --video with --tokens new tokens; then
  * the CLI (onnxruntime-node) captions the same video with the same bundle. Prints the load
  * and caption times, the peak RSS of the whole Chromium process tree (from /proc, sampled
- * every 250 ms), the backends, both id lists and whether they are equal.
+ * every 250 ms), the backends, both id lists and whether they are equal. `--text`: a
+ * text-only greedy turn instead of a caption (the LLM alone: its two sessions, no encoder
+ * run), the same turn then in-process on onnxruntime-node (the CLI's engine).
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -22,6 +25,7 @@ import { join, resolve, sep } from 'node:path';
 import { chromium } from '@playwright/test';
 import { createServer as createVite } from 'vite';
 import { chromiumArgs } from '../playwright.config';
+import { nodeEngine } from '../src/cli/engine';
 import { oldestPidWith, treeRss } from './proc';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -60,6 +64,20 @@ async function serveBundle(dir: string): Promise<{ base: string; server: Server 
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/b/`, server };
 }
 
+/** The same text-only greedy turn on onnxruntime-node, in this process (the CLI's engine). */
+async function nodeComplete(dir: string, prompt: string, tokens: number): Promise<Record<string, unknown>> {
+  const engine = nodeEngine({ warmUp: false });
+  try {
+    const t0 = Date.now();
+    await engine.load(dir, { prefer: 'auto' });
+    const t1 = Date.now();
+    const r = await engine.complete(prompt, { decoding: { kind: 'greedy' }, maxNewTokens: tokens });
+    return { promptIds: r.promptTokenIds, ids: r.generatedTokenIds, loadSeconds: (t1 - t0) / 1000, completeSeconds: (Date.now() - t1) / 1000, peakRssGiB: gib(process.resourceUsage().maxRSS * 1024) };
+  } finally {
+    await engine.dispose();
+  }
+}
+
 const gib = (b: number) => Math.round((b / 2 ** 30) * 100) / 100;
 
 async function main(): Promise<void> {
@@ -68,6 +86,7 @@ async function main(): Promise<void> {
   const video = resolve(arg('--video', join(ROOT, 'e2e/fixtures/out/oneframe.mp4')));
   const tokens = Number(arg('--tokens', '4'));
   const prefer = arg('--prefer', 'webgpu');
+  const text = process.argv.includes('--text') ? arg('--text', '') : null;
   const bundle = await serveBundle(dir);
   const vite = await createVite({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1', hmr: false } });
   await vite.listen();
@@ -94,10 +113,10 @@ async function main(): Promise<void> {
     report.browserRssBeforeGiB = gib(treeRss(pid));
     const probeGraph = process.argv.includes('--probe') ? arg('--probe', 'decoder_model_merged') : null;
     if (probeGraph) {
-      // One session only (e2e/harness/sessionprobe.ts): --build jspi|asyncify, --mode blob|url|bytes|blobread|traced|wrapped, --threads N.
+      // One session only (e2e/harness/sessionprobe.ts): --build jspi|asyncify, --mode blob|url|bytes|blobread|traced|wrapped|pulled, --threads N, --watch (pending-promise counts every 5 s).
       await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/sessionprobe.html`);
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 300_000 });
-      const probe = { base: bundle.base, graph: probeGraph, ep: prefer === 'wasm' ? 'wasm' : 'webgpu', build: arg('--build', 'jspi'), mode: arg('--mode', 'blob'), threads: Number(arg('--threads', '0')) };
+      const probe = { base: bundle.base, graph: probeGraph, ep: prefer === 'wasm' ? 'wasm' : 'webgpu', build: arg('--build', 'jspi'), mode: arg('--mode', 'blob'), threads: Number(arg('--threads', '0')), watch: process.argv.includes('--watch') };
       const t0 = Date.now();
       const r = await page.evaluate((q) => (window as unknown as { sessionProbe: (q: unknown) => Promise<Record<string, unknown>> }).sessionProbe(q), probe);
       report.probe = { ...probe, ...r, wallSeconds: Math.round((Date.now() - t0) / 100) / 10 };
@@ -105,13 +124,22 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(report, null, 1));
       return;
     }
-    const videoUrl = `/@fs${video}`;
-    const t0 = Date.now();
+    if (text !== null) {
+      const t0 = Date.now();
+      const r = await page.evaluate(
+        ([url, p, q, n]) => (window as unknown as { engineHarness: { complete: (u: string, p: string, q: string, n: number) => Promise<Record<string, unknown>> } }).engineHarness.complete(url, p, q, n),
+        [bundle.base, prefer, text, tokens] as const,
+      );
+      report.browser = { ...r, wallSeconds: Math.round((Date.now() - t0) / 100) / 10 };
+    } else {
+      const videoUrl = `/@fs${video}`;
+      const t0 = Date.now();
     const r = await page.evaluate(
       ([url, p, v, n]) => (window as unknown as { engineHarness: { run: (u: string, p: string, v: string, n: number) => Promise<Record<string, unknown>> } }).engineHarness.run(url, p, v, n),
       [bundle.base, prefer, videoUrl, tokens] as const,
     );
-    report.browser = { ...r, wallSeconds: Math.round((Date.now() - t0) / 100) / 10 };
+      report.browser = { ...r, wallSeconds: Math.round((Date.now() - t0) / 100) / 10 };
+    }
     report.browserPeakRssGiB = gib(peak);
   } finally {
     clearInterval(timer);
@@ -120,7 +148,13 @@ async function main(): Promise<void> {
     bundle.server.close();
     await vite.close();
   }
-  if (!process.argv.includes('--no-node') && !process.argv.includes('--probe')) {
+  if (text !== null && !process.argv.includes('--no-node')) {
+    report.node = await nodeComplete(resolve(dir), text, tokens);
+    const b = report.browser as { ids?: number[]; promptIds?: number[] };
+    const n = report.node as { ids: number[]; promptIds: number[] };
+    report.promptIdsEqual = JSON.stringify(b.promptIds) === JSON.stringify(n.promptIds);
+    report.idsEqual = JSON.stringify(b.ids) === JSON.stringify(n.ids);
+  } else if (!process.argv.includes('--no-node') && !process.argv.includes('--probe')) {
     const t = Date.now();
     const out = execFileSync('npx', ['tsx', 'src/cli/caption.ts', video, '--json', '--bundle', resolve(dir), '--max-new-tokens', String(tokens)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
     const ids = (JSON.parse(out) as { generatedTokenIds: number[] }).generatedTokenIds;

@@ -48,6 +48,24 @@ async function run(bundleUrl: string, prefer: Prefer, videoUrl: string, maxNewTo
   }
 }
 
+/** A text-only greedy turn of `maxNewTokens` on a bundle loaded by URL (bench/browser-7b.ts --text: the LLM alone, no encoder run). */
+async function complete(bundleUrl: string, prefer: Prefer, prompt: string, maxNewTokens: number): Promise<EngineRunResult & { promptIds?: number[] }> {
+  const engine = new WorkerEngine();
+  const log = progressLogger();
+  try {
+    const t0 = performance.now();
+    const info = await engine.load({ kind: 'url', url: bundleUrl }, { prefer }, { onProgress: (p) => log(`load ${p.stage}${p.detail ? ` ${p.detail}` : ''}`, p.fraction) });
+    const loadMs = performance.now() - t0;
+    const t1 = performance.now();
+    const r = await engine.complete(prompt, { decoding: { kind: 'greedy' }, maxNewTokens }, { onProgress: (p) => log(p.stage, p.fraction ?? 0), onToken: (_t, _s, id) => console.info(`[progress] token ${id}`) });
+    return { ok: true, backends: info.backends, ortBuild: info.ortBuild, promptIds: r.promptTokenIds, ids: r.generatedTokenIds, loadMs, captionMs: performance.now() - t1 };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : JSON.stringify(e) };
+  } finally {
+    await engine.dispose().catch(() => {});
+  }
+}
+
 export interface TextRunResult {
   ok: boolean;
   promptIds?: number[];
@@ -81,5 +99,5 @@ async function textAndScenes(bundleUrl: string, prompt: string, maxNewTokens: nu
   }
 }
 
-(globalThis as unknown as { engineHarness: { run: typeof run; textAndScenes: typeof textAndScenes } }).engineHarness = { run, textAndScenes };
+(globalThis as unknown as { engineHarness: { run: typeof run; complete: typeof complete; textAndScenes: typeof textAndScenes } }).engineHarness = { run, complete, textAndScenes };
 document.getElementById('status')!.textContent = 'ready';

@@ -6,8 +6,8 @@
  */
 import { ortWebFor, type OrtBuild } from '../../src/worker/ort-web';
 
-export type ChunkMode = 'blob' | 'url' | 'bytes' | 'blobread' | 'traced' | 'wrapped';
-export interface SessionProbe { base: string; graph: string; ep: 'webgpu' | 'wasm'; build: OrtBuild; mode: ChunkMode; threads?: number }
+export type ChunkMode = 'blob' | 'url' | 'bytes' | 'blobread' | 'traced' | 'wrapped' | 'pulled';
+export interface SessionProbe { base: string; graph: string; ep: 'webgpu' | 'wasm'; build: OrtBuild; mode: ChunkMode; threads?: number; watch?: boolean }
 
 const t0 = performance.now();
 const log = (s: string) => console.info(`[progress] +${((performance.now() - t0) / 1000).toFixed(1)}s ${s}`);
@@ -19,6 +19,7 @@ async function probe(p: SessionProbe): Promise<Record<string, unknown>> {
     const { ort, build } = await ortWebFor(p.ep === 'webgpu', p.build === 'jspi');
     const env = (ort as unknown as { env: { wasm: { numThreads: number } } }).env;
     if (p.threads) env.wasm.numThreads = p.threads;
+    if (p.watch) watchPending();
     log(`build ${build}, ${env.wasm.numThreads} wasm threads, crossOriginIsolated ${String(globalThis.crossOriginIsolated)}`);
     const model = new Uint8Array(await (await fetch(new URL(entry.path, p.base))).arrayBuffer());
     const dir = entry.path.slice(0, entry.path.lastIndexOf('/') + 1);
@@ -54,6 +55,8 @@ async function chunkData(url: string, name: string, mode: ChunkMode): Promise<st
       return tracedBlob(await (await fetch(url)).blob(), name);
     case 'wrapped':
       return new Blob([await (await fetch(url)).blob()]);
+    case 'pulled':
+      return pulledBlob(await (await fetch(url)).blob());
     case 'blob':
     case 'blobread':
       return (await fetch(url)).blob();
@@ -73,6 +76,73 @@ function tracedBlob(blob: Blob, name: string): Blob {
     }
   }
   return new Traced([blob]);
+}
+
+/**
+ * A Blob whose slices stream their bytes from one `arrayBuffer()` read each (a default
+ * ReadableStream, one chunk) instead of Chromium's blob stream read 1 MiB at a time by
+ * onnxruntime-web's BYOB reader: the candidate workaround for the stall.
+ */
+function pulledBlob(blob: Blob): Blob {
+  class Slice extends Blob {
+    constructor(private readonly part: Blob) {
+      super([part]);
+    }
+    override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
+      const part = this.part;
+      return new ReadableStream({
+        async pull(c) {
+          c.enqueue(new Uint8Array(await part.arrayBuffer()));
+          c.close();
+        },
+      });
+    }
+  }
+  class Pulled extends Blob {
+    constructor(private readonly whole: Blob) {
+      super([whole]);
+    }
+    override slice(start?: number, end?: number, type?: string): Blob {
+      return new Slice(this.whole.slice(start, end, type));
+    }
+  }
+  return new Pulled(blob);
+}
+
+/**
+ * Counts the promises in flight of each kind that a load awaits (stream reads, GPU work done,
+ * buffer maps) and logs the counts every 5 s: after a stall, the kind left pending is the
+ * await that never settled. No per-call logging (that changes the timing).
+ */
+function watchPending(): void {
+  const pending: Record<string, number> = {};
+  const settled: Record<string, number> = {};
+  const wrap = (proto: object | undefined, name: string, label: string) => {
+    if (!proto) return;
+    const o = proto as Record<string, (...a: unknown[]) => unknown>;
+    const orig = o[name];
+    if (typeof orig !== 'function') return;
+    o[name] = function (this: unknown, ...a: unknown[]) {
+      const r = orig.apply(this, a);
+      if (!(r instanceof Promise)) return r;
+      pending[label] = (pending[label] ?? 0) + 1;
+      const done = () => {
+        pending[label]--;
+        settled[label] = (settled[label] ?? 0) + 1;
+      };
+      r.then(done, done);
+      return r;
+    };
+  };
+  const g = globalThis as unknown as Record<string, { prototype: object } | undefined>;
+  wrap(g.ReadableStreamBYOBReader?.prototype, 'read', 'byobRead');
+  wrap(g.ReadableStreamDefaultReader?.prototype, 'read', 'defaultRead');
+  wrap(g.GPUQueue?.prototype, 'onSubmittedWorkDone', 'workDone');
+  wrap(g.GPUBuffer?.prototype, 'mapAsync', 'mapAsync');
+  wrap(g.GPUDevice?.prototype, 'popErrorScope', 'popErrorScope');
+  wrap(g.GPUDevice?.prototype, 'createComputePipelineAsync', 'pipelineAsync');
+  wrap(g.GPUAdapter?.prototype, 'requestDevice', 'requestDevice');
+  setInterval(() => log(`pending ${JSON.stringify(pending)} settled ${JSON.stringify(settled)}`), 5000);
 }
 
 /** No ORT: each Blob read in slices the way onnxruntime-web's JSPI build reads a tensor (slice → stream → BYOB reader, 1 MiB reads, into one reused buffer). */
