@@ -78,6 +78,11 @@ test('low-memory mode on: shown in the Model panel, and a caption still complete
   await runCaption(page, 'done');
   expect((await page.getByTestId('caption-text').textContent())!.trim().length).toBeGreaterThan(0);
   for (const stage of ['vision', 'audio', 'prefill', 'generate']) await expect(page.getByTestId(`stage-${stage}`)).toHaveAttribute('data-state', 'done');
+  // The LLM's sessions were created during the run (after the encoders'): its own row, done.
+  const setup = page.getByTestId('stage-session');
+  await expect(setup).toHaveAttribute('data-state', 'done');
+  await expect(setup).toContainText('Model setup');
+  await expect(setup).toContainText('100 %');
 });
 
 test('a cached model is deleted only after a confirmation: Keep (or Escape) keeps every file, Delete empties the Cache API of it', async ({ page }) => {

@@ -23,7 +23,7 @@ export async function completeText(model: LoadedModel, prompt: string, request: 
   const options = resolveOptions(model.manifest, request);
   const ids = model.family.textPromptIds(model, prompt, options);
   checkAborted(signal, 'prefill');
-  await enterStage(model, 'llm');
+  await enterStage(model, 'llm', events.onProgress);
   const decoder = decoderOf(model);
   try {
     const { result, text, tokensPerSecond } = await generateTurn(model, decoder, await decoder.embed(ids), options, ids, events, signal);

@@ -85,7 +85,8 @@ describe('low-memory mode on the tiny bundle (onnxruntime-node)', () => {
         const { mediaId } = await low.open(new MemoryMediaSource(goldenMedia(c, 16000)));
         const tensors = new Map<string, Stats>();
         const at = log.length;
-        const report = await low.caption(mediaId, goldenOptions(golden, run, low.loaded!.manifest, 37), { onTensor: (n, d, s) => tensors.set(n, stats(d, s)) });
+        const progress: [string, number, string | undefined][] = [];
+        const report = await low.caption(mediaId, goldenOptions(golden, run, low.loaded!.manifest, 37), { onTensor: (n, d, s) => tensors.set(n, stats(d, s)), onProgress: (stage, fraction, detail) => progress.push([stage, fraction, detail]) });
         await low.close(mediaId);
         const check = checkGoldenRun(c, run, report, tensors, 1e-3);
         expect(check.comparison).toMatchObject({ ok: true, divergedAt: null });
@@ -100,6 +101,12 @@ describe('low-memory mode on the tiny bundle (onnxruntime-node)', () => {
         for (const r of ENCODERS) expect(events.indexOf(`release ${r}`)).toBeLessThan(firstLlm);
         expect(events.slice(firstLlm)).toEqual(LLM.map((r) => `create ${r}`));
         expect([...live].sort()).toEqual([...LLM].sort());
+        // The LLM's creation is reported (stage "session", role by role) before the prefill starts.
+        const llmSetup = progress.filter(([s, , d]) => s === 'session' && LLM.includes(d!));
+        expect([...new Set(llmSetup.map(([, , d]) => d))]).toEqual(LLM);
+        const lastSetup = progress.findLastIndex(([s]) => s === 'session');
+        expect(progress[lastSetup]).toEqual(['session', 1, undefined]);
+        expect(lastSetup).toBeLessThan(progress.findIndex(([s]) => s === 'prefill'));
       });
     }
   }

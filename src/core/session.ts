@@ -126,7 +126,7 @@ export class CaptionSession {
 
     // Interleave (§4) and the prompt (§5).
     const layout = this.family.layout(this.model, { use, frameTimes: (framePlan?.timestamps ?? []).map((t) => t - origin), audio, duration, options });
-    await enterStage(this.model, 'llm'); // low-memory mode: the encoders are released first
+    await enterStage(this.model, 'llm', progress); // low-memory mode: the encoders are released first
     const decoder = this.freshConversation();
     const textRows = await Promise.all(textSegments(layout).map((s) => decoder.embed(s.ids)));
     const block = materializeLayout(layout, encoded?.visual ?? null, audio?.features ?? null, manifest.llm.hidden, textRows);
@@ -182,7 +182,7 @@ export class CaptionSession {
     const options = resolveOptions(this.model.manifest, request);
     // Low-memory mode: another video's encoders may have run since, releasing the LLM this
     // conversation's cache lived on; the conversation is then replayed on the new sessions.
-    await enterStage(this.model, 'llm');
+    await enterStage(this.model, 'llm', events.onProgress);
     if (conv.llmGeneration !== this.llmGeneration) {
       conv.decoder.dispose();
       conv.decoder = decoderOf(this.model);
@@ -329,7 +329,7 @@ export class CaptionSession {
     this.counters.visionRuns++;
     let visual: Float32Array;
     try {
-      await enterStage(this.model, 'encoders'); // low-memory mode: the LLM is released first
+      await enterStage(this.model, 'encoders', progress); // low-memory mode: the LLM is released first
       visual = await this.family.encodeFrames(this.model, { count: plan.indices.length, frames: feed }, progress, signal);
     } finally {
       stopped = true;
@@ -374,7 +374,7 @@ export class CaptionSession {
       return hit;
     }
     this.counters.audioRuns++;
-    await enterStage(this.model, 'encoders');
+    await enterStage(this.model, 'encoders', progress);
     const media = early?.media ?? this.audioSource(startSample);
     const audio = await this.family.encodeAudio(this.model, media, plan, options.channel, progress, signal);
     checkAborted(signal, 'audio');

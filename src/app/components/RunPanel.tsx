@@ -17,6 +17,7 @@ import { StageList } from './Progress';
 import { ClipList, CueList } from './RunParts';
 
 const RUN_STAGES: Stage[] = ['decode', 'vision', 'audio', 'prefill', 'generate'];
+// Low-memory mode creates a stage's sessions during the run: 'session' then leads the list.
 
 /** The Caption / Cancel buttons, progress per stage, the streaming caption and its metrics. */
 export function RunPanel() {
@@ -108,7 +109,7 @@ export function RunPanel() {
         <>
           {run.status === 'loading-model' ? <StageList stages={model.stages} order={['bundle', 'session']} active={run.activeStage} /> : null}
           {run.status !== 'loading-model' && (running || Object.keys(run.stages).length > 0) ? (
-            <StageList stages={run.stages} order={RUN_STAGES} active={run.activeStage} tokensPerSecond={run.tokensPerSecond} skipped={skipped} finished={!running} />
+            <StageList stages={run.stages} order={run.stages.session ? ['session', ...RUN_STAGES] : RUN_STAGES} active={run.activeStage} tokensPerSecond={run.tokensPerSecond} skipped={skipped} finished={!running} />
           ) : null}
           {run.error && run.status === 'error' ? <ErrorNotice error={run.error} buildCommand={buildCommandFor(model.source?.location.kind === 'url' ? model.source.location.url : null)} /> : null}
           {note ? (

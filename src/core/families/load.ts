@@ -12,7 +12,7 @@ import { planBackends, type RuntimeOptions } from '../runtime/backend';
 import type { Backend, Ort, Session } from '../runtime/ort';
 import { checkContract, createSession } from '../runtime/sessions';
 import { familyById } from '.';
-import { StageSessions } from './stages';
+import { type CreateSession, StageSessions } from './stages';
 import type { LoadedModel, ProgressFn } from './types';
 
 export interface LoadModelOptions extends RuntimeOptions {
@@ -36,13 +36,16 @@ export async function loadModel(ort: Ort, bundle: LoadedBundle, runtime: LoadMod
 
   const atLoad = memory.lowMemory ? stageRoles.encoders : roles.map((g) => g.role);
   let loading = true;
-  const create = async (role: string): Promise<Session> => {
-    if (loading) onProgress?.('session', atLoad.indexOf(role) / atLoad.length, role);
+  const create: CreateSession = async (role, onRead) => {
+    const at = atLoad.indexOf(role);
+    if (loading) onProgress?.('session', at / atLoad.length, role);
+    // At load, the progress moves within the role as its weights are read (runtime/sessions.ts).
+    const reads = onRead ?? (loading && onProgress ? (f: number) => onProgress('session', (at + f) / atLoad.length, role) : undefined);
     const entry = manifest.graphs[role];
     // A local file (Node) is opened by onnxruntime itself; else one graph's bytes at a
     // time: read here, dropped once its session exists.
     const graph = bundle.graphFile(role) ?? (await bundle.graph(role));
-    const created = await createSession(ort, role, graph, planBackends(entry, runtime), family.gpuOutputs(role, manifest));
+    const created = await createSession(ort, role, graph, planBackends(entry, runtime), family.gpuOutputs(role, manifest), reads);
     backends[role] = created.backend;
     const fallback = created.fallbackReason && `${role}: ${created.fallbackReason}`;
     if (fallback && !fallbackReasons.includes(fallback)) fallbackReasons.push(fallback);

@@ -59,4 +59,24 @@ describe('StageSessions: one stage live at a time in low-memory mode', () => {
     expect(sessions).toEqual({});
     expect(stages.current).toBeNull();
   });
+
+  it('reports the creation of a stage as stage "session", role by role and within a role as its weights are read', async () => {
+    const events: [string, number, string | undefined][] = [];
+    const create = async (_role: string, onRead?: (f: number) => void): Promise<Session> => {
+      onRead?.(0.5);
+      onRead?.(1);
+      return { release: async () => {} } as unknown as Session;
+    };
+    const stages = new StageSessions(true, ROLES, {}, create);
+    await stages.use('llm', (stage, fraction, detail) => events.push([stage, fraction, detail]));
+    // Two LLM roles: each is half the stage, its reads move within its half.
+    expect(events).toEqual([
+      ['session', 0, 'embed_tokens'], ['session', 0.25, 'embed_tokens'], ['session', 0.5, 'embed_tokens'],
+      ['session', 0.5, 'decoder_model_merged'], ['session', 0.75, 'decoder_model_merged'], ['session', 1, 'decoder_model_merged'],
+      ['session', 1, undefined],
+    ]);
+    events.length = 0;
+    await stages.use('llm', (stage, fraction, detail) => events.push([stage, fraction, detail]));
+    expect(events).toEqual([]); // already live: nothing created, nothing reported
+  });
 });

@@ -7,7 +7,10 @@
  */
 import type { StageName } from '../bundle/memory';
 import type { Session } from '../runtime/ort';
-import type { LoadedModel } from './types';
+import type { LoadedModel, ProgressFn } from './types';
+
+/** Creates one role's session; `onRead` gets the fraction of its weights read so far. */
+export type CreateSession = (role: string, onRead?: (fraction: number) => void) => Promise<Session>;
 
 export class StageSessions {
   /** Bumped each time the LLM's sessions are created: a decoder (its KV cache) built before belongs to released sessions. */
@@ -18,7 +21,7 @@ export class StageSessions {
     readonly lowMemory: boolean,
     private readonly roles: Record<StageName, readonly string[]>,
     private readonly sessions: Record<string, Session>,
-    private readonly create: (role: string) => Promise<Session>,
+    private readonly create: CreateSession,
   ) {}
 
   /** The stage whose sessions are live (low-memory mode; null before the first use and in normal mode). */
@@ -26,13 +29,21 @@ export class StageSessions {
     return this.live;
   }
 
-  /** Makes `stage`'s sessions live (nothing to do in normal mode, where all are). */
-  async use(stage: StageName): Promise<void> {
+  /**
+   * Makes `stage`'s sessions live (nothing to do in normal mode, where all are); `progress`
+   * gets stage 'session' over the stage's roles (the role as detail) while they are created.
+   */
+  async use(stage: StageName, progress?: ProgressFn): Promise<void> {
     if (!this.lowMemory || this.live === stage) return;
     await this.release(stage === 'llm' ? 'encoders' : 'llm');
     this.live = null;
+    const roles = this.roles[stage];
     try {
-      for (const role of this.roles[stage]) this.sessions[role] = await this.create(role);
+      for (const [i, role] of roles.entries()) {
+        progress?.('session', i / roles.length, role);
+        this.sessions[role] = await this.create(role, progress && ((f) => progress('session', (i + f) / roles.length, role)));
+      }
+      progress?.('session', 1);
     } catch (e) {
       await this.release(stage); // what was created of it: no half stage stays live
       throw e;
@@ -48,7 +59,7 @@ export class StageSessions {
   }
 }
 
-/** Makes a stage's sessions live before it runs (low-memory mode; nothing otherwise). */
-export async function enterStage(model: LoadedModel, stage: StageName): Promise<void> {
-  await model.stages?.use(stage);
+/** Makes a stage's sessions live before it runs (low-memory mode; nothing otherwise), reporting their creation to `progress`. */
+export async function enterStage(model: LoadedModel, stage: StageName, progress?: ProgressFn): Promise<void> {
+  await model.stages?.use(stage, progress);
 }

@@ -47,14 +47,14 @@ export function checkContract(role: string, entry: Pick<GraphEntry, 'inputs' | '
  * Creates a session on the first backend of the plan that accepts the graph: its bytes, or
  * (onnxruntime-node) the path of its proto on local disk, whose external data ORT then maps.
  */
-export async function createSession(ort: Ort, role: string, graph: GraphData | string, plan: BackendPlan, gpuOutputs: string[] = []): Promise<CreatedSession> {
+export async function createSession(ort: Ort, role: string, graph: GraphData | string, plan: BackendPlan, gpuOutputs: string[] = [], onRead?: (fraction: number) => void): Promise<CreatedSession> {
   const errors: string[] = [];
   for (const backend of plan.order) {
     const options: SessionOptions = { executionProviders: [backend], graphOptimizationLevel: 'all' };
     // CPU threads sleep between parallel sections instead of spinning: spinning ones took the
     // cores the JS side of the loop and the media decoding need (bench/README.md, decode step).
     if (backend !== 'webgpu') options.extra = { session: { intra_op: { allow_spinning: '0' } } };
-    if (typeof graph !== 'string' && graph.externalData.length) options.externalData = graph.externalData;
+    if (typeof graph !== 'string' && graph.externalData.length) options.externalData = onRead ? countingChunks(graph.externalData, onRead) : graph.externalData;
     if (backend === 'webgpu' && gpuOutputs.length) {
       options.preferredOutputLocation = Object.fromEntries(gpuOutputs.map((o) => [o, 'gpu-buffer' as const]));
     }
@@ -66,4 +66,31 @@ export async function createSession(ort: Ort, role: string, graph: GraphData | s
     }
   }
   throw new CaptionError('runtime/session-create', `The model graph "${role}" could not be loaded on any backend (${errors.join('; ')}). The file may be corrupt or not an ONNX model: delete the cached bundle and load it again.`, { graph: role, errors });
+}
+
+/**
+ * The chunks with each Blob wrapped (a reference, no copy) to count the bytes onnxruntime
+ * slices off it: the JSPI build reads every tensor's range on demand while it creates the
+ * session, so the bytes sliced so far over all chunks' bytes is that creation's progress
+ * (a multi-GB decoder takes tens of seconds). Bytes chunks are handed over as they are.
+ */
+export function countingChunks(chunks: GraphData['externalData'], onRead: (fraction: number) => void): GraphData['externalData'] {
+  const total = chunks.reduce((n, c) => n + (c.data instanceof Uint8Array ? c.data.byteLength : c.data.size), 0);
+  let read = 0;
+  const count = (bytes: number) => {
+    read += bytes;
+    onRead(total ? Math.min(1, read / total) : 1);
+  };
+  return chunks.map((c) => (c.data instanceof Uint8Array ? c : { path: c.path, data: countedBlob(c.data, count) }));
+}
+
+function countedBlob(blob: Blob, onSlice: (bytes: number) => void): Blob {
+  class Counted extends Blob {
+    override slice(start?: number, end?: number, type?: string): Blob {
+      const part = blob.slice(start, end, type);
+      onSlice(part.size);
+      return part;
+    }
+  }
+  return new Counted([blob]);
 }
