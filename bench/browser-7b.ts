@@ -4,7 +4,7 @@
  *   npx tsx bench/browser-7b.ts BUNDLE_DIR [--video e2e/fixtures/out/oneframe.mp4] [--tokens 4]
  *                               [--prefer webgpu|wasm|auto] [--no-node]
  *   npx tsx bench/browser-7b.ts BUNDLE_DIR --text "PROMPT" [--tokens 4] [--prefer webgpu]
- *   npx tsx bench/browser-7b.ts BUNDLE_DIR --probe GRAPH [--build jspi|asyncify] [--mode blob|url|bytes|blobread|traced|wrapped|pulled] [--threads N] [--watch]
+ *   npx tsx bench/browser-7b.ts BUNDLE_DIR --probe GRAPH [--build jspi|asyncify] [--mode blob|url|bytes|blobread|traced|wrapped|pulled|counted] [--threads N] [--watch]
  *
  * Serves BUNDLE_DIR from disk (streamed, Content-Length, cross-origin isolation headers) and
  * the app's engine harness (e2e/harness/engine.html: the production worker, URL loader and
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     report.browserRssBeforeGiB = gib(treeRss(pid));
     const probeGraph = process.argv.includes('--probe') ? arg('--probe', 'decoder_model_merged') : null;
     if (probeGraph) {
-      // One session only (e2e/harness/sessionprobe.ts): --build jspi|asyncify, --mode blob|url|bytes|blobread|traced|wrapped|pulled, --threads N, --watch (pending-promise counts every 5 s).
+      // One session only (e2e/harness/sessionprobe.ts): --build jspi|asyncify, --mode blob|url|bytes|blobread|traced|wrapped|pulled|counted, --threads N, --watch (pending-promise counts every 5 s).
       await page.goto(`http://127.0.0.1:${PORT}/e2e/harness/sessionprobe.html`);
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 300_000 });
       const probe = { base: bundle.base, graph: probeGraph, ep: prefer === 'wasm' ? 'wasm' : 'webgpu', build: arg('--build', 'jspi'), mode: arg('--mode', 'blob'), threads: Number(arg('--threads', '0')), watch: process.argv.includes('--watch') };

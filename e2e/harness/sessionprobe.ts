@@ -4,9 +4,11 @@
  * external-data chunks, logging each step with its time — the single-session repro for a
  * stalled load of a large graph (bench/README.md, "The 7B in Chromium").
  */
+import type { GraphData } from '../../src/core/bundle/load';
+import { countingChunks } from '../../src/core/runtime/sessions';
 import { ortWebFor, type OrtBuild } from '../../src/worker/ort-web';
 
-export type ChunkMode = 'blob' | 'url' | 'bytes' | 'blobread' | 'traced' | 'wrapped' | 'pulled';
+export type ChunkMode = 'blob' | 'url' | 'bytes' | 'blobread' | 'traced' | 'wrapped' | 'pulled' | 'counted';
 export interface SessionProbe { base: string; graph: string; ep: 'webgpu' | 'wasm'; build: OrtBuild; mode: ChunkMode; threads?: number; watch?: boolean }
 
 const t0 = performance.now();
@@ -30,9 +32,12 @@ async function probe(p: SessionProbe): Promise<Record<string, unknown>> {
       log(`chunk ${e.path} (${e.bytes} bytes) as ${p.mode}`);
     }
     if (p.mode === 'blobread') return await readBlobs(externalData.map((e) => e.data as Blob));
+    let readFraction = 0;
+    const handed = p.mode === 'counted' ? countingChunks(externalData as GraphData['externalData'], (f) => (readFraction = f)) : externalData;
+    const ticker = p.mode === 'counted' ? setInterval(() => log(`read ${(readFraction * 100).toFixed(1)} %`), 5000) : undefined;
     log('InferenceSession.create …');
     const ts = performance.now();
-    const session = await ort.InferenceSession.create(model, { executionProviders: [p.ep], graphOptimizationLevel: 'all', externalData } as never);
+    const session = await ort.InferenceSession.create(model, { executionProviders: [p.ep], graphOptimizationLevel: 'all', externalData: handed } as never).finally(() => clearInterval(ticker));
     const createMs = performance.now() - ts;
     log(`created in ${(createMs / 1000).toFixed(1)} s`);
     const r = { ok: true, build, createMs, inputs: session.inputNames.length, outputs: session.outputNames.length };
@@ -59,6 +64,7 @@ async function chunkData(url: string, name: string, mode: ChunkMode): Promise<st
       return pulledBlob(await (await fetch(url)).blob());
     case 'blob':
     case 'blobread':
+    case 'counted': // the app's route: Blobs wrapped by runtime/sessions.ts countingChunks
       return (await fetch(url)).blob();
   }
 }
