@@ -72,7 +72,7 @@ async function nodeComplete(dir: string, prompt: string, tokens: number): Promis
     await engine.load(dir, { prefer: 'auto' });
     const t1 = Date.now();
     const r = await engine.complete(prompt, { decoding: { kind: 'greedy' }, maxNewTokens: tokens });
-    return { promptIds: r.promptTokenIds, ids: r.generatedTokenIds, loadSeconds: (t1 - t0) / 1000, completeSeconds: (Date.now() - t1) / 1000, peakRssGiB: gib(process.resourceUsage().maxRSS * 1024) };
+    return { promptIds: r.promptTokenIds, ids: r.generatedTokenIds, margins: r.margins, loadSeconds: (t1 - t0) / 1000, completeSeconds: (Date.now() - t1) / 1000, peakRssGiB: gib(process.resourceUsage().maxRSS * 1024) };
   } finally {
     await engine.dispose();
   }
@@ -154,6 +154,9 @@ async function main(): Promise<void> {
     const n = report.node as { ids: number[]; promptIds: number[] };
     report.promptIdsEqual = JSON.stringify(b.promptIds) === JSON.stringify(n.promptIds);
     report.idsEqual = JSON.stringify(b.ids) === JSON.stringify(n.ids);
+    // Each step's top-1 − top-2 logit on both sides: a check of the logits themselves, not only of their argmax.
+    const [bm, nm] = [(report.browser as { margins?: number[] }).margins ?? [], (report.node as { margins: number[] }).margins];
+    report.marginDiffs = nm.map((m, i) => (bm[i] === undefined ? null : Math.abs(bm[i] - m)));
   } else if (!process.argv.includes('--no-node') && !process.argv.includes('--probe')) {
     const t = Date.now();
     const out = execFileSync('npx', ['tsx', 'src/cli/caption.ts', video, '--json', '--bundle', resolve(dir), '--max-new-tokens', String(tokens)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });

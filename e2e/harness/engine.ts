@@ -49,7 +49,7 @@ async function run(bundleUrl: string, prefer: Prefer, videoUrl: string, maxNewTo
 }
 
 /** A text-only greedy turn of `maxNewTokens` on a bundle loaded by URL (bench/browser-7b.ts --text: the LLM alone, no encoder run). */
-async function complete(bundleUrl: string, prefer: Prefer, prompt: string, maxNewTokens: number): Promise<EngineRunResult & { promptIds?: number[] }> {
+async function complete(bundleUrl: string, prefer: Prefer, prompt: string, maxNewTokens: number): Promise<EngineRunResult & { promptIds?: number[]; margins?: number[] }> {
   const engine = new WorkerEngine();
   const log = progressLogger();
   try {
@@ -58,7 +58,7 @@ async function complete(bundleUrl: string, prefer: Prefer, prompt: string, maxNe
     const loadMs = performance.now() - t0;
     const t1 = performance.now();
     const r = await engine.complete(prompt, { decoding: { kind: 'greedy' }, maxNewTokens }, { onProgress: (p) => log(p.stage, p.fraction ?? 0), onToken: (_t, _s, id) => console.info(`[progress] token ${id}`) });
-    return { ok: true, backends: info.backends, ortBuild: info.ortBuild, promptIds: r.promptTokenIds, ids: r.generatedTokenIds, loadMs, captionMs: performance.now() - t1 };
+    return { ok: true, backends: info.backends, ortBuild: info.ortBuild, promptIds: r.promptTokenIds, ids: r.generatedTokenIds, margins: r.margins, loadMs, captionMs: performance.now() - t1 };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : JSON.stringify(e) };
   } finally {

@@ -32,6 +32,7 @@ export async function completeText(model: LoadedModel, prompt: string, request: 
       answer: text,
       promptTokenIds: ids,
       generatedTokenIds: result.tokenIds,
+      margins: result.margins,
       stopReason: result.stopReason,
       timings: { prefill: result.prefillMs, generate: result.decodeMs },
       tokensPerSecond,

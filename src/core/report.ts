@@ -70,6 +70,8 @@ export interface TurnReport {
   prefillTokens: number;
   reusedTokens: number;
   generatedTokenIds: number[];
+  /** Top-1 minus top-2 logit at each generated step: how robust each choice was (parity checks compare them across runtimes). */
+  margins: number[];
   stopReason: StopReason;
   timings: Partial<Record<Stage, number>>;
   tokensPerSecond: number;
@@ -82,6 +84,8 @@ export interface CompletionReport {
   /** The template's ids of the turn (system, user text, generation prompt). */
   promptTokenIds: number[];
   generatedTokenIds: number[];
+  /** Top-1 minus top-2 logit at each generated step. */
+  margins: number[];
   stopReason: StopReason;
   timings: Partial<Record<Stage, number>>;
   tokensPerSecond: number;

@@ -213,6 +213,7 @@ export class CaptionSession {
       prefillTokens: turn.result.prefillTokens,
       reusedTokens: turn.result.reusedTokens,
       generatedTokenIds: turn.result.tokenIds,
+      margins: turn.result.margins,
       stopReason: turn.result.stopReason,
       timings,
       tokensPerSecond: turn.tokensPerSecond,
