@@ -19,6 +19,8 @@ export interface MatmulShape {
   a: string;
   ref: string;
   graphs: Record<Variant, string>;
+  /** The only M this shape runs at (the lm_head: the decoder's last position), else the config's. */
+  ms?: number[];
 }
 
 export interface MatmulManifest {
@@ -33,6 +35,8 @@ export interface MatmulConfig {
   variants: Variant[];
   /** Shape names to run (all when empty). */
   shapes: string[];
+  /** ORT's own log at INFO for every session (the kernel's choice of path: `--ort-log`). */
+  ortLog?: boolean;
 }
 
 export interface MatmulRow {
@@ -65,6 +69,7 @@ const floats = (bytes: Uint8Array) => new Float32Array(bytes.buffer.slice(bytes.
 async function timeGraph(ort: Ort, model: Uint8Array, backend: 'wasm' | 'cpu', threads: number, a: Float32Array, K: number, cfg: MatmulConfig) {
   const options: SessionOptions = { executionProviders: [backend], graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } };
   if (backend === 'cpu') options.intraOpNumThreads = threads; // WASM: env.wasm.numThreads, set by the worker
+  if (cfg.ortLog) options.logSeverityLevel = 1;
   const session = await ort.InferenceSession.create(model, options);
   const out: { M: number; ms: number; minMs: number; y: Float32Array }[] = [];
   try {
@@ -74,7 +79,7 @@ async function timeGraph(ort: Ort, model: Uint8Array, backend: 'wasm' | 'cpu', t
       let y = new Float32Array(0);
       for (let i = 0; i < cfg.warmup + cfg.runs; i++) {
         const t0 = performance.now();
-        const r = await session.run(feeds);
+        const r = await session.run(feeds, cfg.ortLog ? { logSeverityLevel: 1 } : {});
         const dt = performance.now() - t0;
         if (i >= cfg.warmup) times.push(dt);
         if (i === 0) y = (r.Y.data as Float32Array).slice();
@@ -95,10 +100,10 @@ export async function benchMatmul(ort: Ort, backend: 'wasm' | 'cpu', threads: nu
     const a = floats(await load(s.a));
     const ref = floats(await load(s.ref));
     // fp32 first: the other variants' outputs are compared with its.
-    const order = ['fp32' as const, ...cfg.variants.filter((v) => v !== 'fp32')];
+    const order = [...new Set(['fp32' as const, ...cfg.variants])];
     const fp32Y = new Map<number, Float32Array>();
     for (const variant of order) {
-      const timed = await timeGraph(ort, await load(s.graphs[variant]), backend, threads, a, s.K, cfg);
+      const timed = await timeGraph(ort, await load(s.graphs[variant]), backend, threads, a, s.K, { ...cfg, ms: s.ms ?? cfg.ms });
       for (const t of timed) {
         if (variant === 'fp32') fp32Y.set(t.M, t.y);
         const r = ref.subarray(0, t.M * s.N);

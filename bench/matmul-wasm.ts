@@ -1,6 +1,6 @@
 /**
  * MatMulNBits on WASM (`npx tsx bench/matmul-wasm.ts [--threads 1,2] [--m 1,32] [--runs N]
- * [--warmup N] [--only SHAPE,...] [--lm-head]`; not CI): one Linear layer of the Qwen2-0.5B
+ * [--warmup N] [--only SHAPE,...] [--variants V,...] [--lm-head] [--ort-log]`; not CI): one Linear layer of the Qwen2-0.5B
  * decoder at its real shapes, as MatMulNBits 4-bit (accuracy_level 0 and 4), as an fp32
  * MatMul of the same dequantised weight, and as a 'q8' export's DynamicQuantizeLinear +
  * MatMulInteger (int8 / uint8 weights), timed in onnxruntime-node (CPU EP) and in headless
@@ -10,7 +10,8 @@
  * Prints the ms table with the MatMulNBits/fp32 and MatMulNBits/q8 ratios per platform, the
  * WASM/Node ratios, each output's max |Δ| against the fp32 graph's, and a 0.5B decode step
  * extrapolated from it (24 layers × q, k, v, o, gate, up, down + lm_head). Writes
- * .test-output/bench-matmul-wasm.json. Only ratios within one run mean anything.
+ * .test-output/bench-matmul-wasm.json. Only ratios within one run mean anything. `--ort-log`:
+ * every session at ORT's INFO log level (which MatMulNBits path the kernel takes).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ const opt = (name: string, fallback: string) => (args.includes(name) ? args[args
 const list = (name: string, fallback: string) => opt(name, fallback).split(',').filter(Boolean);
 const THREADS = list('--threads', '1,2').map(Number);
 const LM_HEAD = args.includes('--lm-head');
-const config: MatmulConfig = { ms: list('--m', '1,32').map(Number), warmup: Number(opt('--warmup', '3')), runs: Number(opt('--runs', '15')), variants: [...VARIANTS], shapes: list('--only', '') };
+const config: MatmulConfig = { ms: list('--m', '1,32').map(Number), warmup: Number(opt('--warmup', '3')), runs: Number(opt('--runs', '15')), variants: list('--variants', VARIANTS.join(',')) as Variant[], shapes: list('--only', ''), ortLog: args.includes('--ort-log') };
 
 /** Linears per decoder layer by shape (q/o, k/v, gate/up, down), 24 layers, and the lm_head (one row per run). */
 const PER_LAYER: Record<string, number> = { attn_q_o: 2, attn_k_v: 2, mlp_gate_up: 2, mlp_down: 1 };
@@ -65,7 +66,7 @@ function tables(rows: Row[], shapes: MatmulManifest['shapes']): string {
   out.push(`|---|---:|---:|---|${VARIANTS.map(() => '---:').join('|')}|---:|---:|---:|---:|`);
   for (const s of shapes)
     for (const t of THREADS)
-      for (const m of config.ms) {
+      for (const m of s.ms ?? config.ms) {
         for (const p of ['Node', 'WASM'] as const) {
           const ms = (v: Variant) => get(p, s.name, v, m, t);
           const ratio = (a: Variant, b: Variant) => f(ms(a)! / ms(b)!, 1) + '×';
@@ -92,7 +93,7 @@ function tables(rows: Row[], shapes: MatmulManifest['shapes']): string {
   out.push(`| shape | platform | reference max abs | ${VARIANTS.join(' | ')} |`, `|---|---|---:|${VARIANTS.map(() => '---:').join('|')}|`);
   for (const s of shapes)
     for (const p of ['Node', 'WASM'] as const) {
-      const r = (v: Variant) => rows.find((x) => x.platform === p && x.shape === s.name && x.variant === v && x.M === mMax && x.threads === tMax);
+      const r = (v: Variant) => rows.find((x) => x.platform === p && x.shape === s.name && x.variant === v && x.M === Math.max(...(s.ms ?? [mMax])) && x.threads === tMax);
       out.push(`| ${s.name} | ${p} | ${f(r('fp32')?.refMaxAbs, 3)} | ${VARIANTS.map((v) => `${r(v)?.maxAbsVsFp32.toExponential(1) ?? '—'} (${r(v)?.maxAbsVsRef.toExponential(1) ?? '—'})`).join(' | ')} |`);
     }
   return out.join('\n');

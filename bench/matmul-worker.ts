@@ -18,6 +18,18 @@ export type MatmulMessage = { type: 'log'; text: string } | { type: 'done'; rows
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
+/** ORT's log (the wasm module prints through console.*) at INFO, its lines passed to the page. */
+function forwardOrtLog(ort: ReturnType<typeof ortWeb>, post: (m: MatmulMessage) => void) {
+  ort.env.logLevel = 'info';
+  for (const k of ['log', 'info', 'warn', 'error'] as const) {
+    const orig = console[k].bind(console);
+    console[k] = (...xs: unknown[]) => {
+      post({ type: 'log', text: `[ort ${k}] ${xs.map(String).join(' ')}` });
+      orig(...xs);
+    };
+  }
+}
+
 scope.onmessage = async (ev: MessageEvent<MatmulRequest>) => {
   const post = (m: MatmulMessage) => scope.postMessage(m);
   try {
@@ -30,6 +42,7 @@ scope.onmessage = async (ev: MessageEvent<MatmulRequest>) => {
     };
     const ort = ortWeb();
     ort.env.wasm.numThreads = threads; // read when the wasm module starts, i.e. at the first session
+    if (config.ortLog) forwardOrtLog(ort, post);
     const manifest = JSON.parse(new TextDecoder().decode(await load('manifest.json'))) as MatmulManifest;
     const rows = await benchMatmul(ort, 'wasm', threads, manifest, load, config, (text) => post({ type: 'log', text }));
     post({ type: 'done', rows, threads: ort.env.wasm.numThreads ?? 1 });

@@ -100,7 +100,10 @@ def main():
         w_deq, files = build(out, name, k, n, rng)
         ref = (a_by_k[k].astype(np.float64) @ w_deq.T.astype(np.float64)).astype(np.float32)
         ref.tofile(os.path.join(out, f"ref_{name}.bin"))
-        manifest["shapes"].append({"name": name, "K": k, "N": n, "a": f"A_K{k}.bin", "ref": f"ref_{name}.bin", "graphs": files})
+        entry = {"name": name, "K": k, "N": n, "a": f"A_K{k}.bin", "ref": f"ref_{name}.bin", "graphs": files}
+        if name == LM_HEAD[0]:
+            entry["ms"] = [1]  # the decoder applies it to the last position only
+        manifest["shapes"].append(entry)
         print(f"{name}: K={k} N={n}", flush=True)
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
