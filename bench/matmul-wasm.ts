@@ -6,7 +6,7 @@
  * MatMulInteger (int8 / uint8 weights), timed in onnxruntime-node (CPU EP) and in headless
  * Chromium (onnxruntime-web WASM EP in a module worker, as the app loads it) at each thread
  * count, in the same run. Graphs: bench/matmul_graphs.py (numpy, seed 0) into
- * .test-output/matmul-wasm/ (`--lm-head` adds the 896 × 151936 lm_head, ≈ 0.9 GB of graphs).
+ * .test-output/matmul-wasm/ (`--lm-head` adds the 896 × 151936 lm_head: ≈ 1.1 GB of graphs in all).
  * Prints the ms table with the MatMulNBits/fp32 and MatMulNBits/q8 ratios per platform, the
  * WASM/Node ratios, each output's max |Δ| against the fp32 graph's, and a 0.5B decode step
  * extrapolated from it (24 layers × q, k, v, o, gate, up, down + lm_head). Writes
