@@ -28,9 +28,18 @@ export interface AudioWorkerPort {
 /** Makes the audio worker (the app: `new Worker(new URL('…/audio.worker.ts', import.meta.url), { type: 'module' })`). */
 export type AudioWorkerFactory = () => AudioWorkerPort;
 
-export type AudioWorkerRequest =
-  | { type: 'start'; file: Blob; name: string; plan: AudioPlan; channel: AudioChannel; prefetch: number; stallMs: number }
-  | { type: 'more' };
+/** What the worker is asked to decode (the source's file, its name for messages, the plan). */
+export interface AudioWorkerStart {
+  type: 'start';
+  file: Blob;
+  name: string;
+  plan: AudioPlan;
+  channel: AudioChannel;
+  prefetch: number;
+  stallMs: number;
+}
+
+export type AudioWorkerRequest = AudioWorkerStart | { type: 'more' };
 
 export type AudioWorkerReply =
   | { type: 'path'; path: string }
@@ -58,7 +67,7 @@ export function serveAudioWorker(scope: WorkerScope): void {
     credit = m.prefetch;
     void run(m).catch((e) => post({ type: 'error', error: serializeError(decodeError(e, m.name, 'decoding the audio')) }));
   };
-  const run = async (m: Extract<AudioWorkerRequest, { type: 'start' }>) => {
+  const run = async (m: AudioWorkerStart) => {
     const input = new Input({ source: new BlobSource(m.file), formats: ALL_FORMATS });
     try {
       const track = await input.getPrimaryAudioTrack();
@@ -95,7 +104,7 @@ export class WorkerAudioPump {
 
   constructor(
     factory: AudioWorkerFactory,
-    request: Extract<AudioWorkerRequest, { type: 'start' }>,
+    request: AudioWorkerStart,
     onPath: (path: string) => void,
     private readonly onStop: () => void,
   ) {

@@ -21,7 +21,7 @@ import { timelineFromTimestamps } from './plan';
 import { decodeError, unsupportedCodecError } from './pipeline';
 export { assertDecodable } from './pipeline';
 import { AudioPump } from './audio-pump';
-import { WorkerAudioPump, type AudioWorkerFactory } from './audio-worker';
+import { WorkerAudioPump, type AudioWorkerFactory, type AudioWorkerStart } from './audio-worker';
 export type { AudioWorkerFactory, AudioWorkerPort } from './audio-worker';
 import { rgbaToRgb, type RgbImage } from '../features/pixels';
 import { matrixFromColorSpace, rotateRgb, yuv420ToRgb } from './yuv';
@@ -404,7 +404,7 @@ export class BrowserMediaSource implements MediaSource {
   }
 
   /** The audio worker for one audioWindows() call; null when the factory fails (then in-thread). */
-  private startAudioWorker(request: ConstructorParameters<typeof WorkerAudioPump>[1], onPath: (p: string) => void): WorkerAudioPump | null {
+  private startAudioWorker(request: AudioWorkerStart, onPath: (p: string) => void): WorkerAudioPump | null {
     let pump: WorkerAudioPump | null = null;
     try {
       pump = new WorkerAudioPump(this.audioWorker!, request, onPath, () => this.audioWorkers.delete(pump!));
