@@ -57,8 +57,11 @@ const pumpOver = (w: FakeWorker) => new WorkerAudioPump(() => w, start, () => un
 describe('WorkerAudioPump', () => {
   it('hands out every window in order, never more than prefetch ahead, and terminates the worker at the end', async () => {
     const w = new FakeWorker(6);
+    const p = pumpOver(w);
+    await new Promise((r) => setTimeout(r, 1));
+    expect(w.sent).toBe(start.prefetch); // decoding started at the call, before anyone asked (early start)
     const got: number[] = [];
-    for await (const win of pumpOver(w).windows()) {
+    for await (const win of p.windows()) {
       got.push(win.samples[0]);
       await new Promise((r) => setTimeout(r, 1)); // a slow consumer
     }
