@@ -3,7 +3,8 @@
  *
  * For a 10-minute 720p H.264/AAC file (made by `make-fixtures.sh --bench` when missing):
  * time to plan + extract the planned 30 frames + decode all audio to 16 kHz mono,
- *   (a) the app's path: mediabunny + WebCodecs in a Web Worker (e2e/harness/media-worker.ts),
+ *   (a) the app's path: mediabunny + WebCodecs in a Web Worker (e2e/harness/media-worker.ts; the
+ *       audio in a worker of its own),
  *       with the audio decoded while the frames are (audioWindows and frames at once; the
  *       headline) and, for comparison, one after the other,
  *   (b) the classic path on the main thread: <video> seek + canvas, decodeAudioData +
@@ -13,7 +14,9 @@
  * tree RSS (from /proc) per phase, the page's JS heap (performance.memory), Node's RSS.
  * The app's path runs a third time one after the other with every H.264 packet fed
  * and one video decoder (skipNonReference false, videoDecoders 1: the path as it was) to
- * measure the non-reference skip and the two decoders. Writes .test-output/bench-media.json.
+ * measure the non-reference skip and the two decoders, and a fourth time frames ∥ audio with
+ * the audio on the media worker's own thread (no audio worker: OpenOptions.audioWorker
+ * unset) to measure the audio worker. Writes .test-output/bench-media.json.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -65,6 +68,7 @@ async function main() {
       mediabunny: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null; audioPath: string | null };
       sequential: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null; frameStats: { fed: number; skipped: number } | null };
       noSkip: { ms: number; timings: Record<string, number>; frameStats: { fed: number; skipped: number } | null };
+      inThreadAudio: { ms: number; timings: Record<string, number> };
       videoElement: { ms: number; frames: number; audio: number; pageHeapPeak: number | null };
       ratio: number;
       phases: Record<string, number>;
@@ -116,6 +120,10 @@ async function main() {
         stages: Object.fromEntries(Object.entries(r.noSkip.timings).map(([k, v]) => [k, Math.round(v)])),
         frameStats: r.noSkip.frameStats,
       },
+      mediabunnyWorkerInThreadAudio: {
+        ms: Math.round(r.inThreadAudio.ms),
+        stages: Object.fromEntries(Object.entries(r.inThreadAudio.timings).map(([k, v]) => [k, Math.round(v)])),
+      },
       videoElementMainThread: {
         ms: Math.round(r.videoElement.ms),
         framesMs: Math.round(r.videoElement.frames),
@@ -125,6 +133,7 @@ async function main() {
       },
       ratioVideoElementOverMediabunny: Math.round(r.ratio * 100) / 100,
       ratioVideoElementOverSequential: Math.round((r.videoElement.ms / r.sequential.ms) * 100) / 100,
+      ratioVideoElementOverInThreadAudio: Math.round((r.videoElement.ms / r.inThreadAudio.ms) * 100) / 100,
       realTimeFraction: Math.round((r.mediabunny.ms / 1000 / src.info.duration) * 10000) / 10000,
       nodeFfmpeg: { ms: Math.round(nodeMs), planMs: Math.round(tPlan), framesMs: Math.round(tFrames), frames, nodeRssPeakMB: mb(nodePeak) },
     };

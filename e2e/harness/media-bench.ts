@@ -1,8 +1,9 @@
 /**
  * Bench page (bench/media.ts drives it): for the chosen file, (a) the app's path — the
- * worker (media-worker.ts: mediabunny, planned frames + all audio at 16 kHz, channel 0),
- * once with the audio decoded while the frames are (both generators at once) and once
- * one after the other — and (b) the
+ * worker (media-worker.ts: mediabunny, planned frames + all audio at 16 kHz, channel 0,
+ * the audio in its own worker), once with the audio decoded while the frames are (both
+ * generators at once) and once one after the other; then as it was (every packet, one
+ * decoder) and frames ∥ audio with the audio on the media worker's thread — and (b) the
  * classic path on the main thread — <video> seeks + canvas drawImage for the same frame
  * timestamps, and decodeAudioData + OfflineAudioContext(1, n, 16000) for the audio.
  * Results land on window.__bench.
@@ -31,7 +32,7 @@ function sampleHeap(): { stop: () => Heap } {
   return { stop: () => (clearInterval(t), h) };
 }
 
-async function viaWorker(file: File, concurrent: boolean, skipNonReference = true, videoDecoders: 1 | 2 = 2) {
+async function viaWorker(file: File, concurrent: boolean, skipNonReference = true, videoDecoders: 1 | 2 = 2, audioWorker = true) {
   const worker = new Worker(new URL('./media-worker.ts', import.meta.url), { type: 'module' });
   const req: HarnessRequest = {
     file,
@@ -42,6 +43,7 @@ async function viaWorker(file: File, concurrent: boolean, skipNonReference = tru
     concurrent,
     skipNonReference,
     videoDecoders,
+    audioWorker,
   };
   const t0 = performance.now();
   const res = await new Promise<{ ok: boolean; result?: { framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[]; audioPath: string | null; frameStats?: { fed: number; skipped: number } }; error?: { message: string } }>((resolve) => {
@@ -115,6 +117,9 @@ input.addEventListener('change', async () => {
     // one after the other as before: every H.264 packet fed (skipNonReference false), one decoder
     const noSkip = await viaWorker(file, false, false, 1);
     await new Promise((r) => setTimeout(r, 500));
+    // frames ∥ audio with the audio on the media worker's own thread (no audio worker)
+    const inThread = await viaWorker(file, true, true, 2, false);
+    await new Promise((r) => setTimeout(r, 500));
     phases.videoStart = Date.now();
     const h2 = sampleHeap();
     const video = await viaVideoElement(file, worker.timestamps);
@@ -129,6 +134,7 @@ input.addEventListener('change', async () => {
         mediabunny: { ...worker, timestamps: undefined, pageHeapPeak: heapWorker.peak },
         sequential: { ...sequential, timestamps: undefined, pageHeapPeak: heapSeq.peak },
         noSkip: { ...noSkip, timestamps: undefined },
+        inThreadAudio: { ...inThread, timestamps: undefined },
         videoElement: { ...video, pageHeapPeak: heapVideo.peak },
         ratio: video.ms / worker.ms,
         phases,

@@ -31,6 +31,25 @@ export interface HarnessRequest {
   skipNonReference?: boolean;
   /** Video decoders at once (OpenOptions; default 2). */
   videoDecoders?: 1 | 2;
+  /** The audio in its own worker, as the app does (OpenOptions.audioWorker; default true); false: on this thread. */
+  audioWorker?: boolean;
+  /** Audio only: the planned frames are not decoded (audio errors of files whose frames fail too). */
+  skipFrames?: boolean;
+}
+
+/** Audio workers made and terminated during a request (the cancel check). */
+const audioWorkers = { spawned: 0, terminated: 0 };
+
+/** The app's audio worker (src/worker/caption.worker.ts makes the same), counted. */
+function audioWorker(): Worker {
+  const w = new Worker(new URL('../../src/worker/audio.worker.ts', import.meta.url), { type: 'module' });
+  audioWorkers.spawned++;
+  const terminate = w.terminate.bind(w);
+  w.terminate = () => {
+    audioWorkers.terminated++;
+    terminate();
+  };
+  return w;
 }
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -40,7 +59,7 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
   const t0 = performance.now();
   const transfer: ArrayBuffer[] = [];
   try {
-    const src = await openBrowserMedia(req.file, { skipNonReference: req.skipNonReference, videoDecoders: req.videoDecoders });
+    const src = await openBrowserMedia(req.file, { skipNonReference: req.skipNonReference, videoDecoders: req.videoDecoders, audioWorker: req.audioWorker === false ? undefined : audioWorker });
     const tOpen = performance.now();
     try {
       if (req.scenes) {
@@ -58,7 +77,7 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
       let tPrepare = 0; // prepareFrame (the model's resize + thumbnail), inside the frames time
       let tAudioStart = 0;
       const doFrames = async () => {
-        if (plan.frames && !req.planOnly) {
+        if (plan.frames && !req.planOnly && !req.skipFrames) {
           for await (const f of src.frames(plan.frames)) {
             const tp = performance.now();
             const p = prepareFrame(f, req.vision);
@@ -121,6 +140,8 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
             timings: { open: tOpen - t0, plan: tPlan - tOpen, frames: tFrames - tPlan, prepare: tPrepare, audio: tAudio - tAudioStart, total: tAudio - t0 },
             concurrent: !!req.concurrent,
             audioPath: src.audioPath,
+            audioInWorker: src.audioInWorker,
+            audioWorkers: { ...audioWorkers },
             frameStats: src.frameStats,
             workerHasOfflineAudioContext: typeof (globalThis as { OfflineAudioContext?: unknown }).OfflineAudioContext !== 'undefined',
           },
@@ -131,6 +152,6 @@ scope.onmessage = async (ev: MessageEvent<HarnessRequest>) => {
       src.close();
     }
   } catch (e) {
-    scope.postMessage({ ok: false, error: serializeError(e), ms: performance.now() - t0 });
+    scope.postMessage({ ok: false, error: serializeError(e), audioWorkers: { ...audioWorkers }, ms: performance.now() - t0 });
   }
 };

@@ -8,6 +8,8 @@ interface HarnessState {
   status: 'idle' | 'running' | 'done' | 'error';
   result?: unknown;
   error?: { code: string; message: string; details: Record<string, unknown> };
+  /** Audio workers made / terminated (media-worker.ts), on errors too. */
+  audioWorkers?: { spawned: number; terminated: number };
 }
 
 declare global {
@@ -43,6 +45,8 @@ input.addEventListener('change', () => {
     scenes: o.scenes,
     skipNonReference: o.skipNonReference,
     videoDecoders: o.videoDecoders,
+    audioWorker: o.audioWorker,
+    skipFrames: o.skipFrames,
   };
   worker.onmessage = (ev) => {
     const d = ev.data;
@@ -51,7 +55,7 @@ input.addEventListener('change', () => {
       status.textContent = `done: ${d.result.frames.length} frames, ${d.result.windows.length} audio windows`;
       drawThumbs(d.result.frames);
     } else {
-      window.__media = { status: 'error', error: d.error };
+      window.__media = { status: 'error', error: d.error, audioWorkers: d.audioWorkers };
       status.textContent = `error ${d.error.code}: ${d.error.message}`;
     }
     worker.terminate();

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Page } from '@playwright/test';
 import type { SceneReport } from '../../src/core/timed/scenes';
 
@@ -75,6 +75,10 @@ export interface HarnessResult {
   timings: Record<string, number>;
   workerHasOfflineAudioContext: boolean;
   audioPath: string | null;
+  /** The audio was decoded in its own worker (the harness's default, as the app). */
+  audioInWorker: boolean;
+  /** Audio workers made / terminated during the request. */
+  audioWorkers: { spawned: number; terminated: number };
   /** What frames() fed to the video decoder and left out (non-reference H.264 pictures). */
   frameStats?: { fed: number; skipped: number };
   /** With `scenes`: the scene report (core/timed/scenes.ts) from the browser's frames. */
@@ -83,7 +87,7 @@ export interface HarnessResult {
 
 export type HarnessOutcome =
   | { status: 'done'; result: HarnessResult; ms: number }
-  | { status: 'error'; error: { code: string; message: string; details: Record<string, unknown> }; ms: number };
+  | { status: 'error'; error: { code: string; message: string; details: Record<string, unknown> }; audioWorkers?: { spawned: number; terminated: number }; ms: number };
 
 /**
  * Opens the harness, gives it the file through the file input and waits for the worker.
@@ -93,21 +97,21 @@ export type HarnessOutcome =
 export async function runHarness(
   page: Page,
   file: string,
-  opts: { raw?: boolean; timeoutMs?: number; planOnly?: boolean; maxWindows?: number; channel?: 0 | 'mix'; concurrent?: boolean; scenes?: boolean; skipNonReference?: boolean; videoDecoders?: 1 | 2 } = {},
+  opts: { raw?: boolean; timeoutMs?: number; planOnly?: boolean; maxWindows?: number; channel?: 0 | 'mix'; concurrent?: boolean; scenes?: boolean; skipNonReference?: boolean; videoDecoders?: 1 | 2; audioWorker?: boolean; skipFrames?: boolean } = {},
 ): Promise<HarnessOutcome> {
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   for (let attempt = 0; attempt < 3; attempt++) {
     await page.goto('/e2e/harness/media.html');
     await page.waitForFunction(() => !!window.__media);
-    await page.evaluate((o) => (window.__mediaOptions = o), { raw: !!opts.raw, planOnly: opts.planOnly, maxWindows: opts.maxWindows, channel: opts.channel, concurrent: opts.concurrent, scenes: opts.scenes, skipNonReference: opts.skipNonReference, videoDecoders: opts.videoDecoders });
+    await page.evaluate((o) => (window.__mediaOptions = o), { raw: !!opts.raw, planOnly: opts.planOnly, maxWindows: opts.maxWindows, channel: opts.channel, concurrent: opts.concurrent, scenes: opts.scenes, skipNonReference: opts.skipNonReference, videoDecoders: opts.videoDecoders, audioWorker: opts.audioWorker, skipFrames: opts.skipFrames });
     const t0 = Date.now();
-    await page.setInputFiles('#file', join(FIXTURES, file));
+    await page.setInputFiles('#file', isAbsolute(file) ? file : join(FIXTURES, file));
     while (Date.now() < deadline) {
       const st = await page.evaluate(() => window.__media?.status ?? 'idle').catch(() => 'idle');
       if (st === 'done' || st === 'error') {
         const r = await page.evaluate(() => {
           const m = window.__media;
-          if (m.status === 'error') return { status: 'error' as const, error: m.error! };
+          if (m.status === 'error') return { status: 'error' as const, error: m.error!, audioWorkers: m.audioWorkers };
           // strip the byte arrays (fetched separately)
           const res = m.result as Omit<HarnessResult, 'frames'> & { frames: Record<string, unknown>[]; audio?: unknown };
           const frames = res.frames.map(({ rgb: _r, pixels: _p, thumb: _t, ...rest }) => rest);

@@ -6,4 +6,6 @@
 import { serve, webEngine } from './serve';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-serve(scope, webEngine(scope));
+// the media's audio on a thread of its own, beside the frames (src/core/media/audio-worker.ts)
+const audioWorker = () => new Worker(new URL('./audio.worker.ts', import.meta.url), { type: 'module' });
+serve(scope, webEngine(scope, { audioWorker }));

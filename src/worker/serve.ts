@@ -9,7 +9,7 @@ import { FileListBundleSource, UrlBundleSource } from '../core/bundle';
 import { HubPresetSource } from '../core/bundle/hub-preset';
 import { InProcessEngine } from '../core/engine';
 import { serializeError } from '../core/errors';
-import { openBrowserMedia } from '../core/media/browser';
+import { openBrowserMedia, type AudioWorkerFactory } from '../core/media/browser';
 import type { PreparedFrame } from '../core/features/pixels';
 import type { RgbImage } from '../core/features/pixels';
 import { probeCapabilities } from '../core/runtime/capabilities';
@@ -18,7 +18,8 @@ import type { BundleLocation, ResultOf, WorkerEvent, WorkerRequest } from './pro
 
 export type WebEngine = InProcessEngine<BundleLocation, File>;
 
-export function webEngine(scope: DedicatedWorkerGlobalScope): WebEngine {
+/** `audioWorker`: the media's audio decoded in a worker of its own (OpenOptions.audioWorker). */
+export function webEngine(scope: DedicatedWorkerGlobalScope, media: { audioWorker?: AudioWorkerFactory } = {}): WebEngine {
   return new InProcessEngine<BundleLocation, File>({
     ort: ortWeb(),
     ortFor: (webgpu) => ortWebFor(webgpu),
@@ -27,7 +28,7 @@ export function webEngine(scope: DedicatedWorkerGlobalScope): WebEngine {
       if (b.kind === 'hub') return new HubPresetSource(b.pins, { endpoint: b.endpoint, runtime, cache: true });
       return b.kind === 'url' ? new UrlBundleSource(new URL(b.url, scope.location.href).href, { cache: true }) : new FileListBundleSource(b.files);
     },
-    openMedia: (file) => openBrowserMedia(file),
+    openMedia: (file) => openBrowserMedia(file, { audioWorker: media.audioWorker }),
     adapter: async () => (await probeCapabilities(scope as unknown as typeof globalThis)).webgpu,
   });
 }

@@ -19,7 +19,7 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-import { horizontalPassWasm } from './resize-wasm';
+import { horizontalPassWasm, verticalPassWasm } from './resize-wasm';
 
 const PRECISION_BITS = 32 - 8 - 2;
 
@@ -77,9 +77,9 @@ function precompute(inSize: number, outSize: number): Coeffs {
  * aspect keep: PIPELINE §1 "resize straight to size×size"). Integer arithmetic as
  * Pillow's (sums stay within int32: |k| sums to < 1.3 · 2^22, times 255), each pass
  * rounded (the `half` bias), shifted by PRECISION_BITS and clipped; the vertical pass
- * accumulates whole rows (same order of additions per pixel, sequential reads). The
- * horizontal pass runs on WebAssembly SIMD where there is one (resize-wasm.ts, same bytes;
- * `simd = false` forces the scalar pass).
+ * accumulates whole rows (same order of additions per pixel, sequential reads). Both
+ * passes run on WebAssembly SIMD where there is one (resize-wasm.ts, same bytes;
+ * `simd = false` forces the scalar passes).
  */
 export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number, simd = true): RgbImage {
   const { width: w, height: h, data } = img;
@@ -126,6 +126,8 @@ export function resizeBicubic(img: RgbImage, outWidth: number, outHeight: number
   // vertical pass
   const c = precompute(h, outHeight);
   const rowLen = tw * 3;
+  const fast = simd ? verticalPassWasm(tmp, rowLen, h, outHeight, c.bounds, c.k, c.ksize) : null;
+  if (fast) return { width: tw, height: outHeight, data: fast };
   const out = new Uint8Array(rowLen * outHeight);
   const acc = new Int32Array(rowLen);
   for (let yy = 0; yy < outHeight; yy++) {

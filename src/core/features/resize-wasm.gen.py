@@ -1,5 +1,5 @@
-# Hand assembler of the horizontal Pillow-bicubic pass (src/core/features/resize-wasm.ts embeds
-# its output): prints the module as base64. Python 3, no packages.
+# Hand assembler of the two Pillow-bicubic passes (src/core/features/resize-wasm.ts embeds
+# its output): prints the module (memory, hpass, vpass) as base64. Python 3, no packages.
 #
 # hpass(src, w, h, outW, bounds, k, ks, dst)   (i32; src/dst byte addresses, bounds/k i32 arrays)
 #   for y < h, xx < outW: acc = i32x4(half) + sum over x < bounds[2xx+1] of
@@ -85,14 +85,74 @@ op(0x0B)                                       # end block
 op(0x0B)                                       # end func
 locals = [*uleb(2), *uleb(9), 0x7F, *uleb(1), 0x7B]
 body = locals + code
-func = [*uleb(len(body)), *body]
+hfunc = [*uleb(len(body)), *body]
+
+# vpass(src, rowLen, h, outH, bounds, k, ks, dst)   (i32; h unused: the signature is hpass's)
+#   for yy < outH, x < rowLen step 16: four i32x4 accumulators (bytes x … x+15) =
+#     i32x4(half) + sum over y < bounds[2yy+1] of widen(load128(src + (bounds[2yy] + y)·rowLen + x)) · k[yy·ks + y]
+#   (the scalar pass's additions, per byte in the same order), then >> 22, narrowed with
+#   saturation (i32 → i16 signed, i16 → u8: the clamp to 0…255) and stored as 16 bytes at
+#   dst + yy·rowLen + x. Past a row's end the 16-byte loads read the next row (or 16 spare
+#   bytes after src) and the stores write the next row's start before that row is written
+#   (16 spare bytes after dst).
+names = ['src', 'rowLen', 'h', 'outH', 'bounds', 'k', 'ks', 'dst',     # params
+         'yy', 'x', 'y', 'ymax', 'p', 'kp', 'rowSrc', 'rowOut', 'kb',   # i32 locals
+         'a0', 'a1', 'a2', 'a3', 'v', 'kv']                           # v128
+P = {n: i for i, n in enumerate(names)}
+code = []
+def mac(acc):                                  # acc += (i32x4 on the stack) · kv
+    g('kv'); simd(0xB5); g(acc); simd(0xAE); s(acc)
+c(0); s('yy')
+op(0x02, 0x40)                                 # block $end
+g('yy'); g('outH'); op(GE_U); op(0x0D, 0)
+op(0x03, 0x40)                                 # loop $rows
+# rowSrc = src + bounds[2yy]*rowLen ; ymax = bounds[2yy+1] ; kb = k + yy*ks*4 ; rowOut = dst + yy*rowLen
+g('src'); g('bounds'); g('yy'); c(8); op(MUL); op(ADD); load(); g('rowLen'); op(MUL); op(ADD); s('rowSrc')
+g('bounds'); g('yy'); c(8); op(MUL); op(ADD); load(2, 4); s('ymax')
+g('k'); g('yy'); g('ks'); op(MUL); c(4); op(MUL); op(ADD); s('kb')
+g('dst'); g('yy'); g('rowLen'); op(MUL); op(ADD); s('rowOut')
+c(0); s('x')
+op(0x03, 0x40)                                 # loop $cols (rowLen ≥ 1)
+c(1 << 21); simd(0x11); t('a0'); t('a1'); t('a2'); s('a3')   # splat(half) ×4
+g('rowSrc'); g('x'); op(ADD); s('p')
+g('kb'); s('kp')
+c(0); s('y')
+op(0x02, 0x40)                                 # block $noTaps
+g('ymax'); op(0x45); op(0x0D, 0)
+op(0x03, 0x40)                                 # loop $taps
+g('kp'); load(); simd(0x11); s('kv')          # kv = splat(k[kb + y])
+g('p'); simd(0x00, 0, 0); s('v')              # v128.load align 1
+g('v'); simd(0x89); simd(0xA9); mac('a0')      # bytes 0–3: u8 → u16 low → u32 low
+g('v'); simd(0x89); simd(0xAA); mac('a1')      # 4–7
+g('v'); simd(0x8A); simd(0xA9); mac('a2')      # 8–11 (u16 high)
+g('v'); simd(0x8A); simd(0xAA); mac('a3')      # 12–15
+g('p'); g('rowLen'); op(ADD); s('p')
+g('kp'); c(4); op(ADD); s('kp')
+g('y'); c(1); op(ADD); t('y'); g('ymax'); op(LT_U); op(0x0D, 0)
+op(0x0B)                                       # end taps
+op(0x0B)                                       # end noTaps
+g('rowOut'); g('x'); op(ADD)                   # store address
+g('a0'); c(22); simd(0xAC); g('a1'); c(22); simd(0xAC); simd(0x85)   # i16x8.narrow_i32x4_s
+g('a2'); c(22); simd(0xAC); g('a3'); c(22); simd(0xAC); simd(0x85)
+simd(0x66)                                     # i8x16.narrow_i16x8_u
+simd(0x0B, 0, 0)                               # v128.store align 1
+g('x'); c(16); op(ADD); t('x'); g('rowLen'); op(LT_U); op(0x0D, 0)
+op(0x0B)                                       # end cols
+g('yy'); c(1); op(ADD); t('yy'); g('outH'); op(LT_U); op(0x0D, 0)
+op(0x0B)                                       # end rows
+op(0x0B)                                       # end block
+op(0x0B)                                       # end func
+locals = [*uleb(2), *uleb(9), 0x7F, *uleb(6), 0x7B]
+body = locals + code
+vfunc = [*uleb(len(body)), *body]
+
 def section(id, payload): return [id, *uleb(len(payload)), *payload]
 def name(sn): b = list(sn.encode()); return [*uleb(len(b)), *b]
 mod = [0x00, 0x61, 0x73, 0x6D, 0x01, 0, 0, 0]
 mod += section(1, [1, 0x60, 8, *([0x7F] * 8), 0])
-mod += section(3, [1, 0])
+mod += section(3, [2, 0, 0])
 mod += section(5, [1, 0x00, 1])
-mod += section(7, [2, *name('memory'), 2, 0, *name('hpass'), 0, 0])
-mod += section(10, [1, *func])
+mod += section(7, [3, *name('memory'), 2, 0, *name('hpass'), 0, 0, *name('vpass'), 0, 1])
+mod += section(10, [2, *hfunc, *vfunc])
 import base64
 print(base64.b64encode(bytes(mod)).decode())

@@ -5,7 +5,6 @@
  */
 import {
   ALL_FORMATS,
-  AudioSampleSink,
   BlobSource,
   EncodedPacketSink,
   Input,
@@ -19,15 +18,17 @@ import {
 import { CaptionError, isCaptionError } from '../errors';
 import type { AudioPlan, FramePlan } from './plan';
 import { timelineFromTimestamps } from './plan';
-import { unsupportedCodecError } from './pipeline';
+import { decodeError, unsupportedCodecError } from './pipeline';
 export { assertDecodable } from './pipeline';
-import { AudioStreamAssembler, DecoderClock } from './audio-stream';
+import { AudioPump } from './audio-pump';
+import { WorkerAudioPump, type AudioWorkerFactory, type AudioWorkerStart } from './audio-worker';
+export type { AudioWorkerFactory, AudioWorkerPort } from './audio-worker';
 import { rgbaToRgb, type RgbImage } from '../features/pixels';
 import { matrixFromColorSpace, rotateRgb, yuv420ToRgb } from './yuv';
 import { sniffKind } from './sniff';
 export { sniffKind };
 import { avcLengthSize, isNonReferenceAvc } from './avc-ref';
-import type { AudioChannel, AudioTrackInfo, AudioWindow, AudioWindowsOptions, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
+import type { AudioTrackInfo, AudioWindow, AudioWindowsOptions, MediaInfo, MediaSource, NativeFrame, Rotation, VideoTrackInfo } from './types';
 
 export interface OpenOptions {
   /** Give up on a decode step that makes no progress for this long (ms). */
@@ -43,6 +44,12 @@ export interface OpenOptions {
    * different keyframes. The frames are the same either way.
    */
   videoDecoders?: 1 | 2;
+  /**
+   * Makes a dedicated worker (running src/worker/audio.worker.ts) that decodes the audio on
+   * a JS thread of its own, so audioWindows() runs in parallel with frames() (same samples;
+   * audio-worker.ts). Without it the audio is decoded on this thread (Node tests, harnesses).
+   */
+  audioWorker?: AudioWorkerFactory;
 }
 
 /** What the last frames() call fed and left out (for tests and benchmarks). */
@@ -130,16 +137,6 @@ async function withStall<T>(p: Promise<T>, ms: number, what: string, name: strin
   }
 }
 
-/** Maps anything a decoder throws to a CaptionError the user can act on. */
-function decodeError(e: unknown, name: string, stage: string): CaptionError {
-  if (isCaptionError(e)) return e;
-  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return new CaptionError(
-    'media/corrupt',
-    `“${name}” could not be read while ${stage}: the file looks damaged or incomplete (${msg}). If it plays elsewhere, re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 -c:a aac out.mp4) and try again.`,
-    { name, stage, cause: msg },
-  );
-}
 
 /**
  * Container codec ids (MP4 sample entry, Matroska CodecID) of codecs mediabunny does not
@@ -257,281 +254,16 @@ async function* failing(e: Error): AsyncGenerator<AudioWindow> {
   throw e;
 }
 
-/** Chunks queued in the AudioDecoder at most (mediabunny's sink keeps ≤ 8 decoded + 40). */
-const MAX_DECODE_QUEUE = 64;
-/** AAC access units per decoder chunk when the probe allows it. */
-const AAC_GROUP = 16;
-
-/** Consecutive packets as one chunk: their data one after the other, the first one's time. */
-function joinPackets(packets: readonly EncodedPacket[]): EncodedAudioChunk {
-  let n = 0;
-  for (const p of packets) n += p.data.byteLength;
-  const data = new Uint8Array(n);
-  let o = 0;
-  for (const p of packets) {
-    data.set(p.data, o);
-    o += p.data.byteLength;
-  }
-  const first = packets[0];
-  const last = packets[packets.length - 1];
-  return new EncodedAudioChunk({
-    type: 'key',
-    timestamp: Math.round(first.timestamp * 1e6),
-    duration: Math.round((last.timestamp + last.duration - first.timestamp) * 1e6),
-    data,
-  });
-}
-
-/** Every output of a fresh decoder for these chunks, channel 0 one after the other. */
-async function decodeAll(config: AudioDecoderConfig, chunks: readonly EncodedAudioChunk[]): Promise<Float32Array> {
-  const parts: Float32Array[] = [];
-  let failed = false;
-  const dec = new AudioDecoder({
-    output: (d) => {
-      const p = new Float32Array(d.numberOfFrames);
-      d.copyTo(p, { planeIndex: 0, format: 'f32-planar' });
-      parts.push(p);
-      d.close();
-    },
-    error: () => (failed = true),
-  });
-  try {
-    dec.configure(config);
-    for (const c of chunks) dec.decode(c);
-    await dec.flush();
-  } catch {
-    failed = true;
-  } finally {
-    if (dec.state !== 'closed') dec.close();
-  }
-  if (failed) return new Float32Array(0);
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/**
- * Whether this browser's AAC decoder decodes several raw access units given as one chunk
- * exactly as it decodes them one by one. Chromium's (FFmpeg's aac decoder) does: it takes
- * one access unit and goes on with the rest of the chunk, one output per access unit, with
- * the right timestamps — and its fixed cost per chunk is most of the decode time (10-minute
- * file: 2.2–5.3 s one by one, 1.2–2.2 s in groups of 16; `bench/README.md`). A decoder
- * that stopped after the first unit, or decoded differently, fails this check on the
- * file's own first packets, and then every packet goes alone.
- */
-async function groupedAacDecodes(config: AudioDecoderConfig, packets: readonly EncodedPacket[]): Promise<boolean> {
-  const single = await decodeAll(config, packets.map((p) => p.toEncodedAudioChunk()));
-  if (single.length === 0) return false;
-  const grouped = await decodeAll(config, [joinPackets(packets)]);
-  if (grouped.length !== single.length) return false;
-  for (let i = 0; i < single.length; i++) if (!Object.is(grouped[i], single[i])) return false;
-  return true;
-}
-
-/**
- * One run of the audio: a feeding loop (packets → decoder) and the decoder's output
- * callback (→ AudioStreamAssembler → ready windows) fill a queue of at most `ahead`
- * windows that `windows()` hands out. Errors (decoder, demuxer, stall) end the queue.
- */
-class AudioPump {
-  private readonly ready: AudioWindow[] = [];
-  private error: unknown = null;
-  private finished = false;
-  private stopped = false;
-  private wakeConsumer: (() => void) | null = null;
-  private wakeFeeder: (() => void) | null = null;
-  private lastProgress = performance.now();
-  private readonly asm: AudioStreamAssembler;
-
-  constructor(
-    private readonly track: InputAudioTrack,
-    plan: AudioPlan,
-    channel: AudioChannel,
-    private readonly ahead: number,
-    private readonly name: string,
-    private readonly stallMs: number,
-    private readonly onPath?: (path: string) => void,
-  ) {
-    this.asm = new AudioStreamAssembler(plan, channel);
-    void this.run();
-  }
-
-  private push(ws: AudioWindow[]): void {
-    if (ws.length === 0) return;
-    this.ready.push(...ws);
-    this.lastProgress = performance.now();
-    this.wakeConsumer?.();
-  }
-
-  private fail(e: unknown, stage: string): void {
-    if (this.error === null && !this.stopped) this.error = decodeError(e, this.name, stage);
-    this.stopped = true;
-    this.wakeConsumer?.();
-    this.wakeFeeder?.();
-  }
-
-  private async run(): Promise<void> {
-    const watchdog = setInterval(() => {
-      // waiting for the consumer is not a stall
-      if (this.ready.length < this.ahead && !this.finished && performance.now() - this.lastProgress > this.stallMs) {
-        this.fail(
-          new CaptionError(
-            'media/decode-failed',
-            `Decoding “${this.name}” stopped making progress (decoding audio). The file may be damaged or incomplete; re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 -c:a aac out.mp4) and try again.`,
-            { name: this.name, stage: 'decoding audio' },
-          ),
-          'decoding the audio',
-        );
-      }
-    }, Math.min(1000, this.stallMs));
-    try {
-      const config = await this.track.getDecoderConfig();
-      const native =
-        config !== null && typeof AudioDecoder !== 'undefined' && ((await AudioDecoder.isConfigSupported(config).catch(() => null))?.supported ?? false);
-      if (native) await this.viaAudioDecoder(config!);
-      else await this.viaSampleSink();
-      if (!this.stopped) this.push(this.asm.finish());
-    } catch (e) {
-      this.fail(e, 'decoding the audio');
-    } finally {
-      clearInterval(watchdog);
-      this.finished = true;
-      this.wakeConsumer?.();
-    }
-  }
-
-  /** Resolves when the feeder may go on: the consumer took a window, or the decoder drained. */
-  private feederWait(decoder: AudioDecoder | null): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        this.wakeFeeder = null;
-        decoder?.removeEventListener('dequeue', done);
-        resolve();
-      };
-      this.wakeFeeder = done;
-      decoder?.addEventListener('dequeue', done);
-    });
-  }
-
-  private async viaAudioDecoder(config: AudioDecoderConfig): Promise<void> {
-    let clock: DecoderClock | null = null;
-    const decoder = new AudioDecoder({
-      output: (data) => {
-        try {
-          if (!this.stopped && !this.asm.done && data.numberOfFrames > 0) {
-            const t = clock!.next(data.timestamp / 1e6, data.numberOfFrames, data.sampleRate);
-            this.push(this.asm.write(t, data));
-          }
-        } catch (e) {
-          this.fail(e, 'decoding the audio');
-        } finally {
-          data.close();
-        }
-      },
-      error: (e) => this.fail(e, 'decoding the audio'),
-    });
-    decoder.configure(config);
-    const packets = new EncodedPacketSink(this.track).packets();
-    // AAC: several access units per chunk (see groupedAacDecodes), once a probe shows that
-    // this browser's decoder returns exactly what it returns for them one by one
-    const aac = /^mp4a\.40\./.test(config.codec);
-    let probed = !aac; // until the probe: collect the first AAC_GROUP packets
-    let join = false; // the probe passed: pending packets go as one chunk
-    let pending: EncodedPacket[] = [];
-    const submit = () => {
-      if (join && pending.length > 1) decoder.decode(joinPackets(pending));
-      else for (const p of pending) decoder.decode(p.toEncodedAudioChunk());
-      pending = [];
-    };
-    if (!aac) this.onPath?.('AudioDecoder');
-    try {
-      for (;;) {
-        if (this.stopped || this.asm.done) break;
-        while (!this.stopped && (decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.ready.length >= this.ahead)) await this.feederWait(decoder);
-        if (this.stopped) break;
-        const r = await packets.next();
-        if (r.done) break;
-        this.lastProgress = performance.now();
-        const p = r.value;
-        clock ??= new DecoderClock(p.timestamp);
-        const last = pending.at(-1);
-        // a group holds consecutive packets only (a gap keeps its own timestamp)
-        const gap = last !== undefined && Math.abs(last.timestamp + last.duration - p.timestamp) > 0.5 / config.sampleRate;
-        if (last && (gap || pending.length >= (probed ? (join ? AAC_GROUP : 1) : AAC_GROUP))) submit();
-        pending.push(p);
-        if (!probed && pending.length === AAC_GROUP) {
-          probed = true;
-          join = await groupedAacDecodes(config, pending);
-          this.onPath?.(join ? `AudioDecoder, AAC in groups of ${AAC_GROUP}` : 'AudioDecoder');
-        }
-      }
-      if (!probed) this.onPath?.('AudioDecoder');
-      if (!this.stopped) submit();
-      if (!this.stopped && decoder.state === 'configured') await decoder.flush();
-    } finally {
-      await packets.return(undefined).catch(() => undefined);
-      if (decoder.state !== 'closed') decoder.close();
-    }
-  }
-
-  private async viaSampleSink(): Promise<void> {
-    this.onPath?.('AudioSampleSink');
-    const it = new AudioSampleSink(this.track).samples();
-    try {
-      while (!this.stopped && !this.asm.done) {
-        while (!this.stopped && this.ready.length >= this.ahead) await this.feederWait(null);
-        if (this.stopped) break;
-        const r = await it.next();
-        if (r.done) break;
-        const s = r.value;
-        try {
-          this.lastProgress = performance.now();
-          this.push(this.asm.write(s.timestamp, s));
-        } finally {
-          s.close();
-        }
-      }
-    } finally {
-      await it.return(undefined).catch(() => undefined);
-    }
-  }
-
-  async *windows(): AsyncGenerator<AudioWindow> {
-    try {
-      for (;;) {
-        if (this.ready.length > 0) {
-          const w = this.ready.shift()!;
-          this.wakeFeeder?.();
-          yield w;
-          continue;
-        }
-        if (this.error !== null) throw this.error;
-        if (this.finished) return;
-        await new Promise<void>((resolve) => {
-          this.wakeConsumer = () => {
-            this.wakeConsumer = null;
-            resolve();
-          };
-        });
-      }
-    } finally {
-      // consumer done or gone (break, error): stop decoding
-      this.stopped = true;
-      this.wakeFeeder?.();
-    }
-  }
-}
-
 export class BrowserMediaSource implements MediaSource {
   readonly info: MediaInfo;
   /** How the last audioWindows() call decodes (for tests and benchmarks). */
   audioPath: string | null = null;
+  /** Whether the last audioWindows() call decodes in the audio worker (OpenOptions.audioWorker). */
+  audioInWorker = false;
   /** What the last frames() call fed to the video decoder and left out. */
   frameStats: FrameDecodeStats = { fed: 0, skipped: 0 };
+  /** Audio workers running (terminated when their consumer stops, or at close()). */
+  private readonly audioWorkers = new Set<WorkerAudioPump>();
   private readonly input: Input;
   private readonly videoTrack: InputVideoTrack | null;
   private readonly audioTrack: InputAudioTrack | null;
@@ -545,6 +277,8 @@ export class BrowserMediaSource implements MediaSource {
     stallMs: number,
     private readonly skipNonReference = true,
     private readonly videoDecoders = 2,
+    private readonly file: Blob | null = null,
+    private readonly audioWorker?: AudioWorkerFactory,
   ) {
     this.info = info;
     this.input = input;
@@ -649,9 +383,10 @@ export class BrowserMediaSource implements MediaSource {
    * Audio windows (PIPELINE §3). AAC, Opus, Vorbis, MP3, FLAC … go packet by packet to one
    * WebCodecs AudioDecoder kept well fed (up to 64 packets queued): each output is copied
    * (channel 0 straight into the resampler's input) and resampled in its output callback,
-   * so decoding on the browser's media thread overlaps the resampling here. Decoding starts
+   * so decoding on the browser's media thread overlaps the resampling. Decoding starts
    * at the call and runs up to `prefetch` windows ahead of the consumer. Formats WebCodecs
-   * cannot take (PCM) go through mediabunny's AudioSampleSink.
+   * cannot take (PCM) go through mediabunny's AudioSampleSink. With OpenOptions.audioWorker
+   * all of it runs in that worker (≤ 2 × `prefetch` windows buffered: its queue and ours).
    */
   audioWindows(plan: AudioPlan, options: AudioWindowsOptions = {}): AsyncGenerator<AudioWindow> {
     const a = this.info.audio;
@@ -660,10 +395,28 @@ export class BrowserMediaSource implements MediaSource {
     if (!a.decodable) return failing(unsupportedCodecError('audio', a.codec, a.codecString, name));
     const channel = options.channel ?? 0;
     if (channel !== 0 && channel !== 'mix') throw new RangeError(`audio channel must be 0 or 'mix' (got ${String(channel)})`);
-    return new AudioPump(this.audioTrack, plan, channel, Math.max(1, options.prefetch ?? 4), name, this.stallMs, (p) => (this.audioPath = p)).windows();
+    const prefetch = Math.max(1, options.prefetch ?? 4);
+    const onPath = (p: string) => (this.audioPath = p);
+    const worker = this.audioWorker && this.file ? this.startAudioWorker({ type: 'start', file: this.file, name, plan, channel, prefetch, stallMs: this.stallMs }, onPath) : null;
+    this.audioInWorker = worker !== null;
+    if (worker) return worker.windows();
+    return new AudioPump(this.audioTrack, plan, channel, prefetch, name, this.stallMs, onPath).windows();
+  }
+
+  /** The audio worker for one audioWindows() call; null when the factory fails (then in-thread). */
+  private startAudioWorker(request: AudioWorkerStart, onPath: (p: string) => void): WorkerAudioPump | null {
+    let pump: WorkerAudioPump | null = null;
+    try {
+      pump = new WorkerAudioPump(this.audioWorker!, request, onPath, () => this.audioWorkers.delete(pump!));
+    } catch {
+      return null;
+    }
+    this.audioWorkers.add(pump);
+    return pump;
   }
 
   close(): void {
+    for (const w of [...this.audioWorkers]) w.stop();
     this.input.dispose();
   }
 }
@@ -715,7 +468,7 @@ export async function openBrowserMedia(file: Blob, options: OpenOptions = {}): P
     }
     const duration = Math.max(vinfo?.duration ?? 0, ainfo?.duration ?? 0);
     const info: MediaInfo = { name, bytes: file.size, container, duration, video: vinfo, audio: ainfo };
-    return new BrowserMediaSource(info, input, video, audio, stallMs, options.skipNonReference, options.videoDecoders);
+    return new BrowserMediaSource(info, input, video, audio, stallMs, options.skipNonReference, options.videoDecoders, file, options.audioWorker);
   } catch (e) {
     input.dispose();
     throw e;

@@ -2,7 +2,7 @@
  * Glue shared by both media sides: plan from a probed file, assemble 30 s windows from a
  * stream of samples, and the user-facing codec errors (pixels: ../features/pixels.ts). Pure; no platform globals.
  */
-import { CaptionError } from '../errors';
+import { CaptionError, isCaptionError } from '../errors';
 import type { AudioConfig, SamplingConfig } from '../bundle/manifest';
 import { planAudio, planFrames, type AudioPlan, type FrameRule, type FramePlan } from './plan';
 import type { AudioWindow, MediaInfo } from './types';
@@ -166,4 +166,15 @@ export function assertDecodable(info: MediaInfo, need: { video?: boolean; audio?
   if (need.audio !== false && info.audio && !info.audio.decodable) {
     throw unsupportedCodecError('audio', info.audio.codec, info.audio.codecString, info.name);
   }
+}
+
+/** Maps anything a decoder (or demuxer) throws to a CaptionError the user can act on (browser side). */
+export function decodeError(e: unknown, name: string, stage: string): CaptionError {
+  if (isCaptionError(e)) return e;
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new CaptionError(
+    'media/corrupt',
+    `“${name}” could not be read while ${stage}: the file looks damaged or incomplete (${msg}). If it plays elsewhere, re-encode it (e.g. ffmpeg -i in.mp4 -c:v libx264 -c:a aac out.mp4) and try again.`,
+    { name, stage, cause: msg },
+  );
 }
