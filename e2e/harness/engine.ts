@@ -29,13 +29,18 @@ function progressLogger(): (stage: string, fraction: number) => void {
   };
 }
 
+/** Loads the bundle by URL, its progress on the console; the model's info and the load's milliseconds. */
+async function loadLogged(engine: WorkerEngine, bundleUrl: string, prefer: Prefer, log: (stage: string, fraction: number) => void) {
+  const t0 = performance.now();
+  const info = await engine.load({ kind: 'url', url: bundleUrl }, { prefer }, { onProgress: (p) => log(`load ${p.stage}${p.detail ? ` ${p.detail}` : ''}`, p.fraction) });
+  return { info, loadMs: performance.now() - t0 };
+}
+
 async function run(bundleUrl: string, prefer: Prefer, videoUrl: string, maxNewTokens: number): Promise<EngineRunResult> {
   const engine = new WorkerEngine();
   const log = progressLogger();
   try {
-    const t0 = performance.now();
-    const info = await engine.load({ kind: 'url', url: bundleUrl }, { prefer }, { onProgress: (p) => log(`load ${p.stage}${p.detail ? ` ${p.detail}` : ''}`, p.fraction) });
-    const loadMs = performance.now() - t0;
+    const { info, loadMs } = await loadLogged(engine, bundleUrl, prefer, log);
     const blob = await (await fetch(videoUrl)).blob();
     const { mediaId } = await engine.open(new File([blob], videoUrl.split('/').pop()!, { type: blob.type }));
     const t1 = performance.now();
@@ -53,9 +58,7 @@ async function complete(bundleUrl: string, prefer: Prefer, prompt: string, maxNe
   const engine = new WorkerEngine();
   const log = progressLogger();
   try {
-    const t0 = performance.now();
-    const info = await engine.load({ kind: 'url', url: bundleUrl }, { prefer }, { onProgress: (p) => log(`load ${p.stage}${p.detail ? ` ${p.detail}` : ''}`, p.fraction) });
-    const loadMs = performance.now() - t0;
+    const { info, loadMs } = await loadLogged(engine, bundleUrl, prefer, log);
     const t1 = performance.now();
     const r = await engine.complete(prompt, { decoding: { kind: 'greedy' }, maxNewTokens }, { onProgress: (p) => log(p.stage, p.fraction ?? 0), onToken: (_t, _s, id) => console.info(`[progress] token ${id}`) });
     return { ok: true, backends: info.backends, ortBuild: info.ortBuild, promptIds: r.promptTokenIds, ids: r.generatedTokenIds, margins: r.margins, loadMs, captionMs: performance.now() - t1 };

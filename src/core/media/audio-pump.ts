@@ -91,11 +91,8 @@ async function groupedAacDecodes(config: AudioDecoderConfig, packets: readonly E
  * windows that `windows()` hands out. Errors (decoder, demuxer, stall) end the queue.
  */
 export class AudioPump {
-  private readonly ready: AudioWindow[] = [];
-  private error: unknown = null;
-  private finished = false;
+  private readonly queue = new WindowQueue();
   private stopped = false;
-  private wakeConsumer: (() => void) | null = null;
   private wakeFeeder: (() => void) | null = null;
   private lastProgress = performance.now();
   private readonly asm: AudioStreamAssembler;
@@ -115,22 +112,20 @@ export class AudioPump {
 
   private push(ws: AudioWindow[]): void {
     if (ws.length === 0) return;
-    this.ready.push(...ws);
     this.lastProgress = performance.now();
-    this.wakeConsumer?.();
+    this.queue.push(...ws);
   }
 
   private fail(e: unknown, stage: string): void {
-    if (this.error === null && !this.stopped) this.error = decodeError(e, this.name, stage);
+    if (!this.stopped) this.queue.fail(decodeError(e, this.name, stage));
     this.stopped = true;
-    this.wakeConsumer?.();
     this.wakeFeeder?.();
   }
 
   private async run(): Promise<void> {
     const watchdog = setInterval(() => {
       // waiting for the consumer is not a stall
-      if (this.ready.length < this.ahead && !this.finished && performance.now() - this.lastProgress > this.stallMs) {
+      if (this.queue.ready.length < this.ahead && !this.queue.finished && performance.now() - this.lastProgress > this.stallMs) {
         this.fail(
           new CaptionError(
             'media/decode-failed',
@@ -152,8 +147,7 @@ export class AudioPump {
       this.fail(e, 'decoding the audio');
     } finally {
       clearInterval(watchdog);
-      this.finished = true;
-      this.wakeConsumer?.();
+      this.queue.end();
     }
   }
 
@@ -204,7 +198,7 @@ export class AudioPump {
     try {
       for (;;) {
         if (this.stopped || this.asm.done) break;
-        while (!this.stopped && (decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.ready.length >= this.ahead)) await this.feederWait(decoder);
+        while (!this.stopped && (decoder.decodeQueueSize > MAX_DECODE_QUEUE || this.queue.ready.length >= this.ahead)) await this.feederWait(decoder);
         if (this.stopped) break;
         const r = await packets.next();
         if (r.done) break;
@@ -236,7 +230,7 @@ export class AudioPump {
     const it = new AudioSampleSink(this.track).samples();
     try {
       while (!this.stopped && !this.asm.done) {
-        while (!this.stopped && this.ready.length >= this.ahead) await this.feederWait(null);
+        while (!this.stopped && this.queue.ready.length >= this.ahead) await this.feederWait(null);
         if (this.stopped) break;
         const r = await it.next();
         if (r.done) break;
@@ -255,26 +249,58 @@ export class AudioPump {
 
   async *windows(): AsyncGenerator<AudioWindow> {
     try {
-      for (;;) {
-        if (this.ready.length > 0) {
-          const w = this.ready.shift()!;
-          this.wakeFeeder?.();
-          yield w;
-          continue;
-        }
-        if (this.error !== null) throw this.error;
-        if (this.finished) return;
-        await new Promise<void>((resolve) => {
-          this.wakeConsumer = () => {
-            this.wakeConsumer = null;
-            resolve();
-          };
-        });
-      }
+      yield* this.queue.drain(() => this.wakeFeeder?.());
     } finally {
       // consumer done or gone (break, error): stop decoding
       this.stopped = true;
       this.wakeFeeder?.();
+    }
+  }
+}
+
+/**
+ * Windows in order from a producer (a decoder's callbacks, a worker's messages) to one
+ * consumer: `drain()` yields them as they come, then ends, or throws the first `fail()`.
+ */
+export class WindowQueue {
+  readonly ready: AudioWindow[] = [];
+  error: unknown = null;
+  finished = false;
+  private waiting: (() => void) | null = null;
+
+  push(...ws: AudioWindow[]): void {
+    this.ready.push(...ws);
+    this.wake();
+  }
+
+  wake(): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.();
+  }
+
+  fail(e: unknown): void {
+    this.error ??= e;
+    this.wake();
+  }
+
+  end(): void {
+    this.finished = true;
+    this.wake();
+  }
+
+  /** Yields every window, calling `onTake` as each is taken (credit for the producer). */
+  async *drain(onTake: () => void): AsyncGenerator<AudioWindow> {
+    for (;;) {
+      if (this.ready.length > 0) {
+        const w = this.ready.shift()!;
+        onTake();
+        yield w;
+        continue;
+      }
+      if (this.error !== null) throw this.error;
+      if (this.finished) return;
+      await new Promise<void>((resolve) => (this.waiting = resolve));
     }
   }
 }

@@ -12,7 +12,7 @@
  */
 import { ALL_FORMATS, BlobSource, Input } from 'mediabunny';
 import { CaptionError, serializeError, type ErrorCode, type SerializedError } from '../errors';
-import { AudioPump } from './audio-pump';
+import { AudioPump, WindowQueue } from './audio-pump';
 import type { AudioPlan } from './plan';
 import { decodeError } from './pipeline';
 import type { AudioChannel, AudioWindow } from './types';
@@ -96,10 +96,7 @@ function reviveError(e: SerializedError): CaptionError {
  * done, gone, or the source closed) terminates the worker.
  */
 export class WorkerAudioPump {
-  private readonly ready: AudioWindow[] = [];
-  private error: CaptionError | null = null;
-  private finished = false;
-  private wakeConsumer: (() => void) | null = null;
+  private readonly queue = new WindowQueue();
   private worker: AudioWorkerPort | null;
 
   constructor(
@@ -113,16 +110,14 @@ export class WorkerAudioPump {
     worker.onmessage = (ev: MessageEvent<AudioWorkerReply>) => {
       const m = ev.data;
       if (m.type === 'path') onPath(m.path);
-      else if (m.type === 'window') this.ready.push(m.window);
-      else if (m.type === 'end') this.finished = true;
-      else this.error ??= reviveError(m.error);
-      this.wakeConsumer?.();
+      else if (m.type === 'window') this.queue.push(m.window);
+      else if (m.type === 'end') this.queue.end();
+      else this.queue.fail(reviveError(m.error));
     };
     worker.onerror = (ev) => {
       // the worker itself broke (script failed to load, crashed): not the file's fault
       ev.preventDefault?.();
-      this.error ??= new CaptionError('media/decode-failed', `The audio of “${request.name}” could not be decoded: the audio worker stopped (${ev.message || 'no message'}). Reload the page and try again.`, { name: request.name, stage: 'audio worker' });
-      this.wakeConsumer?.();
+      this.queue.fail(new CaptionError('media/decode-failed', `The audio of “${request.name}” could not be decoded: the audio worker stopped (${ev.message || 'no message'}). Reload the page and try again.`, { name: request.name, stage: 'audio worker' }));
     };
     try {
       worker.postMessage(request);
@@ -142,22 +137,7 @@ export class WorkerAudioPump {
 
   async *windows(): AsyncGenerator<AudioWindow> {
     try {
-      for (;;) {
-        if (this.ready.length > 0) {
-          const w = this.ready.shift()!;
-          this.worker?.postMessage({ type: 'more' } satisfies AudioWorkerRequest);
-          yield w;
-          continue;
-        }
-        if (this.error !== null) throw this.error;
-        if (this.finished) return;
-        await new Promise<void>((resolve) => {
-          this.wakeConsumer = () => {
-            this.wakeConsumer = null;
-            resolve();
-          };
-        });
-      }
+      yield* this.queue.drain(() => this.worker?.postMessage({ type: 'more' } satisfies AudioWorkerRequest));
     } finally {
       // consumer done or gone (break, error, abort): the worker goes
       this.stop();
