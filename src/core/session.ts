@@ -22,6 +22,7 @@ import { promptTokenIdsReport, renderTurnText } from './model/prompt';
 import { resolveOptions, type CaptionRequest, type Modality, type ResolvedOptions } from './options';
 import type { CaptionReport, LayoutEntry, Stage, TurnReport } from './report';
 import { now } from './runtime/ort';
+import { concatFloat32 } from './concat';
 
 export type IntermediateTensor = 'visionFeatures' | 'audioFeatures' | 'inputsEmbeds';
 
@@ -131,7 +132,7 @@ export class CaptionSession {
     const textRows = await Promise.all(textSegments(layout).map((s) => decoder.embed(s.ids)));
     const block = materializeLayout(layout, encoded?.visual ?? null, audio?.features ?? null, manifest.llm.hidden, textRows);
     const ids = this.family.promptIds(this.model, options.prompt, options);
-    const prompt = concat([await decoder.embed(ids.before), block, await decoder.embed(ids.after)]);
+    const prompt = concatFloat32([await decoder.embed(ids.before), block, await decoder.embed(ids.after)]);
     const promptTokenIds = promptTokenIdsReport(ids);
     const promptTokens = prompt.length / manifest.llm.hidden;
     events.onTensor?.('inputsEmbeds', prompt, [1, promptTokens, manifest.llm.hidden]);
@@ -204,7 +205,7 @@ export class CaptionSession {
     const embeds = await conv.decoder.embed(turnIds);
     if (!reuseCache) conv.decoder.reset();
     const replay = reuseCache ? [] : await Promise.all(conv.history.map((h) => (h instanceof Float32Array ? h : conv.decoder.embed(h))));
-    const input = concat([...replay, embeds]);
+    const input = concatFloat32([...replay, embeds]);
     const timings: Partial<Record<Stage, number>> = {};
     const turn = await this.generate(input, options, turnIds, events, signal, timings, (r, text) => ({ question, answer: text, ...r }), embeds);
     const report: TurnReport = {
@@ -421,16 +422,6 @@ class FrameQueue implements AsyncIterable<PreparedFrame> {
       else await new Promise<void>((r) => (this.wake = r));
     }
   }
-}
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function layoutEntries(layout: Layout): LayoutEntry[] {

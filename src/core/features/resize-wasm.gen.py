@@ -22,6 +22,11 @@ names = ['src', 'w', 'h', 'outW', 'bounds', 'k', 'ks', 'dst',            # param
          'y', 'xx', 'x', 'xmax', 'p', 'kp', 'o', 'rowIn', 'bp',           # i32 locals
          'acc']                                                          # v128
 P = {n: i for i, n in enumerate(names)}
+def func_body(code, v128_locals):
+    """A code-section entry: 9 i32 locals and v128_locals v128 ones, then the code, sized."""
+    body = [*uleb(2), *uleb(9), 0x7F, *uleb(v128_locals), 0x7B] + code
+    return [*uleb(len(body)), *body]
+
 code = []
 def g(n): code.extend([0x20, *uleb(P[n])])
 def s(n): code.extend([0x21, *uleb(P[n])])
@@ -83,9 +88,7 @@ g('y'); c(1); op(ADD); t('y'); g('h'); op(LT_U); op(0x0D, 0)
 op(0x0B)                                       # end rows
 op(0x0B)                                       # end block
 op(0x0B)                                       # end func
-locals = [*uleb(2), *uleb(9), 0x7F, *uleb(1), 0x7B]
-body = locals + code
-hfunc = [*uleb(len(body)), *body]
+hfunc = func_body(code, v128_locals=1)
 
 # vpass(src, rowLen, h, outH, bounds, k, ks, dst)   (i32; h unused: the signature is hpass's)
 #   for yy < outH, x < rowLen step 16: four i32x4 accumulators (bytes x … x+15) =
@@ -142,9 +145,7 @@ g('yy'); c(1); op(ADD); t('yy'); g('outH'); op(LT_U); op(0x0D, 0)
 op(0x0B)                                       # end rows
 op(0x0B)                                       # end block
 op(0x0B)                                       # end func
-locals = [*uleb(2), *uleb(9), 0x7F, *uleb(6), 0x7B]
-body = locals + code
-vfunc = [*uleb(len(body)), *body]
+vfunc = func_body(code, v128_locals=6)
 
 def section(id, payload): return [id, *uleb(len(payload)), *payload]
 def name(sn): b = list(sn.encode()); return [*uleb(len(b)), *b]

@@ -36,20 +36,30 @@ function kernel(): ResizeExports | null {
 export function horizontalPassWasm(data: Uint8Array, w: number, h: number, outW: number, bounds: Int32Array, k: Int32Array, ks: number): Uint8Array | null {
   const kx = kernel();
   if (!kx) return null;
+  // 4 spare bytes: the last pixel's 4-byte load and store
+  const at = stage(kx, data, bounds, k, outW * h * 3, 4);
+  kx.hpass(at.src, w, h, outW, at.bounds, at.k, ks, at.dst);
+  return at.output();
+}
+
+/**
+ * Lays out a pass's input, bounds and weights in the kernel's memory (16-byte aligned, grown
+ * as needed) with `spare` bytes after the input and the `outBytes` output, where a pass's
+ * last load or store may run past them; `output()` copies the result out.
+ */
+function stage(kx: ResizeExports, data: Uint8Array, bounds: Int32Array, k: Int32Array, outBytes: number, spare: number) {
   const align = (n: number) => (n + 15) & ~15;
   const src = 0;
-  const bp = align(src + data.length + 4); // + 4: the last pixel's 4-byte load
+  const bp = align(src + data.length + spare);
   const kp = align(bp + bounds.byteLength);
   const dst = align(kp + k.byteLength);
-  const end = dst + outW * h * 3 + 4; // + 4: the last pixel's 4-byte store
+  const end = dst + outBytes + spare;
   const mem = kx.memory;
   if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
-  const heap = new Uint8Array(mem.buffer);
-  heap.set(data, src);
+  new Uint8Array(mem.buffer).set(data, src);
   new Int32Array(mem.buffer, bp, bounds.length).set(bounds);
   new Int32Array(mem.buffer, kp, k.length).set(k);
-  kx.hpass(src, w, h, outW, bp, kp, ks, dst);
-  return heap.slice(dst, dst + outW * h * 3);
+  return { src, bounds: bp, k: kp, dst, output: () => new Uint8Array(mem.buffer).slice(dst, dst + outBytes) };
 }
 
 /**
@@ -60,18 +70,7 @@ export function horizontalPassWasm(data: Uint8Array, w: number, h: number, outW:
 export function verticalPassWasm(data: Uint8Array, rowLen: number, h: number, outH: number, bounds: Int32Array, k: Int32Array, ks: number): Uint8Array | null {
   const kx = kernel();
   if (!kx) return null;
-  const align = (n: number) => (n + 15) & ~15;
-  const src = 0;
-  const bp = align(src + data.length + 16);
-  const kp = align(bp + bounds.byteLength);
-  const dst = align(kp + k.byteLength);
-  const end = dst + rowLen * outH + 16;
-  const mem = kx.memory;
-  if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
-  const heap = new Uint8Array(mem.buffer);
-  heap.set(data, src);
-  new Int32Array(mem.buffer, bp, bounds.length).set(bounds);
-  new Int32Array(mem.buffer, kp, k.length).set(k);
-  kx.vpass(src, rowLen, h, outH, bp, kp, ks, dst);
-  return heap.slice(dst, dst + rowLen * outH);
+  const at = stage(kx, data, bounds, k, rowLen * outH, 16);
+  kx.vpass(at.src, rowLen, h, outH, at.bounds, at.k, ks, at.dst);
+  return at.output();
 }

@@ -9,6 +9,7 @@ import type { AudioPlan } from './plan';
 import { decodeError } from './pipeline';
 import { AudioStreamAssembler, DecoderClock } from './audio-stream';
 import type { AudioChannel, AudioWindow } from './types';
+import { concatFloat32 } from '../concat';
 
 /** Chunks queued in the AudioDecoder at most (mediabunny's sink keeps ≤ 8 decoded + 40). */
 const MAX_DECODE_QUEUE = 64;
@@ -57,14 +58,7 @@ async function decodeAll(config: AudioDecoderConfig, chunks: readonly EncodedAud
   } finally {
     if (dec.state !== 'closed') dec.close();
   }
-  if (failed) return new Float32Array(0);
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return failed ? new Float32Array(0) : concatFloat32(parts);
 }
 
 /**

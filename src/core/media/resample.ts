@@ -7,6 +7,7 @@
  * ~1e−5 RMS on real audio.
  */
 import { firKernel, type FirKernel } from './resample-wasm';
+import { concatFloat32 } from '../concat';
 
 /**
  * Weights of each input channel in the mono downmix. Matches ffmpeg's default rematrix
@@ -201,7 +202,7 @@ export class StreamingResampler {
     }
     const parts: Float32Array[] = [];
     for (let s = 0; s < block.length; s += MAX_BLOCK) parts.push(this.push(block.subarray(s, s + MAX_BLOCK)));
-    return concat(parts);
+    return concatFloat32(parts);
   }
 
   flush(): Float32Array {
@@ -289,16 +290,6 @@ export class StreamingResampler {
     }
     return out;
   }
-}
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Whole-buffer convenience: mono `input` at inRate → outRate. */
