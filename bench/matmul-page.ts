@@ -1,6 +1,7 @@
 /** Page of bench/matmul-wasm.ts: one module worker per request (a fresh wasm module, so each its own thread count). */
 import type { MatmulRow } from './matmul-core';
 import type { MatmulMessage, MatmulRequest } from './matmul-worker';
+import { runBenchWorker } from './worker-run';
 
 declare global {
   interface Window {
@@ -9,22 +10,10 @@ declare global {
 }
 
 window.benchMatmul = (req) =>
-  new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./matmul-worker.ts', import.meta.url), { type: 'module' });
-    worker.onmessage = (e: MessageEvent<MatmulMessage>) => {
-      const m = e.data;
-      if (m.type === 'log') console.log(m.text);
-      else {
-        worker.terminate();
-        if (m.type === 'done') resolve({ rows: m.rows, threads: m.threads, isolated: crossOriginIsolated });
-        else reject(new Error(m.message));
-      }
-    };
-    worker.onerror = (e) => {
-      worker.terminate();
-      reject(new Error(e.message || 'the bench worker crashed'));
-    };
-    worker.postMessage(req);
-  });
+  runBenchWorker<Extract<MatmulMessage, { type: 'done' }>, { rows: MatmulRow[]; threads: number; isolated: boolean }>(new Worker(new URL('./matmul-worker.ts', import.meta.url), { type: 'module' }), req, (m) => ({
+    rows: m.rows,
+    threads: m.threads,
+    isolated: crossOriginIsolated,
+  }));
 
 document.getElementById('status')!.textContent = 'ready';
