@@ -1,5 +1,5 @@
 /**
- * Bench page (bench/media.ts drives it): for the chosen file, (a) the app's path — the
+ * Bench page (bench/media.ts drives it; with #video-first only the <video> path, see below): for the chosen file, (a) the app's path — the
  * worker (media-worker.ts: mediabunny, planned frames + all audio at 16 kHz, channel 0,
  * the audio in its own worker), once with the audio decoded while the frames are (both
  * generators at once) and once one after the other; then as it was (every packet, one
@@ -32,7 +32,7 @@ function sampleHeap(): { stop: () => Heap } {
   return { stop: () => (clearInterval(t), h) };
 }
 
-async function viaWorker(file: File, concurrent: boolean, skipNonReference = true, videoDecoders: 1 | 2 = 2, audioWorker = true) {
+async function viaWorker(file: File, concurrent: boolean, skipNonReference = true, videoDecoders: 1 | 2 = 2, audioWorker = true, planOnly = false) {
   const worker = new Worker(new URL('./media-worker.ts', import.meta.url), { type: 'module' });
   const req: HarnessRequest = {
     file,
@@ -44,18 +44,23 @@ async function viaWorker(file: File, concurrent: boolean, skipNonReference = tru
     skipNonReference,
     videoDecoders,
     audioWorker,
+    planOnly,
   };
   const t0 = performance.now();
-  const res = await new Promise<{ ok: boolean; result?: { framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[]; audioPath: string | null; frameStats?: { fed: number; skipped: number } }; error?: { message: string } }>((resolve) => {
+  const res = await new Promise<{ ok: boolean; result?: { info: { audio: { sampleRate: number } | null }; framePlan: { timestamps: number[] }; timings: Record<string, number>; windows: unknown[]; audioPath: string | null; frameStats?: { fed: number; skipped: number } }; error?: { message: string } }>((resolve) => {
     worker.onmessage = (ev) => resolve(ev.data);
     worker.postMessage(req);
   });
   worker.terminate();
   if (!res.ok) throw new Error(res.error!.message);
-  return { ms: performance.now() - t0, timestamps: res.result!.framePlan.timestamps, timings: res.result!.timings, windows: res.result!.windows.length, audioPath: res.result!.audioPath, frameStats: res.result!.frameStats ?? null };
+  return { ms: performance.now() - t0, timestamps: res.result!.framePlan.timestamps, sampleRate: res.result!.info.audio?.sampleRate ?? 16000, timings: res.result!.timings, windows: res.result!.windows.length, audioPath: res.result!.audioPath, frameStats: res.result!.frameStats ?? null };
 }
 
-async function viaVideoElement(file: File, timestamps: number[]) {
+/**
+ * decodeRate: the rate decodeAudioData decodes at (its context's): 16 kHz (Chromium resamples
+ * while decoding), or the file's own, resampled afterwards by the OfflineAudioContext's render.
+ */
+async function viaVideoElement(file: File, timestamps: number[], decodeRate = 16000) {
   const url = URL.createObjectURL(file);
   const t0 = performance.now();
   const video = document.createElement('video');
@@ -82,8 +87,10 @@ async function viaVideoElement(file: File, timestamps: number[]) {
   const tFrames = performance.now();
   // audio: the whole file through decodeAudioData, resampled to 16 kHz mono
   const bytes = await file.arrayBuffer();
-  const probe = new OfflineAudioContext(1, 1, 16000);
+  const tRead = performance.now();
+  const probe = new OfflineAudioContext(1, 1, decodeRate);
   const decoded = await probe.decodeAudioData(bytes);
+  const tDecoded = performance.now();
   const n = Math.ceil(decoded.duration * 16000);
   const off = new OfflineAudioContext(1, n, 16000);
   const src = off.createBufferSource();
@@ -93,8 +100,23 @@ async function viaVideoElement(file: File, timestamps: number[]) {
   const rendered = await off.startRendering();
   const tAudio = performance.now();
   URL.revokeObjectURL(url);
-  return { ms: tAudio - t0, frames: tFrames - t0, audio: tAudio - tFrames, samples: rendered.length, checksum };
+  return {
+    ms: tAudio - t0,
+    frames: tFrames - t0,
+    audio: tAudio - tFrames,
+    audioSplit: { read: tRead - tFrames, decodeAudioData: tDecoded - tRead, render: tAudio - tDecoded },
+    samples: rendered.length,
+    checksum,
+  };
 }
+
+/** Between phases: let the last phase's memory go (a full GC where the page may ask for one: --js-flags=--expose-gc). */
+async function settle() {
+  (window as Window & { gc?: () => void }).gc?.();
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+const planOnly = (file: File) => viaWorker(file, false, true, 2, true, true);
 
 const input = document.getElementById('file') as HTMLInputElement;
 input.addEventListener('change', async () => {
@@ -102,29 +124,45 @@ input.addEventListener('change', async () => {
   if (!file) return;
   window.__bench = { status: 'running' };
   try {
-    const phases: Record<string, number> = { workerStart: Date.now() };
+    const phases: Record<string, number> = {};
+    const { timestamps, sampleRate } = await planOnly(file);
+    if (location.hash === '#video-first') {
+      // the <video> path alone in a page of its own before any worker run (bench/media.ts
+      // closes it before the rest), so that the order cannot favour either side
+      const videoFirst = await viaVideoElement(file, timestamps);
+      window.__bench = { status: 'done', result: { videoElementFirst: videoFirst } };
+      return;
+    }
+    phases.workerStart = Date.now();
     const h1 = sampleHeap();
     const worker = await viaWorker(file, true);
     const heapWorker = h1.stop();
     phases.workerEnd = Date.now();
-    await new Promise((r) => setTimeout(r, 500)); // let the worker's memory go
+    await settle();
     phases.seqStart = Date.now();
     const h0 = sampleHeap();
     const sequential = await viaWorker(file, false);
     const heapSeq = h0.stop();
     phases.seqEnd = Date.now();
-    await new Promise((r) => setTimeout(r, 500));
+    await settle();
     // one after the other as before: every H.264 packet fed (skipNonReference false), one decoder
     const noSkip = await viaWorker(file, false, false, 1);
-    await new Promise((r) => setTimeout(r, 500));
+    await settle();
+    // frames ∥ audio with one video decoder
+    const oneDecoder = await viaWorker(file, true, true, 1);
+    await settle();
     // frames ∥ audio with the audio on the media worker's own thread (no audio worker)
     const inThread = await viaWorker(file, true, true, 2, false);
-    await new Promise((r) => setTimeout(r, 500));
+    await settle();
     phases.videoStart = Date.now();
     const h2 = sampleHeap();
     const video = await viaVideoElement(file, worker.timestamps);
     const heapVideo = h2.stop();
     phases.videoEnd = Date.now();
+    await settle();
+    phases.videoNativeStart = Date.now();
+    const videoNative = await viaVideoElement(file, timestamps, sampleRate);
+    phases.videoNativeEnd = Date.now();
     window.__bench = {
       status: 'done',
       result: {
@@ -135,8 +173,9 @@ input.addEventListener('change', async () => {
         sequential: { ...sequential, timestamps: undefined, pageHeapPeak: heapSeq.peak },
         noSkip: { ...noSkip, timestamps: undefined },
         inThreadAudio: { ...inThread, timestamps: undefined },
+        oneDecoder: { ...oneDecoder, timestamps: undefined },
         videoElement: { ...video, pageHeapPeak: heapVideo.peak },
-        ratio: video.ms / worker.ms,
+        videoElementNativeRate: { ...videoNative, decodeRate: sampleRate },
         phases,
       },
     };
