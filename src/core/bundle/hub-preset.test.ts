@@ -55,19 +55,33 @@ async function failure(p: Promise<unknown>): Promise<CaptionError> {
   return e as CaptionError;
 }
 
-describe('chooseVariant: q4f16 where the adapter has shader-f16, q4 otherwise (WASM included)', () => {
+describe('chooseVariant: q4f16 where the adapter has shader-f16, q4 where 4-bit kernels exist (WebGPU, Node), q8 on WASM', () => {
   const gpu = (f: Partial<GpuAdapterFacts> = {}): GpuAdapterFacts => ({ vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31, ...f });
+  const noFourBit = 'its decoders would run on WASM, which has no 4-bit kernels (4-bit kernels: WebGPU or Node), as';
   it.each([
-    ['a GPU with shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu() }, 'q4f16', /this adapter has webgpu and shader-f16/],
-    ['a GPU without shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu({ shaderF16: false }) }, 'q4', /q4f16, because the adapter has no shader-f16/],
-    ['no WebGPU adapter', { prefer: 'auto', platform: 'web', adapter: null }, 'q4', /^q4: it needs no GPU feature \(passed over: q4f16, because there is no WebGPU adapter\)\.$/],
-    ['WASM chosen in the settings', { prefer: 'wasm', platform: 'web', adapter: gpu() }, 'q4', /WASM was chosen in the settings/],
-    ['a software adapter', { prefer: 'auto', platform: 'web', adapter: gpu({ isFallback: true, shaderF16: false }) }, 'q4', /software fallback/],
-    ['Node', node, 'q4', /Node runs the graphs on the CPU/],
+    ['a GPU with shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu() }, 'q4f16', 'q4f16: this adapter has webgpu and shader-f16.'],
+    ['a GPU without shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu({ shaderF16: false }) }, 'q4', 'q4: its decoder runs on WebGPU, which has 4-bit kernels (passed over: q4f16, because the adapter has no shader-f16).'],
+    ['no WebGPU adapter', { prefer: 'auto', platform: 'web', adapter: null }, 'q8', `q8: it needs no GPU feature (passed over: q4f16, because there is no WebGPU adapter; q4, because ${noFourBit} there is no WebGPU adapter).`],
+    ['WASM chosen in the settings', { prefer: 'wasm', platform: 'web', adapter: gpu() }, 'q8', `q8: it needs no GPU feature (passed over: q4f16, because WASM was chosen in the settings; q4, because ${noFourBit} WASM was chosen in the settings).`],
+    ['a software adapter (not asked for)', { prefer: 'auto', platform: 'web', adapter: gpu({ isFallback: true, shaderF16: false }) }, 'q8', `q8: it needs no GPU feature (passed over: q4f16, because the only WebGPU adapter is a software fallback; q4, because ${noFourBit} the only WebGPU adapter is a software fallback).`],
+    ['a software adapter with WebGPU asked for', { prefer: 'webgpu', platform: 'web', adapter: gpu({ isFallback: true, shaderF16: false }) }, 'q4', 'q4: its decoder runs on WebGPU, which has 4-bit kernels (passed over: q4f16, because the adapter has no shader-f16).'],
+    ['Node', node, 'q4', 'q4: onnxruntime-node has 4-bit kernels (passed over: q4f16, because Node runs the graphs on the CPU).'],
   ] as const)('%s → %s', (_what, runtime, id, reason) => {
     const v = chooseVariant(publicPins, runtime);
     expect(v.id).toBe(id);
-    expect(v.reason).toMatch(reason);
+    expect(v.reason).toBe(reason);
+  });
+
+  it('the q8 variant is q4 but for the two decoders, which are the int8 `_quantized` files on the CPU, sizes and sha256 left to the Hub', () => {
+    const { q4, q8 } = publicPins.variants;
+    expect(q8.requires).toEqual([]);
+    expect(q4.requires).toEqual(['4-bit-kernels']);
+    expect(Object.keys(publicPins.variants).at(-1)).toBe('q8');
+    const { decoder_model_merged: llm, speech_decoder: speech, ...rest } = q8.graphs;
+    expect(llm).toEqual({ repo: 'llava', path: 'onnx/decoder_model_merged_quantized.onnx', dtype: 'q8', device: 'cpu', approxBytes: null, lfsSha256: null });
+    expect(speech).toEqual({ repo: 'whisper', path: 'onnx/decoder_model_merged_quantized.onnx', dtype: 'q8', device: 'cpu', approxBytes: null, lfsSha256: null });
+    const { decoder_model_merged: _a, speech_decoder: _b, ...q4rest } = q4.graphs;
+    expect(rest).toEqual(q4rest);
   });
 });
 
