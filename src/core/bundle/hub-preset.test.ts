@@ -233,7 +233,7 @@ describe('HubPresetSource on the fixture mirror in the Hub layout', () => {
     expect(source.variant.id).toBe('q4f16'); // what the features allow, before the preflight
     const m = JSON.parse(new TextDecoder().decode(await source.read('bundle.json'))) as { name: string; graphs: Record<string, { path: string }> };
     expect(source.variant.id).toBe('q4');
-    expect(source.variant.reason).toMatch(/^q4: it needs no GPU feature \(passed over by the preflight: q4f16, because .* of weights would run on WASM, more than the 1\.0 MiB WASM can hold/);
+    expect(source.variant.reason).toMatch(/^q4: its decoder runs on WebGPU, which has 4-bit kernels \(passed over by the preflight: q4f16, because .* of weights would run on WASM, more than the 1\.0 MiB WASM can hold/);
     expect(m.name).toBe('Lite fixture from the Hub layout (q4, random weights)');
   });
 

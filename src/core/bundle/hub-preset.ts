@@ -66,7 +66,7 @@ export interface LitePins {
   ast?: HubRepoPin;
   /** Best first (q4f16, then q4, then q8 for WASM). */
   variants: Record<string, HubVariantPin>;
-  /** A test mirror's pins (models/lite/make_mirror.py) name themselves and say their weights are random. */
+  /** A test mirror's pins (models/lite/make_mirror.py) name themselves (`{variant}`: the variant taken) and say their weights are random. */
   name?: string;
   randomWeights?: boolean;
 }
@@ -395,7 +395,7 @@ export class HubPresetSource implements BundleSource {
         graphs,
         tokenizer,
         randomWeights: this.options.randomWeights ?? this.pins.randomWeights ?? false,
-        name: this.options.name ?? this.pins.name ?? `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base (${v})`,
+        name: this.options.name ?? this.pins.name?.replaceAll('{variant}', v) ?? `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base (${v})`,
         description: `Public exports at pinned revisions (${llava.repo}@${llava.revision.slice(0, 7)}, ${whisper.repo}@${whisper.revision.slice(0, 7)}) from ${this.endpoint}; ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript${graphs.sound_tagger ? ' and other sound only as AudioSet labels per 10 s' : ', other sounds are missed'}. Licences: ${llava.licence}, ${whisper.licence}${graphs.sound_tagger && this.pins.ast ? `, ${this.pins.ast.licence}` : ''}. Variant ${this.chosen.reason}${this.unpinned.length ? ` Not pinned by sha256 (hashed on their first download from the commit URL): ${this.unpinned.join(', ')}.` : ''}`,
       });
     } catch (e) {
