@@ -245,6 +245,60 @@ describe('HubPresetSource on the fixture mirror in the Hub layout', () => {
   });
 });
 
+describe('the q8 variant on the mirror (what WASM takes): the int8 `_quantized` decoders, sizes and sha256 from the Hub', () => {
+  /** The mirror's pins as the public ones have the q8 decoders: no size, no sha256 (only q8, so the CLI takes it). */
+  function q8Pins(): LitePins {
+    const p = structuredClone(mirrorPins);
+    const q8 = p.variants.q8;
+    for (const role of ['decoder_model_merged', 'speech_decoder'] as const) Object.assign(q8.graphs[role], { approxBytes: null, bytes: null, lfsSha256: null });
+    p.variants = { q8 };
+    return p;
+  }
+  const sha = (repoPath: string, file: string) => createHash('sha256').update(readFileSync(`${MIRROR_DIR}/${repoPath}/${file}`)).digest('hex');
+
+  it('a page without WebGPU takes q8 from the mirror\'s pins; the manifest names the int8 decoders on the CPU, hashed as the Hub\'s headers say', async () => {
+    expect(chooseVariant(mirrorPins, { prefer: 'auto', platform: 'web', adapter: null }).id).toBe('q8');
+    hub.requests.length = 0;
+    const { source, bundle } = await load(q8Pins());
+    expect(source.variant.id).toBe('q8');
+    const g = bundle.manifest.graphs;
+    expect([g.decoder_model_merged.path, g.decoder_model_merged.dtype, g.decoder_model_merged.device]).toEqual([`${hub.endpoint}/${LLAVA}/onnx/decoder_model_merged_quantized.onnx`, 'q8', 'cpu']);
+    expect([g.speech_decoder.path, g.speech_decoder.dtype, g.speech_decoder.device]).toEqual([`${hub.endpoint}/${WHISPER}/onnx/decoder_model_merged_quantized.onnx`, 'q8', 'cpu']);
+    expect(g.decoder_model_merged.sha256).toBe(sha(LLAVA, 'onnx/decoder_model_merged_quantized.onnx'));
+    expect(g.speech_decoder.sha256).toBe(sha(WHISPER, 'onnx/decoder_model_merged_quantized.onnx'));
+    expect(g.vision_encoder.path).toBe(`${hub.endpoint}/${LLAVA}/onnx/vision_encoder_q4.onnx`);
+    expect(hub.requests).toContain(`HEAD /${LLAVA}/onnx/decoder_model_merged_quantized.onnx`);
+    expect(hub.requests).toContain(`HEAD /${WHISPER}/onnx/decoder_model_merged_quantized.onnx`);
+    expect(bundle.manifest.name).toBe('Lite fixture from the Hub layout (q8, random weights)');
+  });
+
+  it('the CLI captions a real video on the q8 variant: frames, transcript pieces in time order, a caption', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lite-q8-'));
+    const file = join(dir, 'pins.json');
+    writeFileSync(file, JSON.stringify(q8Pins()));
+    try {
+      hub.requests.length = 0;
+      const { stdout } = await promisify(execFile)(
+        'npx',
+        ['tsx', 'src/cli/caption.ts', VIDEO, '--preset', 'lite', '--hub-endpoint', hub.endpoint, '--pins', file, '--max-new-tokens', '6', '--json'],
+        { maxBuffer: 1 << 24, timeout: 300_000 },
+      );
+      const r = JSON.parse(stdout) as CaptionReport;
+      expect(r.frames).toHaveLength(12);
+      const withText = r.layout.filter((e) => (e.textTokens?.transcript ?? 0) > 0).map((e) => e.frame!);
+      expect(withText.length).toBeGreaterThanOrEqual(3); // the int8 Whisper decoder transcribes as the float32 one does
+      expect([...withText].sort((a, b) => a - b)).toEqual(withText);
+      expect(r.generatedTokenIds.length).toBeGreaterThan(0);
+      expect(r.generatedTokenIds.length).toBeLessThanOrEqual(6);
+      expect(hub.requests).toContain(`GET /${LLAVA}/onnx/decoder_model_merged_quantized.onnx`);
+      expect(hub.requests).toContain(`GET /${WHISPER}/onnx/decoder_model_merged_quantized.onnx`);
+      expect(hub.requests.some((q) => q.endsWith('_q4.onnx') && q.includes('decoder_model_merged'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 320_000);
+});
+
 describe('scripts/lite-pin.ts', () => {
   it('pins the size and sha256 the Hub\'s headers give, with the same loader code, and writes them only with --write', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lite-pin-'));
