@@ -155,14 +155,16 @@ test('App: the lite preset loads straight from huggingface.co (answered from the
   await expect(page.getByTestId('cached-preset')).toContainText(`${cached.files} files`);
 });
 
-test.describe('a page without WebGPU (Chromium offers no adapter without --enable-unsafe-webgpu)', () => {
-  test.use({ launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs.filter((a) => a !== '--enable-unsafe-webgpu') } });
-
-  test('App: the lite preset takes the q8 variant (int8 decoders: WASM has no 4-bit kernels) and captions', async ({ page, context }) => {
-    test.setTimeout(420_000);
+test('App, in a Chromium without a WebGPU adapter: the lite preset takes the q8 variant (int8 decoders: WASM has no 4-bit kernels) and captions', async ({ playwright, baseURL }) => {
+  test.setTimeout(420_000);
+  // Chromium here offers no adapter without --enable-unsafe-webgpu (navigator.gpu is there, requestAdapter() gives null)
+  const browser = await playwright.chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs.filter((a) => a !== '--enable-unsafe-webgpu') });
+  try {
+    const context = await browser.newContext({ baseURL });
+    const page = await context.newPage();
     const hub = await routeHub(context);
     await page.goto('/');
-    expect(await page.evaluate(async () => (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter() ?? null)).toBeNull();
+    expect(await page.evaluate(async () => (await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()) ?? null)).toBeNull();
     await expect(page.locator('#preset')).toHaveValue('lite');
     await expect(page.getByTestId('force-wasm')).not.toBeChecked(); // chosen by the adapter (none), not by the setting
     await page.getByLabel('Max new tokens').fill('4');
@@ -177,5 +179,7 @@ test.describe('a page without WebGPU (Chromium offers no adapter without --enabl
     await page.getByTestId('caption-button').click();
     await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
     await expect(page.getByTestId('caption-text')).not.toBeEmpty();
-  });
+  } finally {
+    await browser.close();
+  }
 });
