@@ -22,6 +22,8 @@ import { chooseVariant, HubPresetSource, hubFileUrl, type LitePins } from './hub
 import { MIRROR_DIR, startHubMirror, type HubMirrorServer } from './hub-mirror.testutil';
 import { loadBundle } from './load';
 import { MemoryCacheStorage } from './memory-cache.testutil';
+import { preflight } from './preflight';
+import { Q8_ON_WASM } from '../runtime/backend';
 
 const VIDEO = 'e2e/fixtures/out/h264_aac.mp4'; // 12 s with speech-like audio
 const mirrorPins = JSON.parse(readFileSync(`${MIRROR_DIR}/pins.json`, 'utf8')) as LitePins;
@@ -270,6 +272,13 @@ describe('the q8 variant on the mirror (what WASM takes): the int8 `_quantized` 
     expect(hub.requests).toContain(`HEAD /${LLAVA}/onnx/decoder_model_merged_quantized.onnx`);
     expect(hub.requests).toContain(`HEAD /${WHISPER}/onnx/decoder_model_merged_quantized.onnx`);
     expect(bundle.manifest.name).toBe('Lite fixture from the Hub layout (q8, random weights)');
+    // the preflight puts the q8 graphs on WASM even beside a real GPU (no WebGPU kernels for them); the q4 encoders go to the GPU
+    const gpu: GpuAdapterFacts = { vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31 };
+    const plan = preflight(bundle.manifest, { prefer: 'auto', platform: 'web', adapter: gpu }).graphs;
+    expect(Object.fromEntries(Object.entries(plan).map(([role, p]) => [role, p.backend]))).toEqual({
+      vision_encoder: 'webgpu', embed_tokens: 'wasm', decoder_model_merged: 'wasm', speech_encoder: 'webgpu', speech_decoder: 'wasm', sound_tagger: 'wasm',
+    });
+    for (const role of ['decoder_model_merged', 'speech_decoder', 'embed_tokens', 'sound_tagger']) expect(plan[role].reason, role).toBe(Q8_ON_WASM);
   });
 
   it('the CLI captions a real video on the q8 variant: frames, transcript pieces in time order, a caption', async () => {
