@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { chromiumArgs } from '../playwright.config';
 import { hubAnswer, MIRROR_DIR } from '../src/core/bundle/hub-mirror.testutil';
 import { formatBytes } from '../src/app/lib/format';
 import type { LiteResult } from './harness/lite-worker';
@@ -63,9 +64,13 @@ test('WebGPU (explicit): the lite fixture captions the same mp4 with the GPU gra
   expect(r.backends).toMatchObject({ vision_encoder: 'webgpu', decoder_model_merged: 'webgpu', speech_encoder: 'webgpu', embed_tokens: 'wasm', speech_decoder: 'wasm', sound_tagger: 'wasm' });
 });
 
-test('App: the lite preset loads straight from huggingface.co (answered from the fixture mirror), captions on WASM, and a reload downloads nothing', async ({ page, context }) => {
-  test.setTimeout(420_000);
-  // huggingface.co answered from the mirror folder with the Hub's headers (Content-Length, X-Linked-Size/ETag, CORS)
+/**
+ * huggingface.co answered from the mirror folder with the Hub's headers (Content-Length,
+ * X-Linked-Size/ETag, CORS), and the app's pinned record (models/lite/pins.json) replaced by the
+ * mirror's: the same repos, commits and paths, the fixture's sizes and sha256. Returns the log
+ * of requests the Hub saw.
+ */
+async function routeHub(context: BrowserContext): Promise<string[]> {
   const hub: string[] = [];
   await context.route('https://huggingface.co/**', async (route) => {
     const req = route.request();
@@ -74,9 +79,19 @@ test('App: the lite preset loads straight from huggingface.co (answered from the
     const a = hubAnswer(MIRROR_DIR, path, req.method());
     await route.fulfill({ status: a.status, headers: a.headers, body: Buffer.from(a.body) });
   });
-  // the app's pinned record (models/lite/pins.json) → the mirror's: the same repos, commits and paths, the fixture's sizes and sha256
   const mirrorPins = readFileSync(join(MIRROR_DIR, 'pins.json'), 'utf8');
   await context.route(/\/models\/lite\/pins\.json(\?.*)?$/, (route) => route.fulfill({ contentType: 'text/javascript', body: `export default ${mirrorPins}` }));
+  return hub;
+}
+
+const LLAVA = '/llava-hf/llava-onevision-qwen2-0.5b-ov-hf/resolve/2c9ba3bdda7dd7bc8de92c66da6f448561ddf7c9';
+const WHISPER = '/onnx-community/whisper-base/resolve/0dc963c325ab2554e6dcedbb458decbffb4dc5b1';
+/** The q8 variant's reason where q4 is passed over for the WASM decoders (the variant table: hub-preset.test.ts). */
+const q8Reason = (why: string) => `q8: it needs no GPU feature (passed over: q4, because its decoders would run on WASM, which has no 4-bit kernels (4-bit kernels: WebGPU or Node), as ${why}).`;
+
+test('App: the lite preset loads straight from huggingface.co (answered from the fixture mirror), captions on WASM, and a reload downloads nothing', async ({ page, context }) => {
+  test.setTimeout(420_000);
+  const hub = await routeHub(context);
 
   await page.goto('/');
   await expect(page.locator('#preset')).toHaveValue('lite'); // a new user's default
@@ -91,11 +106,12 @@ test('App: the lite preset loads straight from huggingface.co (answered from the
   await page.getByTestId('load-model').click();
   await expect(page.getByTestId('stage-bundle')).toContainText(/\d+(\.\d)? MB of \d+(\.\d)? MB · downloading/); // progress in bytes, from the network
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
-  await expect(page.getByTestId('model-name')).toContainText('Lite fixture from the Hub layout (q4, random weights)');
+  await expect(page.getByTestId('model-name')).toContainText('Lite fixture from the Hub layout (q8, random weights)');
   await expect(page.getByTestId('model-label')).toHaveText('LLaVA-OneVision-Qwen2-0.5B + Whisper transcript (lite; not video-SALMONN 2)');
-  await expect(page.getByTestId('model-variant')).toHaveText('q4: it needs no GPU feature.'); // the mirror has the q4 variant only (the variant table: hub-preset.test.ts)
-  expect(hub).toContain('GET /llava-hf/llava-onevision-qwen2-0.5b-ov-hf/resolve/2c9ba3bdda7dd7bc8de92c66da6f448561ddf7c9/onnx/vision_encoder_q4.onnx');
-  expect(hub).toContain('GET /onnx-community/whisper-base/resolve/0dc963c325ab2554e6dcedbb458decbffb4dc5b1/onnx/decoder_model_merged_q4.onnx');
+  await expect(page.getByTestId('model-variant')).toHaveText(q8Reason('WASM was chosen in the settings')); // the mirror has q4 and q8
+  expect(hub).toContain(`GET ${LLAVA}/onnx/vision_encoder_q4.onnx`);
+  expect(hub).toContain(`GET ${LLAVA}/onnx/decoder_model_merged_quantized.onnx`);
+  expect(hub).toContain(`GET ${WHISPER}/onnx/decoder_model_merged_quantized.onnx`);
   expect(hub.length).toBe(new Set(hub).size); // each file once
 
   await page.getByTestId('caption-button').click();
@@ -137,4 +153,33 @@ test('App: the lite preset loads straight from huggingface.co (answered from the
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
   expect(hub).toContain('GET /llava-hf/llava-onevision-qwen2-0.5b-ov-hf/resolve/2c9ba3bdda7dd7bc8de92c66da6f448561ddf7c9/onnx/vision_encoder_q4.onnx');
   await expect(page.getByTestId('cached-preset')).toContainText(`${cached.files} files`);
+});
+
+test('App, in a Chromium without a WebGPU adapter: the lite preset takes the q8 variant (int8 decoders: WASM has no 4-bit kernels) and captions', async ({ playwright, baseURL }) => {
+  test.setTimeout(420_000);
+  // Chromium here offers no adapter without --enable-unsafe-webgpu (navigator.gpu is there, requestAdapter() gives null)
+  const browser = await playwright.chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs.filter((a) => a !== '--enable-unsafe-webgpu') });
+  try {
+    const context = await browser.newContext({ baseURL });
+    const page = await context.newPage();
+    const hub = await routeHub(context);
+    await page.goto('/');
+    expect(await page.evaluate(async () => (await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()) ?? null)).toBeNull();
+    await expect(page.locator('#preset')).toHaveValue('lite');
+    await expect(page.getByTestId('force-wasm')).not.toBeChecked(); // chosen by the adapter (none), not by the setting
+    await page.getByLabel('Max new tokens').fill('4');
+    await page.getByTestId('file-input').setInputFiles(join(FIXTURES, 'h264_aac.mp4'));
+    await page.getByTestId('load-model').click();
+    await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
+    await expect(page.getByTestId('model-variant')).toHaveText(q8Reason('there is no WebGPU adapter'));
+    await expect(page.getByTestId('model-name')).toContainText('Lite fixture from the Hub layout (q8, random weights)');
+    expect(hub).toContain(`GET ${LLAVA}/onnx/decoder_model_merged_quantized.onnx`);
+    expect(hub).toContain(`GET ${WHISPER}/onnx/decoder_model_merged_quantized.onnx`);
+    expect(hub.filter((r) => r.includes('decoder_model_merged_q4'))).toEqual([]);
+    await page.getByTestId('caption-button').click();
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+    await expect(page.getByTestId('caption-text')).not.toBeEmpty();
+  } finally {
+    await browser.close();
+  }
 });

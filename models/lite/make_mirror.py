@@ -3,11 +3,13 @@
 
 Lays the graphs, config and tokenizer files of the fixture bundle (make_fixture.py) out as
 <repo>/resolve/<commit>/<path>, with the repo names, commit hashes and file names of
-models/lite/pins.json (the variant given, q4 by default: the fixture's graphs have fp32 I/O,
-as the public q4 / uint8 graphs do; its q4f16 graphs would need fp16 I/O). Writes pins.json at
-the mirror root: the same record with the fixture's sizes and sha256, named as random-weight.
+models/lite/pins.json (the variants given, q4 and q8 by default: the fixture's graphs have fp32
+I/O, as the public q4 / q8 / uint8 graphs do; its q4f16 graphs would need fp16 I/O). The q4
+names hold the fixture's float32 graphs; the q8 decoders (`*_quantized.onnx`) its int8 copies
+(make_fixture.py, quantize_q8.py). Writes pins.json at the mirror root: the same record with the
+fixture's sizes and sha256, named as random-weight.
 
-usage: /usr/bin/python3 models/lite/make_mirror.py --fixture public/bundles/lite-fixture --out models/lite/mirror [--variant q4]
+usage: /usr/bin/python3 models/lite/make_mirror.py --fixture public/bundles/lite-fixture --out models/lite/mirror [--variants q4,q8]
 """
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ FIXTURE_GRAPHS = {
     "speech_decoder": "whisper/onnx/decoder_model_merged.onnx",
     "sound_tagger": "ast/onnx/model.onnx",
 }
+# a q8 graph of these roles: the fixture's int8 copy (make_fixture.py Q8_DECODERS)
+FIXTURE_Q8_GRAPHS = {
+    "decoder_model_merged": "onnx/decoder_model_merged_quantized.onnx",
+    "speech_decoder": "whisper/onnx/decoder_model_merged_quantized.onnx",
+}
 
 
 def place(src, dst):
@@ -49,7 +56,11 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def build(fixture, out, variant):
+def fixture_graph(role, g):
+    return FIXTURE_Q8_GRAPHS[role] if g["dtype"] == "q8" and role in FIXTURE_Q8_GRAPHS else FIXTURE_GRAPHS[role]
+
+
+def build(fixture, out, variants):
     with open(os.path.join(HERE, "pins.json")) as f:
         pins = json.load(f)
     if os.path.isdir(out):
@@ -62,20 +73,28 @@ def build(fixture, out, variant):
             continue
         for rel in files:
             place(os.path.join(fixture, PREFIX[k] + rel), os.path.join(root(k), rel))
-    spec = pins["variants"][variant]
-    graphs = {}
-    for role, g in spec["graphs"].items():
-        if role == "sound_tagger" and not tagger:
-            continue
-        dst = os.path.join(root(g["repo"]), g["path"])
-        place(os.path.join(fixture, FIXTURE_GRAPHS[role]), dst)
-        graphs[role] = {**g, "bytes": os.path.getsize(dst), "approxBytes": os.path.getsize(dst), "lfsSha256": sha256(dst)}
+    mirrored = {}
+    placed = {}  # mirror path -> fixture path (one file per public name)
+    for variant in variants:
+        spec = pins["variants"][variant]
+        graphs = {}
+        for role, g in spec["graphs"].items():
+            if role == "sound_tagger" and not tagger:
+                continue
+            dst = os.path.join(root(g["repo"]), g["path"])
+            src = fixture_graph(role, g)
+            if placed.setdefault(dst, src) != src:
+                raise ValueError(f"{variant} {role}: {g['path']} would hold both {placed[dst]} and {src}")
+            if not os.path.exists(dst):
+                place(os.path.join(fixture, src), dst)
+            graphs[role] = {**g, "bytes": os.path.getsize(dst), "approxBytes": os.path.getsize(dst), "lfsSha256": sha256(dst)}
+        mirrored[variant] = {**spec, "graphs": graphs}
     mirror = {k: v for k, v in pins.items() if k not in ("$comment", "variants") and (k != "ast" or tagger)}
     mirror.update({
         "$comment": "Written by models/lite/make_mirror.py: the fixture's sizes and sha256 under the public repos, commits and paths.",
-        "name": f"Lite fixture from the Hub layout ({variant}, random weights)",
+        "name": "Lite fixture from the Hub layout ({variant}, random weights)",  # {variant}: filled in by the loader
         "randomWeights": True,
-        "variants": {variant: {**spec, "graphs": graphs}},
+        "variants": mirrored,
     })
     with open(os.path.join(out, "pins.json"), "w") as f:
         json.dump(mirror, f, indent=2)
@@ -86,9 +105,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--fixture", default="public/bundles/lite-fixture")
     ap.add_argument("--out", default="models/lite/mirror")
-    ap.add_argument("--variant", default="q4")
+    ap.add_argument("--variants", default="q4,q8", help="comma-separated, in the pins' order (best first)")
     args = ap.parse_args()
-    build(args.fixture, args.out, args.variant)
+    build(args.fixture, args.out, args.variants.split(","))
     print(f"wrote {args.out}")
 
 

@@ -1,7 +1,7 @@
 // Run ONNX graphs with onnxruntime-node for the Python tests.
 // usage: node ort_run.mjs job.json
 // job = { runs: [ { model, outDir, inputs: { name: { dtype, dims, file } } } ] }
-//   dtype: 'float32' | 'float16' (raw IEEE half bits) | 'int64' | 'int32' | 'uint8'
+//   dtype: 'float32' | 'float16' (raw IEEE half bits) | 'int64' | 'int32' | 'uint8' | 'bool' (one byte each)
 // Each input file holds raw little-endian data. For every run, writes <outDir>/<output>.bin
 // (raw data of the output's own dtype) and <outDir>/outputs.json ({ name: { dtype, dims } }).
 // A run with `"create": true` and no inputs only creates the session (load check).
@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 
 const job = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const sessions = new Map();
-const ARRAYS = { float32: Float32Array, float16: Uint16Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array };
+const ARRAYS = { float32: Float32Array, float16: Uint16Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array, bool: Uint8Array };
 
 function readTensor({ dtype, dims, file }) {
   const buf = fs.readFileSync(file);

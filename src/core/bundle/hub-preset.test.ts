@@ -22,6 +22,8 @@ import { chooseVariant, HubPresetSource, hubFileUrl, type LitePins } from './hub
 import { MIRROR_DIR, startHubMirror, type HubMirrorServer } from './hub-mirror.testutil';
 import { loadBundle } from './load';
 import { MemoryCacheStorage } from './memory-cache.testutil';
+import { preflight } from './preflight';
+import { Q8_ON_WASM } from '../runtime/backend';
 
 const VIDEO = 'e2e/fixtures/out/h264_aac.mp4'; // 12 s with speech-like audio
 const mirrorPins = JSON.parse(readFileSync(`${MIRROR_DIR}/pins.json`, 'utf8')) as LitePins;
@@ -55,19 +57,33 @@ async function failure(p: Promise<unknown>): Promise<CaptionError> {
   return e as CaptionError;
 }
 
-describe('chooseVariant: q4f16 where the adapter has shader-f16, q4 otherwise (WASM included)', () => {
+describe('chooseVariant: q4f16 where the adapter has shader-f16, q4 where 4-bit kernels exist (WebGPU, Node), q8 on WASM', () => {
   const gpu = (f: Partial<GpuAdapterFacts> = {}): GpuAdapterFacts => ({ vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31, ...f });
+  const noFourBit = 'its decoders would run on WASM, which has no 4-bit kernels (4-bit kernels: WebGPU or Node), as';
   it.each([
-    ['a GPU with shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu() }, 'q4f16', /this adapter has webgpu and shader-f16/],
-    ['a GPU without shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu({ shaderF16: false }) }, 'q4', /q4f16, because the adapter has no shader-f16/],
-    ['no WebGPU adapter', { prefer: 'auto', platform: 'web', adapter: null }, 'q4', /^q4: it needs no GPU feature \(passed over: q4f16, because there is no WebGPU adapter\)\.$/],
-    ['WASM chosen in the settings', { prefer: 'wasm', platform: 'web', adapter: gpu() }, 'q4', /WASM was chosen in the settings/],
-    ['a software adapter', { prefer: 'auto', platform: 'web', adapter: gpu({ isFallback: true, shaderF16: false }) }, 'q4', /software fallback/],
-    ['Node', node, 'q4', /Node runs the graphs on the CPU/],
+    ['a GPU with shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu() }, 'q4f16', 'q4f16: this adapter has webgpu and shader-f16.'],
+    ['a GPU without shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu({ shaderF16: false }) }, 'q4', 'q4: its decoder runs on WebGPU, which has 4-bit kernels (passed over: q4f16, because the adapter has no shader-f16).'],
+    ['no WebGPU adapter', { prefer: 'auto', platform: 'web', adapter: null }, 'q8', `q8: it needs no GPU feature (passed over: q4f16, because there is no WebGPU adapter; q4, because ${noFourBit} there is no WebGPU adapter).`],
+    ['WASM chosen in the settings', { prefer: 'wasm', platform: 'web', adapter: gpu() }, 'q8', `q8: it needs no GPU feature (passed over: q4f16, because WASM was chosen in the settings; q4, because ${noFourBit} WASM was chosen in the settings).`],
+    ['a software adapter (not asked for)', { prefer: 'auto', platform: 'web', adapter: gpu({ isFallback: true, shaderF16: false }) }, 'q8', `q8: it needs no GPU feature (passed over: q4f16, because the only WebGPU adapter is a software fallback; q4, because ${noFourBit} the only WebGPU adapter is a software fallback).`],
+    ['a software adapter with WebGPU asked for', { prefer: 'webgpu', platform: 'web', adapter: gpu({ isFallback: true, shaderF16: false }) }, 'q4', 'q4: its decoder runs on WebGPU, which has 4-bit kernels (passed over: q4f16, because the adapter has no shader-f16).'],
+    ['Node', node, 'q4', 'q4: onnxruntime-node has 4-bit kernels (passed over: q4f16, because Node runs the graphs on the CPU).'],
   ] as const)('%s → %s', (_what, runtime, id, reason) => {
     const v = chooseVariant(publicPins, runtime);
     expect(v.id).toBe(id);
-    expect(v.reason).toMatch(reason);
+    expect(v.reason).toBe(reason);
+  });
+
+  it('the q8 variant is q4 but for the two decoders, which are the int8 `_quantized` files on the CPU, sizes and sha256 left to the Hub', () => {
+    const { q4, q8 } = publicPins.variants;
+    expect(q8.requires).toEqual([]);
+    expect(q4.requires).toEqual(['4-bit-kernels']);
+    expect(Object.keys(publicPins.variants).at(-1)).toBe('q8');
+    const { decoder_model_merged: llm, speech_decoder: speech, ...rest } = q8.graphs;
+    expect(llm).toEqual({ repo: 'llava', path: 'onnx/decoder_model_merged_quantized.onnx', dtype: 'q8', device: 'cpu', approxBytes: null, lfsSha256: null });
+    expect(speech).toEqual({ repo: 'whisper', path: 'onnx/decoder_model_merged_quantized.onnx', dtype: 'q8', device: 'cpu', approxBytes: null, lfsSha256: null });
+    const { decoder_model_merged: _a, speech_decoder: _b, ...q4rest } = q4.graphs;
+    expect(rest).toEqual(q4rest);
   });
 });
 
@@ -219,7 +235,7 @@ describe('HubPresetSource on the fixture mirror in the Hub layout', () => {
     expect(source.variant.id).toBe('q4f16'); // what the features allow, before the preflight
     const m = JSON.parse(new TextDecoder().decode(await source.read('bundle.json'))) as { name: string; graphs: Record<string, { path: string }> };
     expect(source.variant.id).toBe('q4');
-    expect(source.variant.reason).toMatch(/^q4: it needs no GPU feature \(passed over by the preflight: q4f16, because .* of weights would run on WASM, more than the 1\.0 MiB WASM can hold/);
+    expect(source.variant.reason).toMatch(/^q4: its decoder runs on WebGPU, which has 4-bit kernels \(passed over by the preflight: q4f16, because .* of weights would run on WASM, more than the 1\.0 MiB WASM can hold/);
     expect(m.name).toBe('Lite fixture from the Hub layout (q4, random weights)');
   });
 
@@ -229,6 +245,67 @@ describe('HubPresetSource on the fixture mirror in the Hub layout', () => {
     expect(s.variant.id).toBe('q4');
     expect(hubFileUrl('https://hf-mirror.example/', publicPins.whisper, 'config.json')).toBe(`https://hf-mirror.example/${WHISPER}/config.json`);
   });
+});
+
+describe('the q8 variant on the mirror (what WASM takes): the int8 `_quantized` decoders, sizes and sha256 from the Hub', () => {
+  /** The mirror's pins as the public ones have the q8 decoders: no size, no sha256 (only q8, so the CLI takes it). */
+  function q8Pins(): LitePins {
+    const p = structuredClone(mirrorPins);
+    const q8 = p.variants.q8;
+    for (const role of ['decoder_model_merged', 'speech_decoder'] as const) Object.assign(q8.graphs[role], { approxBytes: null, bytes: null, lfsSha256: null });
+    p.variants = { q8 };
+    return p;
+  }
+  const sha = (repoPath: string, file: string) => createHash('sha256').update(readFileSync(`${MIRROR_DIR}/${repoPath}/${file}`)).digest('hex');
+
+  it('a page without WebGPU takes q8 from the mirror\'s pins; the manifest names the int8 decoders on the CPU, hashed as the Hub\'s headers say', async () => {
+    expect(chooseVariant(mirrorPins, { prefer: 'auto', platform: 'web', adapter: null }).id).toBe('q8');
+    hub.requests.length = 0;
+    const { source, bundle } = await load(q8Pins());
+    expect(source.variant.id).toBe('q8');
+    const g = bundle.manifest.graphs;
+    expect([g.decoder_model_merged.path, g.decoder_model_merged.dtype, g.decoder_model_merged.device]).toEqual([`${hub.endpoint}/${LLAVA}/onnx/decoder_model_merged_quantized.onnx`, 'q8', 'cpu']);
+    expect([g.speech_decoder.path, g.speech_decoder.dtype, g.speech_decoder.device]).toEqual([`${hub.endpoint}/${WHISPER}/onnx/decoder_model_merged_quantized.onnx`, 'q8', 'cpu']);
+    expect(g.decoder_model_merged.sha256).toBe(sha(LLAVA, 'onnx/decoder_model_merged_quantized.onnx'));
+    expect(g.speech_decoder.sha256).toBe(sha(WHISPER, 'onnx/decoder_model_merged_quantized.onnx'));
+    expect(g.vision_encoder.path).toBe(`${hub.endpoint}/${LLAVA}/onnx/vision_encoder_q4.onnx`);
+    expect(hub.requests).toContain(`HEAD /${LLAVA}/onnx/decoder_model_merged_quantized.onnx`);
+    expect(hub.requests).toContain(`HEAD /${WHISPER}/onnx/decoder_model_merged_quantized.onnx`);
+    expect(bundle.manifest.name).toBe('Lite fixture from the Hub layout (q8, random weights)');
+    // the preflight puts the q8 graphs on WASM even beside a real GPU (no WebGPU kernels for them); the q4 encoders go to the GPU
+    const gpu: GpuAdapterFacts = { vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31 };
+    const plan = preflight(bundle.manifest, { prefer: 'auto', platform: 'web', adapter: gpu }).graphs;
+    expect(Object.fromEntries(Object.entries(plan).map(([role, p]) => [role, p.backend]))).toEqual({
+      vision_encoder: 'webgpu', embed_tokens: 'wasm', decoder_model_merged: 'wasm', speech_encoder: 'webgpu', speech_decoder: 'wasm', sound_tagger: 'wasm',
+    });
+    for (const role of ['decoder_model_merged', 'speech_decoder', 'embed_tokens', 'sound_tagger']) expect(plan[role].reason, role).toBe(Q8_ON_WASM);
+  });
+
+  it('the CLI captions a real video on the q8 variant: frames, transcript pieces in time order, a caption', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lite-q8-'));
+    const file = join(dir, 'pins.json');
+    writeFileSync(file, JSON.stringify(q8Pins()));
+    try {
+      hub.requests.length = 0;
+      const { stdout } = await promisify(execFile)(
+        'npx',
+        ['tsx', 'src/cli/caption.ts', VIDEO, '--preset', 'lite', '--hub-endpoint', hub.endpoint, '--pins', file, '--max-new-tokens', '6', '--json'],
+        { maxBuffer: 1 << 24, timeout: 300_000 },
+      );
+      const r = JSON.parse(stdout) as CaptionReport;
+      expect(r.frames).toHaveLength(12);
+      const withText = r.layout.filter((e) => (e.textTokens?.transcript ?? 0) > 0).map((e) => e.frame!);
+      expect(withText.length).toBeGreaterThanOrEqual(3); // the int8 Whisper decoder transcribes as the float32 one does
+      expect([...withText].sort((a, b) => a - b)).toEqual(withText);
+      expect(r.generatedTokenIds.length).toBeGreaterThan(0);
+      expect(r.generatedTokenIds.length).toBeLessThanOrEqual(6);
+      expect(hub.requests).toContain(`GET /${LLAVA}/onnx/decoder_model_merged_quantized.onnx`);
+      expect(hub.requests).toContain(`GET /${WHISPER}/onnx/decoder_model_merged_quantized.onnx`);
+      expect(hub.requests.some((q) => q.endsWith('_q4.onnx') && q.includes('decoder_model_merged'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 320_000);
 });
 
 describe('scripts/lite-pin.ts', () => {

@@ -53,7 +53,7 @@ export interface HubGraphPin {
 }
 
 export interface HubVariantPin {
-  /** Adapter features the variant needs ("webgpu", "shader-f16"); [] runs anywhere, WASM included. */
+  /** Features the variant needs ("webgpu", "shader-f16", FOUR_BIT_KERNELS); [] runs anywhere, WASM included. */
   requires: string[];
   graphs: Record<keyof LiteFiles['graphs'], HubGraphPin>;
 }
@@ -64,9 +64,9 @@ export interface LitePins {
   whisper: HubRepoPin;
   /** The optional AudioSet sound tagger's repo (graph role `sound_tagger`). */
   ast?: HubRepoPin;
-  /** Best first (q4f16, then q4). */
+  /** Best first (q4f16, then q4, then q8 for WASM). */
   variants: Record<string, HubVariantPin>;
-  /** A test mirror's pins (models/lite/make_mirror.py) name themselves and say their weights are random. */
+  /** A test mirror's pins (models/lite/make_mirror.py) name themselves (`{variant}`: the variant taken) and say their weights are random. */
   name?: string;
   randomWeights?: boolean;
 }
@@ -90,7 +90,15 @@ export function hubFileUrl(endpoint: string, pin: Pick<HubRepoPin, 'repo' | 'rev
   return `${normalizeEndpoint(endpoint)}/${pin.repo}/resolve/${pin.revision}/${path}`;
 }
 
-/** What a feature of `requires` needs of the runtime, and whether it has it. */
+/**
+ * `requires` feature of the q4 variant: kernels that compute with 4-bit weights (MatMulNBits).
+ * onnxruntime-node and the WebGPU EP have them; onnxruntime-web 1.30's WASM build dequantises
+ * the whole weight to fp32 on every run instead (bench/README.md, "MatMulNBits on WASM": the
+ * 0.5B's linears ≈ 743 ms per decode step against ≈ 65 ms as int8), so WASM takes q8.
+ */
+export const FOUR_BIT_KERNELS = '4-bit-kernels';
+
+/** What a feature of `requires` needs of the runtime, and whether it has it (null: it has). */
 function missingFeature(feature: string, rt: RuntimeOptions): string | null {
   const gpu = rt.platform === 'web' && rt.prefer !== 'wasm' ? rt.adapter : null;
   if (feature === 'webgpu') {
@@ -101,12 +109,26 @@ function missingFeature(feature: string, rt: RuntimeOptions): string | null {
     return null;
   }
   if (feature === 'shader-f16') return gpu?.shaderF16 ? null : 'the adapter has no shader-f16';
+  if (feature === FOUR_BIT_KERNELS) {
+    if (rt.platform === 'node') return null;
+    const noGpu = missingFeature('webgpu', rt);
+    return noGpu && `its decoders would run on WASM, which has no 4-bit kernels (4-bit kernels: WebGPU or Node), as ${noGpu}`;
+  }
   return `"${feature}" is not a feature this app knows`;
 }
 
+/** Why a variant whose `requires` the runtime has is taken, in words. */
+function featuresPresent(requires: readonly string[], rt: RuntimeOptions): string {
+  const adapter = requires.filter((f) => f !== FOUR_BIT_KERNELS);
+  const parts = adapter.length ? [`this adapter has ${adapter.join(' and ')}`] : [];
+  if (requires.includes(FOUR_BIT_KERNELS)) parts.push(rt.platform === 'node' ? 'onnxruntime-node has 4-bit kernels' : 'its decoder runs on WebGPU, which has 4-bit kernels');
+  return parts.join(', and ') || 'it needs no GPU feature';
+}
+
 /**
- * The variants whose `requires` the runtime has, best first (q4f16 with shader-f16, q4
- * otherwise, WASM included), each saying why, and why the earlier ones were passed over.
+ * The variants whose `requires` the runtime has, best first (q4f16 with shader-f16, q4 on
+ * other WebGPU adapters and on Node, q8 on WASM), each saying why, and why the earlier ones
+ * were passed over.
  */
 export function variantCandidates(pins: Pick<LitePins, 'variants'>, runtime: RuntimeOptions): VariantChoice[] {
   const skipped: string[] = [];
@@ -117,7 +139,7 @@ export function variantCandidates(pins: Pick<LitePins, 'variants'>, runtime: Run
       skipped.push(`${id}, because ${missing[0]}`);
       continue;
     }
-    const why = v.requires.length ? `this adapter has ${v.requires.join(' and ')}` : 'it needs no GPU feature';
+    const why = featuresPresent(v.requires, runtime);
     out.push({ id, reason: `${id}: ${why}${skipped.length ? ` (passed over: ${skipped.join('; ')})` : ''}.` });
   }
   if (!out.length) throw new CaptionError('bundle/unsupported', `No variant of the lite preset can run here, so nothing was downloaded: ${skipped.join('; ')}.`, { skipped });
@@ -373,7 +395,7 @@ export class HubPresetSource implements BundleSource {
         graphs,
         tokenizer,
         randomWeights: this.options.randomWeights ?? this.pins.randomWeights ?? false,
-        name: this.options.name ?? this.pins.name ?? `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base (${v})`,
+        name: this.options.name ?? this.pins.name?.replaceAll('{variant}', v) ?? `Lite: LLaVA-OneVision-Qwen2-0.5B + Whisper-base (${v})`,
         description: `Public exports at pinned revisions (${llava.repo}@${llava.revision.slice(0, 7)}, ${whisper.repo}@${whisper.revision.slice(0, 7)}) from ${this.endpoint}; ${(total / 1e9).toFixed(2)} GB. Not video-SALMONN 2: speech reaches the LLM as a timestamped transcript${graphs.sound_tagger ? ' and other sound only as AudioSet labels per 10 s' : ', other sounds are missed'}. Licences: ${llava.licence}, ${whisper.licence}${graphs.sound_tagger && this.pins.ast ? `, ${this.pins.ast.licence}` : ''}. Variant ${this.chosen.reason}${this.unpinned.length ? ` Not pinned by sha256 (hashed on their first download from the commit URL): ${this.unpinned.join(', ')}.` : ''}`,
       });
     } catch (e) {

@@ -12,7 +12,7 @@ interface Preset { id: string; label: string; kind: string; family?: string; def
 
 const presets = (JSON.parse(readFileSync('models/presets.json', 'utf8')) as { presets: Preset[] }).presets;
 const pins = JSON.parse(readFileSync('models/lite/pins.json', 'utf8')) as Record<string, { repo: string; revision: string }> & {
-  variants: Record<string, { graphs: Record<string, { repo: string; path: string; approxBytes: number | null }> }>;
+  variants: Record<string, { requires: string[]; graphs: Record<string, { repo: string; path: string; approxBytes: number | null }> }>;
 };
 const lite = presets.find((p) => p.id === 'lite')!;
 
@@ -37,10 +37,13 @@ describe('the lite preset', () => {
     }
   });
 
-  it('needs shader-f16 for q4f16 only, and downloads at most 1.2 GB (the sizes known from the Hub pages)', () => {
+  it('needs shader-f16 for q4f16, 4-bit kernels (WebGPU or Node) for q4, nothing for q8 (WASM), as the pins say, and downloads at most 1.2 GB (the sizes known from the Hub pages)', () => {
     const byDtype = Object.fromEntries(lite.variants!.map((v) => [v.dtype, v]));
+    expect(lite.variants!.map((v) => v.dtype)).toEqual(['q4f16', 'q4', 'q8']);
     expect(byDtype.q4f16.requires).toContain('shader-f16');
-    expect(byDtype.q4.requires).toEqual([]);
+    expect(byDtype.q4.requires).toEqual(['4-bit-kernels']);
+    expect(byDtype.q8.requires).toEqual([]);
+    for (const v of lite.variants!) expect(v.requires, v.dtype).toEqual(pins.variants[v.dtype].requires);
     for (const v of lite.variants!) {
       const known = v.files.reduce((n, f) => n + (f.approxBytes ?? 0), 0);
       expect(known).toBeLessThanOrEqual(1.2e9);

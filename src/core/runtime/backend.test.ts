@@ -4,7 +4,7 @@ import type { GpuAdapterFacts } from './capabilities';
 
 const gpu = (o: Partial<GpuAdapterFacts> = {}): GpuAdapterFacts => ({ vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31, ...o });
 const web = (adapter: GpuAdapterFacts | null, prefer: RuntimeOptions['prefer'] = 'auto'): RuntimeOptions => ({ platform: 'web', prefer, adapter });
-const g = (dtype: 'fp32' | 'fp16' | 'q4' | 'q4f16', device: 'gpu' | 'cpu' = 'gpu', largestTensorBytes?: number) => ({ dtype, device, largestTensorBytes });
+const g = (dtype: 'fp32' | 'fp16' | 'q4' | 'q4f16' | 'q8', device: 'gpu' | 'cpu' = 'gpu', largestTensorBytes?: number) => ({ dtype, device, largestTensorBytes });
 
 describe('planBackends: the backend of each graph is data (manifest + adapter + choice)', () => {
   it.each([
@@ -24,6 +24,12 @@ describe('planBackends: the backend of each graph is data (manifest + adapter + 
     [g('fp32'), web(gpu({ isFallback: true }), 'webgpu'), ['webgpu', 'wasm'], null],
     [g('fp32', 'cpu'), web(gpu(), 'webgpu'), ['wasm'], /places this graph on the CPU/],
     [g('q4f16'), { platform: 'node', prefer: 'auto', adapter: null }, ['cpu'], null],
+    // q8 (DynamicQuantizeLinear + MatMulInteger): no WebGPU kernels, so WASM wherever the bundle places it, asked for or not
+    [g('q8'), web(gpu()), ['wasm'], /q8 \(DynamicQuantizeLinear \+ MatMulInteger\), which the WebGPU EP has no kernels for/],
+    [g('q8'), web(gpu(), 'webgpu'), ['wasm'], /q8/],
+    [g('q8', 'cpu'), web(gpu()), ['wasm'], /q8/],
+    [g('q8'), web(null), ['wasm'], /No WebGPU adapter/],
+    [g('q8'), { platform: 'node', prefer: 'auto', adapter: null }, ['cpu'], null],
   ] as const)('%j on %j → %j', (graph, opts, order, why) => {
     const plan = planBackends(graph, opts as RuntimeOptions);
     expect(plan.order).toEqual(order);

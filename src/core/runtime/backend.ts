@@ -29,12 +29,24 @@ export interface BackendPlan {
 
 const wasm = (reason: string): BackendPlan => ({ order: ['wasm'], reason });
 
+/**
+ * A q8 graph (onnxruntime's dynamic int8: DynamicQuantizeLinear + MatMulInteger) runs on WASM:
+ * onnxruntime-web 1.30's WebGPU EP registers neither kernel (onnxruntime
+ * core/providers/webgpu/webgpu_execution_provider.cc has QuantizeLinear / DequantizeLinear only,
+ * contrib_ops/webgpu/quantization has MatMulNBits, GatherBlockQuantized, MatMulBnb4; the JSEP
+ * table js/web/docs/webgpu-operators.md lists neither; the 1.30 .wasm builds name no webgpu or
+ * js source for them), so on WebGPU every int8 MatMul would fall back to the CPU node by node,
+ * with a GPU↔CPU copy around each.
+ */
+export const Q8_ON_WASM = 'The graph is q8 (DynamicQuantizeLinear + MatMulInteger), which the WebGPU EP has no kernels for.';
+
 /** The backends one graph may use, best first, and why the GPU was passed over. */
 export function planBackends(graph: Pick<GraphEntry, 'dtype' | 'device' | 'largestTensorBytes'>, opts: RuntimeOptions): BackendPlan {
   if (opts.platform === 'node') return { order: ['cpu'], reason: null };
   const gpu = opts.adapter;
   if (opts.prefer === 'wasm') return wasm('WASM was chosen in the settings.');
   if (!gpu) return wasm('No WebGPU adapter is available.');
+  if (graph.dtype === 'q8') return wasm(Q8_ON_WASM);
   if (graph.device === 'cpu') return wasm('The bundle places this graph on the CPU.');
   if ((graph.dtype === 'fp16' || graph.dtype === 'q4f16') && !gpu.shaderF16) {
     return wasm(`The graph is ${graph.dtype} and this GPU has no shader-f16.`);
