@@ -48,6 +48,15 @@ const round = (o: Record<string, number>) => Object.fromEntries(Object.entries(o
 
 const mb = (b: number | null | undefined) => (b == null ? null : Math.round((b / 2 ** 20) * 10) / 10);
 
+/** One <video> run of the report: times rounded to ms, the peak RSS of its phase in MB. */
+const videoReport = (v: VideoRun, rssPeak: number) => ({
+  ms: Math.round(v.ms),
+  framesMs: Math.round(v.frames),
+  audioMs: Math.round(v.audio),
+  audioSplitMs: round(v.audioSplit),
+  browserRssPeakMB: mb(rssPeak),
+});
+
 async function main() {
   const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1' } });
   await server.listen();
@@ -85,8 +94,7 @@ async function main() {
     const firstPeak = peak(t1, Date.now());
     await new Promise((r) => setTimeout(r, 1000));
     const { result, baseline: baselineRss } = await run('');
-    const bench = { result: { ...(result as object), videoElementFirst: first.videoElementFirst } };
-    const r = bench.result as {
+    const r = { ...(result as object), videoElementFirst: first.videoElementFirst } as {
       frames: number;
       bytes: number;
       mediabunny: { ms: number; timings: Record<string, number>; pageHeapPeak: number | null; audioPath: string | null };
@@ -130,53 +138,33 @@ async function main() {
       mediabunnyWorker: {
         ms: Math.round(r.mediabunny.ms),
         audioPath: r.mediabunny.audioPath,
-        stages: Object.fromEntries(Object.entries(r.mediabunny.timings).map(([k, v]) => [k, Math.round(v)])),
+        stages: round(r.mediabunny.timings),
         browserRssPeakMB: mb(peak(r.phases.workerStart, r.phases.workerEnd)),
         pageHeapPeakMB: mb(r.mediabunny.pageHeapPeak),
       },
       mediabunnyWorkerSequential: {
         ms: Math.round(r.sequential.ms),
-        stages: Object.fromEntries(Object.entries(r.sequential.timings).map(([k, v]) => [k, Math.round(v)])),
+        stages: round(r.sequential.timings),
         browserRssPeakMB: mb(peak(r.phases.seqStart, r.phases.seqEnd)),
         pageHeapPeakMB: mb(r.sequential.pageHeapPeak),
         frameStats: r.sequential.frameStats,
       },
       mediabunnyWorkerSequentialNoSkip: {
         ms: Math.round(r.noSkip.ms),
-        stages: Object.fromEntries(Object.entries(r.noSkip.timings).map(([k, v]) => [k, Math.round(v)])),
+        stages: round(r.noSkip.timings),
         frameStats: r.noSkip.frameStats,
       },
       mediabunnyWorkerInThreadAudio: {
         ms: Math.round(r.inThreadAudio.ms),
-        stages: Object.fromEntries(Object.entries(r.inThreadAudio.timings).map(([k, v]) => [k, Math.round(v)])),
+        stages: round(r.inThreadAudio.timings),
       },
       mediabunnyWorkerOneDecoder: {
         ms: Math.round(r.oneDecoder.ms),
-        stages: Object.fromEntries(Object.entries(r.oneDecoder.timings).map(([k, v]) => [k, Math.round(v)])),
+        stages: round(r.oneDecoder.timings),
       },
-      videoElementMainThread: {
-        ms: Math.round(r.videoElement.ms),
-        framesMs: Math.round(r.videoElement.frames),
-        audioMs: Math.round(r.videoElement.audio),
-        audioSplitMs: round(r.videoElement.audioSplit),
-        browserRssPeakMB: mb(peak(r.phases.videoStart, r.phases.videoEnd)),
-        pageHeapPeakMB: mb(r.videoElement.pageHeapPeak),
-      },
-      videoElementFirst: {
-        ms: Math.round(r.videoElementFirst.ms),
-        framesMs: Math.round(r.videoElementFirst.frames),
-        audioMs: Math.round(r.videoElementFirst.audio),
-        audioSplitMs: round(r.videoElementFirst.audioSplit),
-        browserRssPeakMB: mb(firstPeak),
-      },
-      videoElementNativeRate: {
-        decodeRate: r.videoElementNativeRate.decodeRate,
-        ms: Math.round(r.videoElementNativeRate.ms),
-        framesMs: Math.round(r.videoElementNativeRate.frames),
-        audioMs: Math.round(r.videoElementNativeRate.audio),
-        audioSplitMs: round(r.videoElementNativeRate.audioSplit),
-        browserRssPeakMB: mb(peak(r.phases.videoNativeStart, r.phases.videoNativeEnd)),
-      },
+      videoElementMainThread: { ...videoReport(r.videoElement, peak(r.phases.videoStart, r.phases.videoEnd)), pageHeapPeakMB: mb(r.videoElement.pageHeapPeak) },
+      videoElementFirst: videoReport(r.videoElementFirst, firstPeak),
+      videoElementNativeRate: { decodeRate: r.videoElementNativeRate.decodeRate, ...videoReport(r.videoElementNativeRate, peak(r.phases.videoNativeStart, r.phases.videoNativeEnd)) },
       // against the fastest of the three <video> runs (before the worker runs, after them, and
       // decoding at the file's rate)
       ratioVideoElementOverMediabunny: Math.round((videoMin / r.mediabunny.ms) * 100) / 100,

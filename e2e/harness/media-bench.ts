@@ -125,11 +125,10 @@ input.addEventListener('change', async () => {
   window.__bench = { status: 'running' };
   try {
     const phases: Record<string, number> = {};
-    const { timestamps, sampleRate } = await planOnly(file);
     if (location.hash === '#video-first') {
       // the <video> path alone in a page of its own before any worker run (bench/media.ts
       // closes it before the rest), so that the order cannot favour either side
-      const videoFirst = await viaVideoElement(file, timestamps);
+      const videoFirst = await viaVideoElement(file, (await planOnly(file)).timestamps);
       window.__bench = { status: 'done', result: { videoElementFirst: videoFirst } };
       return;
     }
@@ -161,7 +160,7 @@ input.addEventListener('change', async () => {
     phases.videoEnd = Date.now();
     await settle();
     phases.videoNativeStart = Date.now();
-    const videoNative = await viaVideoElement(file, timestamps, sampleRate);
+    const videoNative = await viaVideoElement(file, worker.timestamps, worker.sampleRate);
     phases.videoNativeEnd = Date.now();
     window.__bench = {
       status: 'done',
@@ -175,7 +174,7 @@ input.addEventListener('change', async () => {
         inThreadAudio: { ...inThread, timestamps: undefined },
         oneDecoder: { ...oneDecoder, timestamps: undefined },
         videoElement: { ...video, pageHeapPeak: heapVideo.peak },
-        videoElementNativeRate: { ...videoNative, decodeRate: sampleRate },
+        videoElementNativeRate: { ...videoNative, decodeRate: worker.sampleRate },
         phases,
       },
     };
