@@ -16,37 +16,31 @@ import sys
 import onnx
 from onnx import helper, numpy_helper
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "export"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "models", "export"))
+sys.path.insert(0, os.path.join(HERE, "..", "models", "lite"))
 from salmonn.quant import BLOCK, quantize_q4  # noqa: E402
+from quantize_q8 import rewrite_const_matmuls  # noqa: E402  (the same MatMul walk as the q8 pass)
 
 DECODERS = {"llm": "onnx/decoder_model_merged", "whisper": "whisper/onnx/decoder_model_merged"}
 
 
 def to_nbits(model: onnx.ModelProto) -> onnx.ModelProto:
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    g = out.graph
-    inits = {t.name: t for t in g.initializer}
-    nodes, used = [], set()
-    for n in g.node:
-        if n.op_type != "MatMul" or n.input[1] not in inits:
-            nodes.append(n)
-            continue
-        w = numpy_helper.to_array(inits[n.input[1]])  # [K, N]
+    done: set[str] = set()
+
+    def rewrite(node, weight):
+        w = numpy_helper.to_array(weight)  # [K, N]
         k, m = w.shape
-        packed, scales = quantize_q4(w.T)
-        b, s = f"{n.input[1]}_Q4", f"{n.input[1]}_scales"
-        if b not in used:
-            g.initializer.extend([numpy_helper.from_array(packed, b), numpy_helper.from_array(scales.reshape(-1), s)])
-            used.add(b)
-        nodes.append(helper.make_node("MatMulNBits", [n.input[0], b, s], list(n.output), n.name + "_Q4", domain="com.microsoft",
-                                      K=k, N=m, bits=4, block_size=BLOCK, accuracy_level=4))
-    read = {i for x in nodes for i in x.input}
-    keep = [t for t in g.initializer if t.name in read]
-    del g.node[:]
-    g.node.extend(nodes)
-    del g.initializer[:]
-    g.initializer.extend(keep)
+        b, s = f"{node.input[1]}_Q4", f"{node.input[1]}_scales"
+        tensors = []
+        if b not in done:
+            packed, scales = quantize_q4(w.T)
+            tensors = [numpy_helper.from_array(packed, b), numpy_helper.from_array(scales.reshape(-1), s)]
+            done.add(b)
+        return [helper.make_node("MatMulNBits", [node.input[0], b, s], list(node.output), node.name + "_Q4", domain="com.microsoft",
+                                 K=k, N=m, bits=4, block_size=BLOCK, accuracy_level=4)], tensors
+
+    out = rewrite_const_matmuls(model, rewrite)
     if not any(o.domain == "com.microsoft" for o in out.opset_import):
         out.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     return out

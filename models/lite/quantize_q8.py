@@ -42,47 +42,62 @@ def quantize_weight(w: np.ndarray) -> tuple[np.ndarray, np.float32, np.int8]:
     return q, np.float32(scale), np.int8(0)
 
 
-def quantize_model(model: onnx.ModelProto) -> onnx.ModelProto:
-    """A copy of `model` with every MatMul whose B is an initializer replaced by the int8 layout."""
+def rewrite_const_matmuls(model: onnx.ModelProto, rewrite) -> onnx.ModelProto:
+    """A copy of `model` in which every main-graph MatMul whose B is an initializer is replaced by
+    the nodes of `rewrite(node, weight TensorProto) -> (nodes, new initializers)`. A replaced float
+    weight is dropped unless a node still reads it (a tied embedding's Gather); every other node
+    and initializer stays, in order, the new initializers after them."""
     out = onnx.ModelProto()
     out.CopyFrom(model)
     g = out.graph
     inits = {t.name: t for t in g.initializer}
-    done_inputs: set[str] = set()
-    done_weights: set[str] = set()
     new_nodes, new_inits, dropped = [], [], set()
     for node in g.node:
         if node.op_type != "MatMul" or node.input[1] not in inits:
             new_nodes.append(node)
             continue
-        a, w, y = node.input[0], node.input[1], node.output[0]
-        if a not in done_inputs:
-            new_nodes.append(helper.make_node("DynamicQuantizeLinear", [a], [f"{a}_quantized", f"{a}_scale", f"{a}_zero_point"], f"{a}_QuantizeLinear"))
-            done_inputs.add(a)
-        if w not in done_weights:
-            q, scale, zp = quantize_weight(numpy_helper.to_array(inits[w]))
-            new_inits += [numpy_helper.from_array(q, f"{w}_quantized"), numpy_helper.from_array(np.array(scale, np.float32), f"{w}_scale"),
-                          numpy_helper.from_array(np.array(zp, np.int8), f"{w}_zero_point")]
-            done_weights.add(w)
-            dropped.add(w)
-        name = f"{node.name}_quant"
-        mm_out = f"{y}_output_quantized"
-        new_nodes += [
-            helper.make_node("MatMulInteger", [f"{a}_quantized", f"{w}_quantized", f"{a}_zero_point", f"{w}_zero_point"], [mm_out], name),
-            helper.make_node("Cast", [mm_out], [f"{mm_out}_cast_output"], f"{mm_out}_cast", to=TensorProto.FLOAT),
-            helper.make_node("Mul", [f"{a}_scale", f"{w}_scale"], [f"{name}_scales_mul:0"], f"{name}_scales_mul"),
-            helper.make_node("Mul", [f"{mm_out}_cast_output", f"{name}_scales_mul:0"], [y], f"{name}_output_scale_mul"),
-        ]
-    # A float weight still read by another node (a tied embedding's Gather) stays.
+        nodes, tensors = rewrite(node, inits[node.input[1]])
+        new_nodes += nodes
+        new_inits += tensors
+        dropped.add(node.input[1])
     still_read = {i for n in new_nodes for i in n.input}
     kept = [t for t in g.initializer if t.name not in dropped or t.name in still_read]
     del g.node[:]
     g.node.extend(new_nodes)
     del g.initializer[:]
     g.initializer.extend(kept + new_inits)
-    if not any(o.domain in ("", "ai.onnx") and o.version >= 11 for o in out.opset_import):
-        raise ValueError("MatMulInteger and DynamicQuantizeLinear need opset 11 or later (DynamicQuantizeLinear: 11)")
     return out
+
+
+def quantize_model(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy of `model` with every MatMul whose B is an initializer replaced by the int8 layout."""
+    if not any(o.domain in ("", "ai.onnx") and o.version >= 11 for o in model.opset_import):
+        raise ValueError("MatMulInteger and DynamicQuantizeLinear need opset 11 or later (DynamicQuantizeLinear: 11)")
+    done_inputs: set[str] = set()
+    done_weights: set[str] = set()
+
+    def rewrite(node, weight):
+        a, w, y = node.input[0], node.input[1], node.output[0]
+        nodes, tensors = [], []
+        if a not in done_inputs:
+            nodes.append(helper.make_node("DynamicQuantizeLinear", [a], [f"{a}_quantized", f"{a}_scale", f"{a}_zero_point"], f"{a}_QuantizeLinear"))
+            done_inputs.add(a)
+        if w not in done_weights:
+            q, scale, zp = quantize_weight(numpy_helper.to_array(weight))
+            tensors = [numpy_helper.from_array(q, f"{w}_quantized"), numpy_helper.from_array(np.array(scale, np.float32), f"{w}_scale"),
+                       numpy_helper.from_array(np.array(zp, np.int8), f"{w}_zero_point")]
+            done_weights.add(w)
+        name = f"{node.name}_quant"
+        mm_out = f"{y}_output_quantized"
+        nodes += [
+            helper.make_node("MatMulInteger", [f"{a}_quantized", f"{w}_quantized", f"{a}_zero_point", f"{w}_zero_point"], [mm_out], name),
+            helper.make_node("Cast", [mm_out], [f"{mm_out}_cast_output"], f"{mm_out}_cast", to=TensorProto.FLOAT),
+            helper.make_node("Mul", [f"{a}_scale", f"{w}_scale"], [f"{name}_scales_mul:0"], f"{name}_scales_mul"),
+            helper.make_node("Mul", [f"{mm_out}_cast_output", f"{name}_scales_mul:0"], [y], f"{name}_output_scale_mul"),
+        ]
+        return nodes, tensors
+
+    return rewrite_const_matmuls(model, rewrite)
 
 
 def main(argv: list[str]) -> int:
