@@ -31,6 +31,8 @@ const publicPins = JSON.parse(readFileSync('models/lite/pins.json', 'utf8')) as 
 const node = { prefer: 'auto' as const, platform: 'node' as const, adapter: null };
 const LLAVA = 'llava-hf/llava-onevision-qwen2-0.5b-ov-hf/resolve/2c9ba3bdda7dd7bc8de92c66da6f448561ddf7c9';
 const WHISPER = 'onnx-community/whisper-base/resolve/0dc963c325ab2554e6dcedbb458decbffb4dc5b1';
+/** A real (not fallback) WebGPU adapter with shader-f16, changed by `f`. */
+const gpu = (f: Partial<GpuAdapterFacts> = {}): GpuAdapterFacts => ({ vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31, ...f });
 const AST = 'Xenova/ast-finetuned-audioset-10-10-0.4593/resolve/249a1fbf0286b40e7f1ed687a8ae396997bf7dc6';
 
 /** Pins with one graph's entry changed (null sha256/bytes: the Hub's headers must say). */
@@ -58,7 +60,6 @@ async function failure(p: Promise<unknown>): Promise<CaptionError> {
 }
 
 describe('chooseVariant: q4f16 where the adapter has shader-f16, q4 where 4-bit kernels exist (WebGPU, Node), q8 on WASM', () => {
-  const gpu = (f: Partial<GpuAdapterFacts> = {}): GpuAdapterFacts => ({ vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31, ...f });
   const noFourBit = 'its decoders would run on WASM, which has no 4-bit kernels (4-bit kernels: WebGPU or Node), as';
   it.each([
     ['a GPU with shader-f16', { prefer: 'auto', platform: 'web', adapter: gpu() }, 'q4f16', 'q4f16: this adapter has webgpu and shader-f16.'],
@@ -230,7 +231,7 @@ describe('HubPresetSource on the fixture mirror in the Hub layout', () => {
     const q4f16 = { requires: ['webgpu', 'shader-f16'], graphs: structuredClone(pins.variants.q4.graphs) };
     for (const g of Object.values(q4f16.graphs)) g.device = 'cpu';
     pins.variants = { q4f16, q4: pins.variants.q4 };
-    const adapter: GpuAdapterFacts = { vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31 };
+    const adapter = gpu();
     const source = new HubPresetSource(pins, { endpoint: hub.endpoint, runtime: { prefer: 'auto', platform: 'web', adapter }, cache: false, wasmBudget: 2 ** 20 });
     expect(source.variant.id).toBe('q4f16'); // what the features allow, before the preflight
     const m = JSON.parse(new TextDecoder().decode(await source.read('bundle.json'))) as { name: string; graphs: Record<string, { path: string }> };
@@ -273,8 +274,7 @@ describe('the q8 variant on the mirror (what WASM takes): the int8 `_quantized` 
     expect(hub.requests).toContain(`HEAD /${WHISPER}/onnx/decoder_model_merged_quantized.onnx`);
     expect(bundle.manifest.name).toBe('Lite fixture from the Hub layout (q8, random weights)');
     // the preflight puts the q8 graphs on WASM even beside a real GPU (no WebGPU kernels for them); the q4 encoders go to the GPU
-    const gpu: GpuAdapterFacts = { vendor: 'v', architecture: 'a', device: '', description: '', isFallback: false, shaderF16: true, maxBufferSize: 2 ** 31 };
-    const plan = preflight(bundle.manifest, { prefer: 'auto', platform: 'web', adapter: gpu }).graphs;
+    const plan = preflight(bundle.manifest, { prefer: 'auto', platform: 'web', adapter: gpu() }).graphs;
     expect(Object.fromEntries(Object.entries(plan).map(([role, p]) => [role, p.backend]))).toEqual({
       vision_encoder: 'webgpu', embed_tokens: 'wasm', decoder_model_merged: 'wasm', speech_encoder: 'webgpu', speech_decoder: 'wasm', sound_tagger: 'wasm',
     });
